@@ -1,0 +1,1 @@
+"""Analysis layer: metrics, statistics, XAI, comparison, reports over stored results (later issues)."""

@@ -1,0 +1,1 @@
+"""Panels layer: the only place that knows widgets (panels issues)."""

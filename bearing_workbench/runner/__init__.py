@@ -1,0 +1,1 @@
+"""Runner layer: the only place that knows Dask (runner issue)."""

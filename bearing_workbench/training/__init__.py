@@ -1,0 +1,1 @@
+"""Training layer: the one training loop, callbacks, evaluation, checkpoints, export (model-zoo issue)."""
