@@ -125,11 +125,15 @@ class DatasetWriter:
             chunks=(1, int(n_samples)),
             track_times=False,
         )
-        f.create_dataset("labels", shape=(self.n_records,), dtype=np.int16, track_times=False)
-        f.create_dataset("record_ids", shape=(self.n_records,), dtype=STRING_DTYPE, track_times=False)
-        meta = f.create_group("metadata", track_order=True)
-        for name, dtype in dict(metadata_columns).items():
-            meta.create_dataset(name, shape=(self.n_records,), dtype=dtype, track_times=False)
+        # Labels, ids and metadata are small: keep them in memory and write each once at commit, so
+        # the file's layout (HDF5's string heap included) does not depend on how records were batched.
+        self._labels = np.zeros(self.n_records, dtype=np.int16)
+        self._record_ids = np.empty(self.n_records, dtype=object)
+        self._columns = dict(metadata_columns)
+        self._metadata = {
+            name: np.empty(self.n_records, dtype=object if dtype == STRING_DTYPE else dtype)
+            for name, dtype in self._columns.items()
+        }
 
     def write(
         self,
@@ -141,12 +145,11 @@ class DatasetWriter:
     ) -> None:
         """Write records ``start .. start+len(signals)``."""
         stop = start + len(signals)
-        f = self._file
-        f["signals"][start:stop] = np.asarray(signals, dtype=np.float32)
-        f["labels"][start:stop] = np.asarray(labels, dtype=np.int16)
-        f["record_ids"][start:stop] = list(record_ids)
+        self._file["signals"][start:stop] = np.asarray(signals, dtype=np.float32)
+        self._labels[start:stop] = np.asarray(labels, dtype=np.int16)
+        self._record_ids[start:stop] = list(record_ids)
         for name, values in (metadata or {}).items():
-            f["metadata"][name][start:stop] = values
+            self._metadata[name][start:stop] = values
         self._written[start:stop] = True
 
     def set_splits(self, splits: Mapping[str, np.ndarray], *, seed: int, fractions: Sequence[float]) -> None:
@@ -158,12 +161,26 @@ class DatasetWriter:
         self._splits_set = True
 
     def commit(self) -> Path:
-        """Close the file and move it into place."""
-        if not self._written.all():
-            missing = int((~self._written).sum())
-            raise DatasetFileError(self.path, f"{missing} records were never written")
-        self._file.close()
-        os.replace(self._partial, self.path)
+        """Write the small tables, close the file and move it into place (removed on failure)."""
+        try:
+            if not self._written.all():
+                missing = int((~self._written).sum())
+                raise DatasetFileError(self.path, f"{missing} records were never written")
+            f = self._file
+            f.create_dataset("labels", data=self._labels, track_times=False)
+            f.create_dataset("record_ids", data=self._record_ids.astype(str).astype(object),
+                             dtype=STRING_DTYPE, track_times=False)
+            meta = f.create_group("metadata", track_order=True)
+            for name, dtype in self._columns.items():
+                values = self._metadata[name]
+                if dtype == STRING_DTYPE:
+                    values = values.astype(str).astype(object)
+                meta.create_dataset(name, data=values, dtype=dtype, track_times=False)
+            f.close()
+            os.replace(self._partial, self.path)
+        except BaseException:
+            self.abort()
+            raise
         return self.path
 
     def abort(self) -> None:

@@ -243,3 +243,8 @@ def lubrication(ctx: RecordContext, rng: np.random.Generator) -> np.ndarray:
     f_ss = rng.uniform(4.0, 9.0)
     saw = sps.sawtooth(2 * np.pi * f_ss * ctx.t + rng.uniform(0, 2 * np.pi), width=0.85)
     return sev * (1.6 * rng.uniform(0.85, 1.15) * ring + 0.15 * saw)
+
+
+def unregister_signature(name: str) -> None:
+    """Remove a signature (for tests and experiments with the catalogue)."""
+    _SIGNATURES.pop(name, None)
