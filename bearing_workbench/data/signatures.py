@@ -71,7 +71,8 @@ class RecordContext:
         """exp(i k phase / 2), built by repeated multiplication (cheaper than a cos per order)."""
         cache = self._half_order
         if not cache:
-            cache[1] = np.exp(0.5j * self.shaft_phase)
+            # complex64 halves memory traffic; 20 products keep the error near 1e-6, far below noise.
+            cache[1] = np.exp(0.5j * self.shaft_phase).astype(np.complex64)
         top = max(cache)
         while top < k:
             cache[top + 1] = cache[top] * cache[1]
@@ -83,7 +84,8 @@ class RecordContext:
         k = int(round(order * 2))
         if abs(k / 2 - order) > 1e-9 or k < 1:
             raise ValueError(f"order {order} is not a positive multiple of 0.5")
-        return amplitude * (self._half_power(k) * np.exp(1j * phase)).real
+        z = self._half_power(k)
+        return amplitude * (z.real * np.float32(np.cos(phase)) - z.imag * np.float32(np.sin(phase)))
 
 
 def resonator(fn_hz: float, damping: float, fs: float) -> tuple[np.ndarray, np.ndarray]:

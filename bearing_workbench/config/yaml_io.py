@@ -1,0 +1,75 @@
+"""Reading and writing the YAML files configs and presets live in (safe loader only)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bearing_workbench.config.messages import ConfigError, FieldError
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def is_path_like(source: str | Path) -> bool:
+    """Whether `source` names a file rather than holding YAML text."""
+    if isinstance(source, Path):
+        return True
+    if "\n" in source:
+        return False
+    return source.strip().lower().endswith(YAML_SUFFIXES) or Path(source).is_file()
+
+
+def read_yaml(source: str | Path, name: str | None = None) -> tuple[Any, str | None]:
+    """Parse YAML text or a YAML file with `yaml.safe_load`.
+
+    Returns the parsed data and the file name (`name`, or None for text). A missing file or invalid
+    YAML raises `ConfigError` naming the file; tags that build Python objects are refused.
+    """
+    text: str
+    if is_path_like(source):
+        name = name or str(source)
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError([FieldError("", "file not found")], source=name) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([FieldError("", f"cannot be read: {exc}")], source=name) from None
+    else:
+        text = str(source)
+    try:
+        return yaml.safe_load(text), name
+    except yaml.YAMLError as exc:
+        raise ConfigError([FieldError("", _yaml_problem(exc))], source=name or "YAML text") from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = exc.problem or exc.context or "invalid syntax"
+        return f"not valid YAML{where}: {problem}"
+    return f"not valid YAML: {exc}"
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text for plain data, keys in their given order."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
