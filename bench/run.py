@@ -1,6 +1,6 @@
 """Run benchmarks and write their figures into BENCHMARKS.md.
 
-    python -m bench.run data [--repeats 3]
+python -m bench.run data [--repeats 3]
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ SUITES = {"data": "bench.bench_data"}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("suites", nargs="*", default=list(SUITES), choices=list(SUITES))
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()

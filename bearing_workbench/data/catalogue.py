@@ -72,7 +72,11 @@ register_class("clearance", ("clearance",), "excess bearing clearance / loosenes
 register_class("lubrication", ("lubrication",), "insufficient lubrication: stick-slip and contact impacts")
 register_class("cavitation", ("cavitation",), "oil-film cavitation: high-frequency bursts around 1.5-2.5 kHz")
 register_class("wear", ("wear",), "bearing surface wear: broadband rise, harmonics, modulation")
-register_class("oil_whirl", ("oil_whirl",), "oil whirl: sub-synchronous 0.42-0.48X, worse when lightly loaded")
+register_class(
+    "oil_whirl", ("oil_whirl",), "oil whirl: sub-synchronous 0.42-0.48X, worse when lightly loaded"
+)
 register_class("misalignment+imbalance", ("misalignment", "imbalance"), "misalignment and imbalance together")
 register_class("wear+lubrication", ("wear", "lubrication"), "wear and insufficient lubrication together")
-register_class("cavitation+clearance", ("cavitation", "clearance"), "cavitation and excess clearance together")
+register_class(
+    "cavitation+clearance", ("cavitation", "clearance"), "cavitation and excess clearance together"
+)

@@ -168,8 +168,12 @@ class DatasetWriter:
                 raise DatasetFileError(self.path, f"{missing} records were never written")
             f = self._file
             f.create_dataset("labels", data=self._labels, track_times=False)
-            f.create_dataset("record_ids", data=self._record_ids.astype(str).astype(object),
-                             dtype=STRING_DTYPE, track_times=False)
+            f.create_dataset(
+                "record_ids",
+                data=self._record_ids.astype(str).astype(object),
+                dtype=STRING_DTYPE,
+                track_times=False,
+            )
             meta = f.create_group("metadata", track_order=True)
             for name, dtype in self._columns.items():
                 values = self._metadata[name]

@@ -156,7 +156,9 @@ def _ramp(t: np.ndarray, start: float, end: float) -> np.ndarray:
     return start + (end - start) * (t / t[-1])
 
 
-def generate_record(cfg: GeneratorConfig, index: int, geometry: physics.BearingGeometry | None = None) -> Record:
+def generate_record(
+    cfg: GeneratorConfig, index: int, geometry: physics.BearingGeometry | None = None
+) -> Record:
     """Generate record number `index` of the dataset described by `cfg` (deterministic)."""
     geometry = geometry or physics.BearingGeometry()
     rng = _record_rng(cfg.seed, index)
@@ -178,7 +180,9 @@ def generate_record(cfg: GeneratorConfig, index: int, geometry: physics.BearingG
     if rng.random() < cfg.transient_probability:
         transient = TRANSIENTS[rng.integers(len(TRANSIENTS))]
         if transient == "speed_ramp":
-            speed1 = float(np.clip(speed0 * (1 + rng.choice([-1, 1]) * rng.uniform(0.03, 0.08)), *cfg.speed_hz))
+            speed1 = float(
+                np.clip(speed0 * (1 + rng.choice([-1, 1]) * rng.uniform(0.03, 0.08)), *cfg.speed_hz)
+            )
             speed_g = _ramp(grid, speed0, speed1)
         elif transient == "load_step":
             load1 = float(np.clip(load0 + rng.choice([-1, 1]) * rng.uniform(0.2, 0.4), *cfg.load_frac))

@@ -19,7 +19,9 @@ def add_measurement_noise(
     t = np.arange(n) / fs
     rms = float(np.sqrt(np.mean(clean**2)))
     white = rng.standard_normal(n) * rms / 10 ** (snr_db / 20)
-    mains = rng.uniform(0.02, 0.06) * rms * np.sqrt(2) * np.sin(2 * np.pi * mains_hz * t + rng.uniform(0, 6.3))
+    mains = (
+        rng.uniform(0.02, 0.06) * rms * np.sqrt(2) * np.sin(2 * np.pi * mains_hz * t + rng.uniform(0, 6.3))
+    )
     # Drift is below 1 Hz: compute it on a coarse grid and interpolate (a sine per sample is wasted work).
     coarse = t[::64]
     drift_coarse = np.zeros(coarse.size)

@@ -8,8 +8,19 @@ import h5py
 import numpy as np
 import pytest
 
-from bearing_workbench.data.dataset_file import Dataset, DatasetFileError, DatasetWriter, read_info, write_dataset
-from bearing_workbench.data.generator import GENERATOR_VERSION, METADATA_COLUMNS, GeneratorConfig, generate_dataset
+from bearing_workbench.data.dataset_file import (
+    Dataset,
+    DatasetFileError,
+    DatasetWriter,
+    read_info,
+    write_dataset,
+)
+from bearing_workbench.data.generator import (
+    GENERATOR_VERSION,
+    METADATA_COLUMNS,
+    GeneratorConfig,
+    generate_dataset,
+)
 from bearing_workbench.data.splits import check_no_leakage
 
 SMALL = GeneratorConfig(per_class=4, duration_s=0.25, seed=5)
@@ -70,9 +81,10 @@ def test_signals_read_in_the_order_asked(small_file):
 
 def test_a_failed_write_leaves_nothing(tmp_path):
     target = tmp_path / "broken.h5"
-    with pytest.raises(RuntimeError), DatasetWriter(
-        target, n_records=4, n_samples=8, fs=20480, class_names=["healthy"]
-    ) as writer:
+    with (
+        pytest.raises(RuntimeError),
+        DatasetWriter(target, n_records=4, n_samples=8, fs=20480, class_names=["healthy"]) as writer,
+    ):
         writer.write(0, np.zeros((2, 8)), np.zeros(2), ["a", "b"])
         raise RuntimeError("simulated crash half-way")
     assert list(tmp_path.iterdir()) == []
@@ -80,9 +92,10 @@ def test_a_failed_write_leaves_nothing(tmp_path):
 
 def test_an_incomplete_dataset_is_refused(tmp_path):
     target = tmp_path / "short.h5"
-    with pytest.raises(DatasetFileError, match="2 records were never written"), DatasetWriter(
-        target, n_records=4, n_samples=8, fs=20480, class_names=["healthy"]
-    ) as writer:
+    with (
+        pytest.raises(DatasetFileError, match="2 records were never written"),
+        DatasetWriter(target, n_records=4, n_samples=8, fs=20480, class_names=["healthy"]) as writer,
+    ):
         writer.write(0, np.zeros((2, 8)), np.zeros(2), ["a", "b"])
     assert not target.exists()
     assert not (tmp_path / "short.h5.partial").exists()
@@ -109,7 +122,11 @@ def test_write_dataset_round_trip(tmp_path):
     rng = np.random.default_rng(0)
     signals = rng.standard_normal((3, 16)).astype(np.float32)
     path = write_dataset(
-        tmp_path / "rt.h5", signals, np.array([0, 1, 1]), fs=20480.0, class_names=["healthy", "wear"],
+        tmp_path / "rt.h5",
+        signals,
+        np.array([0, 1, 1]),
+        fs=20480.0,
+        class_names=["healthy", "wear"],
         metadata={"speed_hz": np.array([55.0, 60.0, 65.0]), "site": np.array(["a", "b", "c"])},
         source="imported",
     )

@@ -98,9 +98,16 @@ def test_imbalance_1x_grows_with_speed_squared():
         t = np.arange(n) / FS
         shaft = np.full(n, speed)
         ctx = signatures.RecordContext(
-            fs=FS, t=t, shaft_hz=shaft, shaft_phase=2 * np.pi * np.cumsum(shaft) / FS,
-            temperature_c=np.full(n, 60.0), eccentricity=np.full(n, 0.3), sommerfeld=np.full(n, 0.2),
-            reynolds=np.full(n, 20.0), severity=np.full(n, 0.8), rated_speed_hz=60.0,
+            fs=FS,
+            t=t,
+            shaft_hz=shaft,
+            shaft_phase=2 * np.pi * np.cumsum(shaft) / FS,
+            temperature_c=np.full(n, 60.0),
+            eccentricity=np.full(n, 0.3),
+            sommerfeld=np.full(n, 0.2),
+            reynolds=np.full(n, 20.0),
+            severity=np.full(n, 0.8),
+            rated_speed_hz=60.0,
         )
         x = signatures.get_signature("imbalance")(ctx, np.random.default_rng(3))
         freqs = np.fft.rfftfreq(n, 1 / FS)
@@ -113,9 +120,16 @@ def _whirl_ctx(eccentricity: float) -> signatures.RecordContext:
     t = np.arange(n) / FS
     shaft = np.full(n, 60.0)
     return signatures.RecordContext(
-        fs=FS, t=t, shaft_hz=shaft, shaft_phase=2 * np.pi * np.cumsum(shaft) / FS,
-        temperature_c=np.full(n, 60.0), eccentricity=np.full(n, eccentricity), sommerfeld=np.full(n, 0.2),
-        reynolds=np.full(n, 20.0), severity=np.full(n, 0.7), rated_speed_hz=60.0,
+        fs=FS,
+        t=t,
+        shaft_hz=shaft,
+        shaft_phase=2 * np.pi * np.cumsum(shaft) / FS,
+        temperature_c=np.full(n, 60.0),
+        eccentricity=np.full(n, eccentricity),
+        sommerfeld=np.full(n, 0.2),
+        reynolds=np.full(n, 20.0),
+        severity=np.full(n, 0.7),
+        rated_speed_hz=60.0,
     )
 
 
@@ -125,7 +139,10 @@ def test_oil_whirl_stronger_when_lightly_loaded():
     light = physics.eccentricity_ratio(0.8, geometry)
     heavy = physics.eccentricity_ratio(0.06, geometry)
     assert light < heavy
-    rms = [signatures.get_signature("oil_whirl")(_whirl_ctx(e), np.random.default_rng(1)).std() for e in (light, heavy)]
+    rms = [
+        signatures.get_signature("oil_whirl")(_whirl_ctx(e), np.random.default_rng(1)).std()
+        for e in (light, heavy)
+    ]
     assert rms[0] > 1.5 * rms[1]
     ratios = physics.whirl_frequency_ratio(np.array([light, heavy]))
     assert np.all((ratios >= 0.42) & (ratios <= 0.48))
@@ -194,10 +211,13 @@ def test_metadata_is_what_shaped_the_signal(records):
     mu = physics.dynamic_viscosity(meta["temperature_c"][steady])
     np.testing.assert_allclose(mu, meta["viscosity_pa_s"][steady], rtol=1e-9)
     clearance = meta["clearance_ratio"][steady] * geometry.radius_m
-    som = physics.sommerfeld_number(mu, meta["speed_hz"][steady], meta["load_frac"][steady] * geometry.rated_load_n,
-                                    geometry, clearance)
+    som = physics.sommerfeld_number(
+        mu, meta["speed_hz"][steady], meta["load_frac"][steady] * geometry.rated_load_n, geometry, clearance
+    )
     np.testing.assert_allclose(som, meta["sommerfeld"][steady], rtol=1e-9)
-    np.testing.assert_allclose(physics.eccentricity_ratio(som, geometry), meta["eccentricity"][steady], rtol=1e-6)
+    np.testing.assert_allclose(
+        physics.eccentricity_ratio(som, geometry), meta["eccentricity"][steady], rtol=1e-6
+    )
     re = physics.reynolds_number(mu, meta["speed_hz"][steady], geometry, clearance)
     np.testing.assert_allclose(re, meta["reynolds"][steady], rtol=1e-9)
     # a clearance fault opens the clearance, in proportion to its severity
