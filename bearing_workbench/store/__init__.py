@@ -1,0 +1,61 @@
+"""Experiment store: SQLAlchemy tables, run-state machine, workspace layout."""
+
+from bearing_workbench.store.errors import (
+    DuplicateNameError,
+    InUseError,
+    NotFoundError,
+    SchemaVersionError,
+    StoreError,
+)
+from bearing_workbench.store.records import (
+    CampaignRecord,
+    ComparisonRecord,
+    DatasetRecord,
+    EpochRecord,
+    EventRecord,
+    ExperimentRecord,
+)
+from bearing_workbench.store.status import (
+    InvalidTransition,
+    RunAction,
+    RunStatus,
+    allowed_actions,
+    is_terminal,
+    next_status,
+)
+from bearing_workbench.store.store import Store
+from bearing_workbench.store.tables import SCHEMA_VERSION
+from bearing_workbench.store.workspace import (
+    confined_path,
+    database_url,
+    datasets_dir,
+    experiment_dir,
+    workspace_root,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CampaignRecord",
+    "ComparisonRecord",
+    "DatasetRecord",
+    "DuplicateNameError",
+    "EpochRecord",
+    "EventRecord",
+    "ExperimentRecord",
+    "InUseError",
+    "InvalidTransition",
+    "NotFoundError",
+    "RunAction",
+    "RunStatus",
+    "SchemaVersionError",
+    "Store",
+    "StoreError",
+    "allowed_actions",
+    "confined_path",
+    "database_url",
+    "datasets_dir",
+    "experiment_dir",
+    "is_terminal",
+    "next_status",
+    "workspace_root",
+]

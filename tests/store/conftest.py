@@ -1,0 +1,75 @@
+"""Fixtures for the store tests: one store per test, on SQLite always and on PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bearing_workbench.store import Store
+
+PG_URL = os.environ.get("BEARING_WORKBENCH_TEST_PG_URL", "").strip()
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(
+            not PG_URL, reason="set BEARING_WORKBENCH_TEST_PG_URL to test on PostgreSQL"
+        ),
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's own settings must not redirect the tests to their real database or workspace.
+    monkeypatch.delenv("BEARING_WORKBENCH_DB_URL", raising=False)
+    monkeypatch.delenv("BEARING_WORKBENCH_WORKSPACE", raising=False)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return tmp_path / "ws"
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, workspace: Path) -> Iterator[str]:
+    """A database URL of a fresh, empty database (a new file, or a new PostgreSQL schema)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{workspace / 'workbench.db'}"
+        return
+    schema = f"bw_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield (
+            make_url(PG_URL)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(db_url: str, workspace: Path) -> Iterator[Store]:
+    s = Store(url=db_url, workspace=workspace)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def sqlite_store(workspace: Path) -> Iterator[Store]:
+    s = Store(url=f"sqlite:///{workspace / 'workbench.db'}", workspace=workspace)
+    yield s
+    s.dispose()
