@@ -41,8 +41,10 @@ def cmd_generate_data(args: argparse.Namespace) -> int:
     with _progress_bar(cfg.n_records, "generating") as bar:
         generate_dataset(path, cfg, workers=args.workers, overwrite=args.overwrite, progress=bar.update)
     took = time.perf_counter() - start
-    print(f"wrote {path} ({cfg.n_records} records x {cfg.n_samples} samples, {len(cfg.classes)} classes) "
-          f"in {took:.1f} s")
+    print(
+        f"wrote {path} ({cfg.n_records} records x {cfg.n_samples} samples, {len(cfg.classes)} classes) "
+        f"in {took:.1f} s"
+    )
     if args.register:
         dataset_id = _register(path, args.name)
         print(f"registered as dataset {args.name!r} (id {dataset_id}) in the workspace store")
@@ -92,9 +94,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, indent=2))
         return 0
-    print(f"{info.path}  ({info.size_bytes / 1e6:.1f} MB, {info.source}"
-          + (f", generator {info.generator_version}, seed {info.seed}" if info.source == "generated" else "")
-          + ")")
+    print(
+        f"{info.path}  ({info.size_bytes / 1e6:.1f} MB, {info.source}"
+        + (f", generator {info.generator_version}, seed {info.seed}" if info.source == "generated" else "")
+        + ")"
+    )
     print(f"  {info.n_records} records x {info.n_samples} samples at {info.fs:g} Hz ({info.duration_s:g} s)")
     print(f"  {len(info.class_names)} classes:")
     for name, count in info.class_counts.items():
@@ -141,8 +145,13 @@ def cmd_features(args: argparse.Namespace) -> int:
     try:
         if out.suffix == ".npz":
             with open(partial, "wb") as fh:
-                np.savez(fh, features=feats, feature_names=np.array(FEATURE_NAMES), labels=labels,
-                         record_ids=record_ids)
+                np.savez(
+                    fh,
+                    features=feats,
+                    feature_names=np.array(FEATURE_NAMES),
+                    labels=labels,
+                    record_ids=record_ids,
+                )
         else:
             import pandas as pd
 

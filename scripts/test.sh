@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Whole test suite: set up the environment, lint, check the layer contract, run pytest.
+# Whole test suite: set up the environment and system packages, lint, check the layer contract, run pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
+# Debian packages some tests need (PostgreSQL): installed when run as root, else those tests skip.
+bash scripts/system_deps.sh
 echo "== ruff"
 .venv/bin/ruff check bearing_workbench tests bench
 echo "== import-linter (layer contract)"

@@ -18,7 +18,11 @@ def _cli(*args: str, env_extra: dict | None = None, cwd=None) -> subprocess.Comp
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run(
         [sys.executable, "-m", "bearing_workbench", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
     )
 
 

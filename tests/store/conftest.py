@@ -1,8 +1,12 @@
-"""Fixtures for the store tests: one store per test, on SQLite always and on PostgreSQL when configured."""
+"""Fixtures for the store tests: one store per test, on SQLite and on PostgreSQL.
+
+PostgreSQL comes from the session fixture `postgres_url` (tests/conftest.py): the server named by
+BEARING_WORKBENCH_TEST_PG_URL, else a throwaway local one; its cases skip, with the reason, when
+there is neither or when BEARING_WORKBENCH_TEST_NO_PG=1.
+"""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,18 +17,8 @@ from sqlalchemy.engine import make_url
 
 from bearing_workbench.store import Store
 
-PG_URL = os.environ.get("BEARING_WORKBENCH_TEST_PG_URL", "").strip()
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(
-            not PG_URL, reason="set BEARING_WORKBENCH_TEST_PG_URL to test on PostgreSQL"
-        ),
-    ),
-]
+# The PostgreSQL cases skip through the postgres_url fixture, which knows why.
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(autouse=True)
@@ -45,13 +39,14 @@ def db_url(request: pytest.FixtureRequest, workspace: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{workspace / 'workbench.db'}"
         return
+    pg_url: str = request.getfixturevalue("postgres_url")
     schema = f"bw_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
+    admin = create_engine(pg_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         yield (
-            make_url(PG_URL)
+            make_url(pg_url)
             .update_query_dict({"options": f"-csearch_path={schema}"})
             .render_as_string(hide_password=False)
         )

@@ -1,4 +1,4 @@
-"""What every store backend must do (SQLite always; PostgreSQL when BEARING_WORKBENCH_TEST_PG_URL is set)."""
+"""What every store backend must do (SQLite always; PostgreSQL through the `postgres_url` fixture)."""
 
 from __future__ import annotations
 
