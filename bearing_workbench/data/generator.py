@@ -128,6 +128,12 @@ class GeneratorConfig(BaseModel):
             )
         if abs(sum(self.split) - 1.0) > 1e-6:
             raise ValueError(f"split: fractions must sum to 1, got {sum(self.split):.3f}")
+        used = sum(1 for f in self.split if f > 0)
+        if self.per_class < used:
+            raise ValueError(
+                f"per_class: {self.per_class} records per class cannot put every class in all {used} "
+                f"splits; use at least {used}"
+            )
         return self
 
     @property

@@ -268,6 +268,7 @@ def test_mains_in_the_1x_band_is_refused():
         ({"speed_hz": (66.0, 54.0)}, "range must be (low, high)"),
         ({"per_class": 0}, "greater than or equal to 1"),
         ({"split": (0.5, 0.2, 0.2)}, "must sum to 1"),
+        ({"per_class": 2}, "per_class: 2 records per class cannot put every class in all 3 splits"),
         ({"typo_field": 1}, "Extra inputs are not permitted"),
     ],
 )
@@ -278,14 +279,14 @@ def test_invalid_generator_configs(kwargs, message):
 
 
 def test_records_are_deterministic_and_independent_of_batching():
-    cfg = GeneratorConfig(per_class=2, duration_s=0.5, seed=3)
+    cfg = GeneratorConfig(per_class=3, duration_s=0.5, seed=3)
     a = generate_record(cfg, 5)
     b = generate_record(cfg, 5)
     np.testing.assert_array_equal(a.signal, b.signal)
     assert a.metadata == b.metadata
     signals, _, _ = generate_arrays(cfg, [5, 1])
     np.testing.assert_array_equal(signals[0], a.signal)
-    other = generate_record(GeneratorConfig(per_class=2, duration_s=0.5, seed=4), 5)
+    other = generate_record(GeneratorConfig(per_class=3, duration_s=0.5, seed=4), 5)
     assert not np.array_equal(other.signal, a.signal)
 
 
@@ -299,8 +300,8 @@ def test_a_new_condition_is_one_signature_and_one_class():
 
     catalogue.register_class("oil_whip_test", ("oil_whip_test",), "oil whip (test)")
     try:
-        cfg = GeneratorConfig(classes=("healthy", "oil_whip_test"), per_class=1, duration_s=2.0)
-        rec = generate_record(cfg, 1)
+        cfg = GeneratorConfig(classes=("healthy", "oil_whip_test"), per_class=3, duration_s=2.0)
+        rec = generate_record(cfg, 3)
         freqs, power = _spectrum(rec.signal.astype(np.float64))
         sub = (freqs > 5) & (freqs < 45)
         assert abs(freqs[sub][np.argmax(power[sub])] - 26.0) < 1.0
