@@ -87,7 +87,11 @@ def split_records(
         raise ValueError("labels: no records to split")
     classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     needed = int((fracs > 0).sum())
-    too_few = [(c.item() if isinstance(c, np.generic) else c, int(n)) for c, n in zip(classes, counts, strict=True) if n < needed]
+    too_few = [
+        (c.item() if isinstance(c, np.generic) else c, int(n))
+        for c, n in zip(classes, counts, strict=True)
+        if n < needed
+    ]
     if too_few:
         listed = ", ".join(f"{c!r} has {n}" for c, n in too_few)
         used = ", ".join(name for name, f in zip(SPLIT_NAMES, fracs, strict=True) if f > 0)
