@@ -28,7 +28,9 @@ class InputSpec:
 
     def __post_init__(self) -> None:
         if self.n_classes != len(self.class_names):
-            raise ValueError(f"n_classes is {self.n_classes} but {len(self.class_names)} class names are given")
+            raise ValueError(
+                f"n_classes is {self.n_classes} but {len(self.class_names)} class names are given"
+            )
         if self.n_classes < 2:
             raise ValueError("a classifier needs at least 2 classes")
         if self.length < 1 or self.fs <= 0:
