@@ -188,6 +188,74 @@ def cmd_import_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_overrides(items: Sequence[str]) -> dict[str, object]:
+    """`key=value` pairs; values are read as YAML scalars/lists (5 -> int, 1e-3 -> float, [3, 5] -> list)."""
+    import yaml
+
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set {item!r}: expected key=value, e.g. training.epochs=5")
+        try:
+            out[key.strip()] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"--set {item!r}: cannot read the value ({exc.problem})") from None
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import ConfigError, preset_config
+    from .store import Store
+    from .training.callbacks import ProgressBar
+    from .training.errors import TrainingError
+    from .training.experiment import create_experiment, train_experiment
+
+    try:
+        overrides = _parse_overrides(args.set or [])
+        if args.name:
+            overrides["name"] = args.name
+        config = preset_config(args.preset, args.model, args.dataset, overrides)
+        store = Store()
+        experiment_id = create_experiment(store, config)
+    except ConfigError as exc:
+        print("error: the experiment config is not valid:", file=sys.stderr)
+        for err in exc.errors:
+            print(f"  {err.field}: {err.message}", file=sys.stderr)
+        return 2
+    except (ValueError, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.json:
+        print(f"experiment {experiment_id}: training {args.model} ({args.preset} preset) on {args.dataset}")
+    callbacks = [] if args.json else [ProgressBar()]
+    try:
+        outcome = train_experiment(store, experiment_id, callbacks=callbacks, device=args.device)
+    except TrainingError as exc:
+        print(f"error: experiment {experiment_id} failed: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return 1
+    summary = {
+        "experiment_id": experiment_id,
+        "status": outcome.status,
+        "folder": str(outcome.out_dir),
+        **{
+            k: outcome.metrics.get(k)
+            for k in ("accuracy", "macro_f1", "val_accuracy", "best_epoch", "epochs_run", "train_seconds")
+        },
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(
+            f"experiment {experiment_id} {outcome.status}: test accuracy {summary['accuracy']:.4f}, "
+            f"macro-F1 {summary['macro_f1']:.4f} ({summary['train_seconds']:.1f} s); "
+            f"artifacts in {outcome.out_dir}"
+        )
+    return 0
+
+
 def ensure_demo_dataset(per_class: int | None = None) -> tuple[Path, bool]:
     """Make sure the workspace has the demo dataset (generated and registered); returns (path, created)."""
     from .data.generator import GeneratorConfig, generate_dataset
@@ -263,6 +331,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-new-classes", action="store_true", help="accept labels outside the catalogue")
     p.add_argument("--register", action="store_true", help="register the dataset in the workspace store")
     p.set_defaults(func=cmd_import_data)
+
+    p = sub.add_parser("train", help="train one experiment in this process and store it")
+    p.add_argument("--model", required=True, help="model family (cnn1d, resnet1d, transformer, ...)")
+    p.add_argument("--preset", default="quick", help="quick | standard | max | fast (default quick)")
+    p.add_argument("--dataset", required=True, help="dataset name in the workspace, or a dataset file path")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. training.epochs=5 or model.params.dropout=0.2",
+    )
+    p.add_argument("--name", help="experiment name (default: family and time)")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON, no progress bar")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("serve", help="serve the workbench (prepares the workspace and demo dataset)")
     p.add_argument("--demo-per-class", type=int, help="records per class of the demo dataset (default 130)")

@@ -1,0 +1,220 @@
+"""Checkpoints: everything needed to resume a run, stored so that only the safe loader reads them.
+
+A checkpoint is a dict of plain values (dict, list, tuple, str, int, float, bool, None) and tensors,
+written with `torch.save` and read with ``torch.load(weights_only=True)`` only: a file carrying any
+other Python object is refused, never unpickled. Keys (format version 1):
+
+- ``format``, ``format_version``, ``family``, ``config`` (the ExperimentConfig as JSON text),
+  ``spec`` (the InputSpec as a dict);
+- ``model``, ``optimizer``, ``scheduler``, ``scaler``: state dicts;
+- ``progress``: ``epoch`` (finished epochs), ``batch`` (steps done in the next epoch; 0 at an epoch
+  boundary), ``step`` (steps overall) and ``partial`` (the running sums of an unfinished epoch);
+- ``early_stopping``: ``best``, ``best_epoch``, ``bad_epochs``;
+- ``rng``: global generators (Python, numpy, torch CPU and CUDA) and the loop's own streams;
+- ``history``: one `EpochMetrics.as_dict()` per finished epoch.
+
+Files in an experiment folder: ``epoch-NNNN.pt`` (policy: every epoch, or each improvement; the
+last ``keep_last`` are kept), ``best.pt`` (best monitored epoch, never pruned) and ``last.pt``
+(written when a run is stopped or paused, resumable mid-epoch).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from bearing_workbench.training.errors import CheckpointError
+
+CHECKPOINT_FORMAT = "bearing-workbench-checkpoint"
+CHECKPOINT_VERSION = 1
+BEST_NAME = "best.pt"
+LAST_NAME = "last.pt"
+_EPOCH_FILE = re.compile(r"epoch-(\d+)\.pt")
+_PLAIN = (str, int, float, bool, type(None))
+_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+
+
+def epoch_checkpoint_name(epoch: int) -> str:
+    """File name of the checkpoint taken after `epoch` (1-based)."""
+    return f"epoch-{epoch:04d}.pt"
+
+
+def check_plain(value: Any, where: str = "checkpoint") -> None:
+    """Raise TypeError naming the key if `value` holds anything `weights_only` loading would refuse."""
+    if isinstance(value, (torch.Tensor, *_PLAIN)):
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, _PLAIN):
+                raise TypeError(f"{where}: key {key!r} is a {type(key).__name__}; keys must be plain")
+            check_plain(item, f"{where}[{key!r}]")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            check_plain(item, f"{where}[{i}]")
+        return
+    raise TypeError(
+        f"{where} is a {type(value).__module__}.{type(value).__qualname__}; a checkpoint may hold only "
+        "tensors, numbers, strings, None and dicts/lists/tuples of them (so weights_only loading works)"
+    )
+
+
+def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
+    """Write `state` to `path` atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    check_plain(dict(state))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(dict(state), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint with ``torch.load(weights_only=True)``; refuse anything else, naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist", hint="check the experiment folder")
+    if not zipfile.is_zipfile(path):
+        # torch.save writes a zip archive; anything else is foreign (or a legacy pickle) and not read.
+        raise CheckpointError(f"{path} is not a readable checkpoint (not a PyTorch zip archive)")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = _UNSUPPORTED_GLOBAL.search(str(exc))
+        what = f"it references {found.group(1)}" if found else "weights-only loading failed"
+        raise CheckpointError(
+            f"refusing to load {path}: it contains Python objects, which only an unsafe loader would "
+            f"run ({what})",
+            hint="load only checkpoints written by the workbench; never use an unsafe loader on this file",
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a readable checkpoint ({exc})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a {CHECKPOINT_FORMAT} file (no 'format' key)")
+    version = int(state.get("format_version", -1))
+    if version > CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint format version {version}, newer than this workbench reads "
+            f"({CHECKPOINT_VERSION})",
+            hint="upgrade bearing-workbench",
+        )
+    return state
+
+
+class CheckpointPolicy:
+    """Where and when checkpoints are written in one experiment folder.
+
+    Args:
+        policy: ``every_epoch`` writes ``epoch-NNNN.pt`` after every epoch; ``best_only`` only after
+            an epoch that improved the monitored metric. Either way ``best.pt`` follows the best epoch.
+        keep_last: epoch files kept (oldest pruned first); ``best.pt`` and ``last.pt`` are never pruned.
+    """
+
+    def __init__(
+        self, out_dir: str | os.PathLike, policy: Literal["every_epoch", "best_only"], keep_last: int
+    ):
+        if policy not in ("every_epoch", "best_only"):
+            raise ValueError(f"training.checkpoint.policy must be every_epoch or best_only, got {policy!r}")
+        if keep_last < 1:
+            raise ValueError(f"training.checkpoint.keep_last must be at least 1, got {keep_last}")
+        self.out_dir = Path(out_dir)
+        self.policy = policy
+        self.keep_last = int(keep_last)
+
+    @property
+    def best_path(self) -> Path:
+        return self.out_dir / BEST_NAME
+
+    @property
+    def last_path(self) -> Path:
+        return self.out_dir / LAST_NAME
+
+    def after_epoch(self, state: Mapping[str, Any], epoch: int, improved: bool) -> list[tuple[Path, bool]]:
+        """Write what the policy asks for after `epoch`; returns (path, is_best) per file written."""
+        written: list[tuple[Path, bool]] = []
+        epoch_file: Path | None = None
+        if self.policy == "every_epoch" or improved:
+            epoch_file = save_checkpoint(self.out_dir / epoch_checkpoint_name(epoch), state)
+            written.append((epoch_file, False))
+        if improved:
+            if epoch_file is not None:
+                _copy_atomic(epoch_file, self.best_path)  # the same bytes: serialise once
+            else:
+                save_checkpoint(self.best_path, state)
+            written.append((self.best_path, True))
+        self.prune()
+        return written
+
+    def save_last(self, state: Mapping[str, Any]) -> Path:
+        """Write ``last.pt`` (a stopped or paused run)."""
+        return save_checkpoint(self.last_path, state)
+
+    def prune(self) -> list[Path]:
+        """Delete all but the newest `keep_last` epoch files; returns those removed."""
+        files = epoch_checkpoints(self.out_dir)
+        removed = [path for _, path in files[: max(0, len(files) - self.keep_last)]]
+        for path in removed:
+            path.unlink(missing_ok=True)
+        return removed
+
+
+def epoch_checkpoints(out_dir: str | os.PathLike) -> list[tuple[int, Path]]:
+    """(epoch, path) of every ``epoch-NNNN.pt`` in `out_dir`, oldest first."""
+    folder = Path(out_dir)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        match = _EPOCH_FILE.fullmatch(path.name)
+        if match and path.is_file():
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def latest_checkpoint(out_dir: str | os.PathLike) -> Path | None:
+    """The checkpoint a crashed or stopped run should resume from: the most advanced one in `out_dir`.
+
+    Compares the ``progress`` recorded inside ``last.pt``, the newest epoch file and ``best.pt``.
+    """
+    folder = Path(out_dir)
+    candidates = [folder / LAST_NAME, folder / BEST_NAME]
+    epochs = epoch_checkpoints(folder)
+    if epochs:
+        candidates.append(epochs[-1][1])
+    best: tuple[tuple[int, int], Path] | None = None
+    for path in candidates:
+        if not path.is_file():
+            continue
+        progress = load_checkpoint(path).get("progress", {})
+        key = (int(progress.get("epoch", 0)), int(progress.get("batch", 0)))
+        if best is None or key > best[0]:
+            best = (key, path)
+    return None if best is None else best[1]

@@ -1,0 +1,263 @@
+"""One experiment end to end: its store rows, training, evaluation on the test split, artifacts, status.
+
+The same function serves the CLI (in-process) and, later, the Dask runner (on a worker, with its
+own progress and control callbacks added).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bearing_workbench.config import ExperimentConfig
+from bearing_workbench.models.registry import get_family
+from bearing_workbench.models.validation import DatasetFacts, validate_config
+from bearing_workbench.store import Store
+from bearing_workbench.store.workspace import experiment_dir
+from bearing_workbench.training.artifacts import artifact_path, write_artifacts, write_json
+from bearing_workbench.training.callbacks import Callback, EpochMetrics, FitContext
+from bearing_workbench.training.data import resolve_dataset_path
+from bearing_workbench.training.errors import TrainingError
+from bearing_workbench.training.evaluate import evaluate_split, predict_windows
+from bearing_workbench.training.loop import FitResult, fit
+
+log = logging.getLogger(__name__)
+
+# Metrics copied from metrics.json into the experiments table (what history pages sort and filter by).
+SUMMARY_KEYS = ("accuracy", "macro_precision", "macro_recall", "macro_f1", "log_loss", "window_accuracy")
+
+
+class StoreRecorder(Callback):
+    """Writes each epoch and the run's notable events (checkpoints, best model, early stop) to the store."""
+
+    def __init__(self, store: Store, experiment_id: int):
+        self.store = store
+        self.experiment_id = experiment_id
+
+    def on_epoch_end(self, ctx: FitContext, metrics: EpochMetrics) -> None:
+        row = metrics.as_dict()
+        epoch = row.pop("epoch")
+        extra = row.pop("extra", {}) or {}
+        self.store.add_epoch(self.experiment_id, epoch, **row, **extra)
+
+    def on_checkpoint(self, ctx: FitContext, path: Path, is_best: bool) -> None:
+        epoch = ctx.epoch
+        if is_best:
+            self.store.add_event(
+                self.experiment_id,
+                "best_model",
+                f"new best model at epoch {epoch}",
+                {"epoch": epoch, "path": path.name},
+            )
+        else:
+            self.store.add_event(
+                self.experiment_id,
+                "checkpoint",
+                f"checkpoint saved after epoch {epoch}",
+                {"epoch": epoch, "path": path.name},
+            )
+
+    def on_progress(self, ctx: FitContext, fraction: float, message: str) -> None:
+        if message:
+            self.store.add_event(self.experiment_id, "progress", message, {"fraction": float(fraction)})
+
+    def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
+        if result.stopped_early and not result.stop_requested:
+            self.store.add_event(
+                self.experiment_id,
+                "early_stopping",
+                f"early stopping: {result.stop_reason}",
+                {"best_epoch": result.best_epoch},
+            )
+
+
+@dataclass(frozen=True)
+class ExperimentOutcome:
+    """What `train_experiment` did: the experiment id, its final status and its metrics."""
+
+    experiment_id: int
+    status: str
+    metrics: dict[str, Any]
+    out_dir: Path
+
+
+def dataset_facts(config: ExperimentConfig | Mapping[str, Any], store: Store | None) -> DatasetFacts | None:
+    """Facts about the config's dataset for validation (None when the dataset cannot be read yet)."""
+    from bearing_workbench.data.dataset_file import DatasetFileError, read_info
+
+    dataset = (
+        config.data.dataset if isinstance(config, ExperimentConfig) else config.get("data", {}).get("dataset")
+    )
+    try:
+        info = read_info(resolve_dataset_path(str(dataset), store))
+    except (DatasetFileError, LookupError, ValueError, TypeError):
+        return None
+    train = info.split_sizes.get("train") or int(0.7 * info.n_records)
+    return DatasetFacts(
+        n_records=info.n_records, n_classes=len(info.class_names), n_train=train, signal_length=info.n_samples
+    )
+
+
+def create_experiment(
+    store: Store,
+    config: ExperimentConfig | Mapping[str, Any],
+    *,
+    parent_id: int | None = None,
+    campaign_id: int | None = None,
+    tags: Sequence[str] = (),
+) -> int:
+    """Validate `config` against its dataset and record the experiment as pending; returns its id."""
+    config = validate_config(config, dataset_facts(config, store))
+    dataset_id = None
+    try:
+        dataset_id = store.get_dataset(config.data.dataset).id
+    except LookupError:
+        pass  # a dataset given by path is not registered: the config keeps the path
+    name = config.name or f"{config.model.family}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return store.create_experiment(
+        name,
+        config.model.family,
+        config.model_dump(mode="json"),
+        dataset_id=dataset_id,
+        parent_id=parent_id,
+        campaign_id=campaign_id,
+        tags=tags,
+    )
+
+
+def _predict(result: FitResult, split, batch_size: int, device: Any) -> np.ndarray:
+    if hasattr(result.model, "predict_proba"):
+        return result.model.predict_proba(split)
+    return predict_windows(result.model, split, batch_size=batch_size, device=device or "cpu")
+
+
+def _model_summary(result: FitResult) -> dict[str, Any] | None:
+    summary = getattr(result.model, "summary", None)
+    return summary() if callable(summary) else None
+
+
+def train_experiment(
+    store: Store,
+    experiment_id: int,
+    *,
+    callbacks: Sequence[Callback] = (),
+    device: Any = None,
+    resume_from: str | Path | None = None,
+) -> ExperimentOutcome:
+    """Train, evaluate and store experiment `experiment_id` (pending, or failed/stopped to resume).
+
+    Status goes running -> completed, or failed with the error and its hint, or stopped when a
+    callback asked to stop (its last checkpoint allows a resume).
+    """
+    record = store.get_experiment(experiment_id)
+    config = ExperimentConfig.model_validate(record.config)
+    out_dir = experiment_dir(experiment_id, store.workspace, create=True)
+    if record.status in ("failed", "stopped"):
+        store.transition(experiment_id, "retry")
+    store.transition(experiment_id, "start")
+    start = time.perf_counter()
+    try:
+        result = fit(
+            config,
+            callbacks=[StoreRecorder(store, experiment_id), *callbacks],
+            out_dir=out_dir,
+            store=store,
+            device=device,
+            resume_from=resume_from,
+        )
+        if result.stop_requested:
+            store.transition(experiment_id, "stop")
+            store.add_event(
+                experiment_id,
+                "stopped",
+                result.stop_reason or "stopped on request",
+                {"checkpoint": result.last_checkpoint.name if result.last_checkpoint else None},
+            )
+            return ExperimentOutcome(experiment_id, "stopped", {}, out_dir)
+        metrics = _evaluate_and_write(config, result, out_dir, device, time.perf_counter() - start)
+    except TrainingError as exc:
+        store.transition(experiment_id, "fail", error=exc.message, hint=exc.hint)
+        store.add_event(experiment_id, "failed", exc.message, {"hint": exc.hint})
+        raise
+    except Exception as exc:
+        log.exception("experiment %s failed", experiment_id)
+        store.transition(
+            experiment_id,
+            "fail",
+            error=f"{type(exc).__name__}: {exc}",
+            hint="see training.log and the traceback; the config may need a change",
+        )
+        store.add_event(experiment_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    store.set_metrics(
+        experiment_id,
+        {k: metrics[k] for k in SUMMARY_KEYS if metrics.get(k) is not None}
+        | {
+            k: metrics[k]
+            for k in ("best_epoch", "epochs_run", "train_seconds", "val_accuracy")
+            if metrics.get(k) is not None
+        },
+    )
+    store.transition(experiment_id, "complete")
+    store.add_event(
+        experiment_id,
+        "completed",
+        f"completed: test accuracy {metrics['accuracy']:.4f}",
+        {"accuracy": metrics["accuracy"], "macro_f1": metrics.get("macro_f1")},
+    )
+    return ExperimentOutcome(experiment_id, "completed", metrics, out_dir)
+
+
+def _evaluate_and_write(
+    config: ExperimentConfig, result: FitResult, out_dir: Path, device: Any, seconds: float
+) -> dict[str, Any]:
+    batch = max(config.training.batch_size, 64)
+    test_probs = _predict(result, result.test, batch, device)
+    metrics, test_predictions = evaluate_split(test_probs, result.test)
+    val_predictions = None
+    if len(result.val):
+        val_metrics, val_predictions = evaluate_split(_predict(result, result.val, batch, device), result.val)
+        metrics["val_accuracy"] = val_metrics["accuracy"]
+    metrics["best_epoch"] = result.best_epoch
+    metrics["epochs_run"] = len(result.history)
+    metrics["train_seconds"] = seconds
+    metrics["stopped_early"] = result.stopped_early
+    family = get_family(config.model.family)
+    if family.epoch_based and config.training.export_onnx:
+        from bearing_workbench.training.onnx_export import OnnxExportError, export_onnx
+
+        example = result.test.batch(np.arange(min(8, len(result.test))))
+        try:
+            metrics["onnx"] = export_onnx(
+                result.model, result.spec, artifact_path(out_dir, "onnx"), example, family=family.name
+            )
+        except OnnxExportError as exc:
+            # A model that trained fine is not lost for want of an ONNX file: say so in the metrics.
+            metrics["onnx"] = {"verified": False, "error": str(exc)}
+    write_artifacts(
+        out_dir,
+        config=config,
+        history=[m.as_dict() for m in result.history],
+        metrics=metrics,
+        test_predictions=test_predictions,
+        val_predictions=val_predictions,
+        class_names=result.spec.class_names,
+        model_summary=_model_summary(result),
+    )
+    write_json(
+        out_dir / "input_spec.json",
+        {
+            "kind": result.spec.kind,
+            "class_names": list(result.spec.class_names),
+            "fs": result.spec.fs,
+            "length": result.spec.length,
+            "meta_names": list(result.spec.meta_names),
+        },
+    )
+    return metrics
