@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -62,10 +63,31 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         # busy_timeout first, so that switching to WAL also waits instead of failing.
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _ensure_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def _ensure_wal(cursor: Any) -> None:
+    """Switch the database to WAL unless it already is (the mode is stored in the file).
+
+    Changing the journal mode needs an exclusive lock and SQLite answers "database is locked" at
+    once, without its busy handler, while another process holds one (seen when several workers open
+    a new database together), so retry until the busy timeout has passed.
+    """
+    import sqlite3
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:

@@ -22,6 +22,8 @@ from bearing_workbench.training.errors import TrainingError
 from bearing_workbench.training.experiment import create_experiment, train_experiment
 
 NEURAL = ("cnn1d", "resnet1d", "transformer", "spectrogram", "pinn")
+# The test records (0.5 s) are shorter than the presets' 1 s windows: train on whole records.
+WHOLE = {"data.window": None}
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +44,13 @@ def trained(workspace):
     """One completed experiment per non-ensemble family (quick preset), then an ensemble of two."""
     ids = {}
     for family in [f for f in list_families() if f != "ensemble"]:
-        config = preset_config("quick", family, "small", {"training.epochs": 2, "training.export_onnx": True})
+        config = preset_config(
+            "quick", family, "small", {**WHOLE, "training.epochs": 2, "training.export_onnx": True}
+        )
         ids[family] = create_experiment(workspace, config)
         train_experiment(workspace, ids[family])
     config = preset_config(
-        "quick", "ensemble", "small", {"model.params.members": [ids["cnn1d"], ids["classical"]]}
+        "quick", "ensemble", "small", {**WHOLE, "model.params.members": [ids["cnn1d"], ids["classical"]]}
     )
     ids["ensemble"] = create_experiment(workspace, config)
     train_experiment(workspace, ids["ensemble"])
@@ -100,7 +104,7 @@ class StopAfter(Callback):
 
 
 def test_stop_then_resume_keeps_one_row_per_epoch(workspace):
-    config = preset_config("quick", "cnn1d", "small", {"training.epochs": 3})
+    config = preset_config("quick", "cnn1d", "small", {**WHOLE, "training.epochs": 3})
     experiment_id = create_experiment(workspace, config)
     outcome = train_experiment(workspace, experiment_id, callbacks=[StopAfter(1)])
     assert outcome.status == "stopped"
@@ -119,7 +123,7 @@ class Diverge(Callback):
 
 
 def test_a_failed_run_is_marked_failed_with_its_hint(workspace):
-    experiment_id = create_experiment(workspace, preset_config("quick", "cnn1d", "small"))
+    experiment_id = create_experiment(workspace, preset_config("quick", "cnn1d", "small", WHOLE))
     with pytest.raises(TrainingError):
         train_experiment(workspace, experiment_id, callbacks=[Diverge()])
     record = workspace.get_experiment(experiment_id)
@@ -143,6 +147,8 @@ def test_cli_train_json(workspace):
             "quick",
             "--dataset",
             "small",
+            "--set",
+            "data.window=null",
             "--json",
         ],
         capture_output=True,
