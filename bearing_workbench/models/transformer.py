@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 class TransformerParams(FamilyParams):
     """Parameters of the transformer family."""
 
-    patch_size: int = Field(128, ge=8, le=4096, description="Samples per patch; each patch becomes one token.")
+    patch_size: int = Field(
+        128, ge=8, le=4096, description="Samples per patch; each patch becomes one token."
+    )
     n_layers: int = Field(4, ge=2, le=12, description="Transformer encoder layers.")
     n_heads: int = Field(
         4, ge=2, le=16, description="Attention heads per layer; d_model must be divisible by it."
