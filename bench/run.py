@@ -1,6 +1,8 @@
 """Run benchmarks and write their figures into BENCHMARKS.md.
 
 python -m bench.run data [--repeats 3]
+python -m bench.run training [--families cnn1d resnet1d ...]   (hours on a 2-core CPU)
+python -m bench.run throughput
 """
 
 from __future__ import annotations
@@ -8,18 +10,28 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUITES = {"data": "bench.bench_data"}
+# suite -> (module, function)
+SUITES = {
+    "data": ("bench.bench_data", "run"),
+    "training": ("bench.bench_training", "run"),
+    "throughput": ("bench.bench_training", "run_throughput"),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("suites", nargs="*", default=list(SUITES), choices=list(SUITES))
+    parser.add_argument("suites", nargs="*", default=["data"], choices=list(SUITES))
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--families", nargs="*", help="training suite: only these runs (names or families)")
     args = parser.parse_args()
     for name in args.suites:
-        importlib.import_module(SUITES[name]).run(repeats=args.repeats)
+        module, function = SUITES[name]
+        kwargs = {"repeats": args.repeats}
+        if name == "training" and args.families:
+            kwargs["families"] = args.families
+        getattr(importlib.import_module(module), function)(**kwargs)
 
 
 if __name__ == "__main__":
