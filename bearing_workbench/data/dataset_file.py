@@ -304,6 +304,14 @@ class Dataset:
             return None
         return {name: self._file["splits"][name][:] for name in SPLIT_NAMES}
 
+    def split_attrs(self) -> tuple[tuple[float, ...], int | None]:
+        """(fractions, seed) of the stored split; ((), None) when the file has no split."""
+        if "splits" not in self._file:
+            return (), None
+        attrs = self._file["splits"].attrs
+        fractions = tuple(float(v) for v in np.atleast_1d(attrs.get("fractions", [])))
+        return fractions, (int(attrs["seed"]) if "seed" in attrs else None)
+
     @property
     def attrs(self) -> dict[str, Any]:
         return dict(self._file.attrs)

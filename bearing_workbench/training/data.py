@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import h5py
 import numpy as np
 import torch
 
@@ -193,11 +192,7 @@ def _stored_split(ds: Dataset) -> tuple[dict[str, np.ndarray] | None, tuple[floa
     stored = ds.splits()
     if stored is None:
         return None, (), None
-    # The split's attributes are not exposed by `Dataset`; read them directly (read-only).
-    with h5py.File(ds.path, "r") as f:
-        attrs = f["splits"].attrs
-        fractions = tuple(float(v) for v in np.atleast_1d(attrs.get("fractions", [])))
-        seed = int(attrs["seed"]) if "seed" in attrs else None
+    fractions, seed = ds.split_attrs()
     if len(fractions) != len(SPLIT_NAMES):
         return None, (), seed
     return stored, fractions, seed
