@@ -97,6 +97,15 @@ def _ensemble(store: Store, results: dict[str, dict]) -> dict:
     return row
 
 
+def _threads() -> str:
+    import os
+
+    import torch
+
+    cores = len(os.sched_getaffinity(0))
+    return f"{cores} core{'s' if cores > 1 else ''} available to the run, {torch.get_num_threads()} torch thread(s)"
+
+
 def _write(results: dict[str, dict]) -> None:
     lines = [
         "| model | test accuracy | macro-F1 | training time | epochs (best) | target |",
@@ -112,7 +121,7 @@ def _write(results: dict[str, dict]) -> None:
         "",
         "Full default dataset (11 classes x 130 records of 5 s), record-level split 70/15/15 stored in the "
         "file, 1 s windows (standard preset), metrics on the test records only (window probabilities "
-        "averaged per record). One run each, seed 0, CPU.",
+        f"averaged per record). One run each, seed 0, CPU: {_threads()}.",
     ]
     if "ensemble" in results:
         best = max(r["accuracy"] for n, r in results.items() if n in results["ensemble"].get("members", []))
