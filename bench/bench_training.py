@@ -103,7 +103,8 @@ def _threads() -> str:
     import torch
 
     cores = len(os.sched_getaffinity(0))
-    return f"{cores} core{'s' if cores > 1 else ''} available to the run, {torch.get_num_threads()} torch thread(s)"
+    plural = "s" if cores > 1 else ""
+    return f"{cores} core{plural} available to the run, {torch.get_num_threads()} torch thread(s)"
 
 
 def _write(results: dict[str, dict]) -> None:
