@@ -115,6 +115,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_features(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from .config.atomic_files import atomic_path
     from .data.dataset_file import Dataset, DatasetFileError
     from .features import FEATURE_NAMES, compute_features
 
@@ -140,11 +141,9 @@ def cmd_features(args: argparse.Namespace) -> int:
                 bar.update(stop - start)
         labels = np.array([ds.class_names[i] for i in ds.labels])
         record_ids = ds.record_ids.astype(str)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    try:
+    with atomic_path(out) as tmp:
         if out.suffix == ".npz":
-            with open(partial, "wb") as fh:
+            with open(tmp, "wb") as fh:
                 np.savez(
                     fh,
                     features=feats,
@@ -158,10 +157,7 @@ def cmd_features(args: argparse.Namespace) -> int:
             frame = pd.DataFrame(feats, columns=list(FEATURE_NAMES))
             frame.insert(0, "label", labels)
             frame.insert(0, "record_id", record_ids)
-            frame.to_csv(partial, index=False, float_format="%.6g")
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
+            frame.to_csv(tmp, index=False, float_format="%.6g")
     print(f"wrote {out} ({feats.shape[0]} records x {feats.shape[1]} features)")
     return 0
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bearing_workbench.config.atomic_files import write_text_atomic
 from bearing_workbench.config.messages import ConfigError, FieldError, field_errors
 from bearing_workbench.config.schema import ExperimentConfig, schema_errors
-from bearing_workbench.config.yaml_io import dump_yaml, read_yaml, write_text_atomic
+from bearing_workbench.config.yaml_io import dump_yaml, read_yaml
 
 BUILTIN_PRESETS = ("quick", "standard", "max", "fast")
 _PRESET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from bearing_workbench.config.atomic_files import write_text_atomic
 from bearing_workbench.models.predictions import (
     Predictions,
     PredictionsFileError,
@@ -60,19 +60,7 @@ def artifact_path(out_dir: str | os.PathLike[str], name: str) -> Path:
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write `text` to `path` atomically: readers see the old file or the whole new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, text)
 
 
 def to_jsonable(value: Any, where: str = "value") -> Any:

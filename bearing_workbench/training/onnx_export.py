@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bearing_workbench.config.atomic_files import atomic_path
 from bearing_workbench.models.inputs import InputSpec
 
 if TYPE_CHECKING:
@@ -95,11 +95,7 @@ def _export_and_verify(
     inputs: tuple[torch.Tensor, ...] = (x,) if meta is None else (x, meta)
     input_names = [SIGNAL_INPUT] if meta is None else [SIGNAL_INPUT, META_INPUT]
     dynamic_axes = {n: {0: "batch"} for n in [*input_names, OUTPUT]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=_EXPORTER_NOISE.pattern)
@@ -122,9 +118,6 @@ def _export_and_verify(
             raise OnnxExportError(
                 f"ONNX export of the {name} model gives logits of shape {got.shape}, PyTorch {expected.shape}"
             )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     diff = float(np.max(np.abs(got - expected))) if got.size else 0.0
     return {
         "path": str(path),
