@@ -3,6 +3,7 @@
 python -m bench.run data [--repeats 3]
 python -m bench.run training [--families cnn1d resnet1d ...]   (hours on a 2-core CPU)
 python -m bench.run throughput
+python -m bench.run runner                                      (progress and control channels, ~1 min)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ SUITES = {
     "data": ("bench.bench_data", "run"),
     "training": ("bench.bench_training", "run"),
     "throughput": ("bench.bench_training", "run_throughput"),
+    "runner": ("bench.bench_runner", "run"),
 }
 
 

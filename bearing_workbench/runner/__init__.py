@@ -1,1 +1,45 @@
-"""Runner layer: the only place that knows Dask (runner issue)."""
+"""Runner layer: the only place that knows Dask. Launch, follow and control experiments on a cluster.
+
+Names are loaded on first use, so importing the package does not import Dask::
+
+    from bearing_workbench.runner import submit, follow, pause, resume, stop
+    experiment_id = submit(config)              # returns at once; the run is on the cluster
+    follower = follow(experiment_id, print)     # stored history first, then live messages
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "connect": "bearing_workbench.runner.cluster",
+    "close_local_clusters": "bearing_workbench.runner.cluster",
+    "submit": "bearing_workbench.runner.submit",
+    "resubmit": "bearing_workbench.runner.submit",
+    "reconcile": "bearing_workbench.runner.submit",
+    "PRIORITIES": "bearing_workbench.runner.submit",
+    "LOST_MESSAGE": "bearing_workbench.runner.submit",
+    "pause": "bearing_workbench.runner.control",
+    "resume": "bearing_workbench.runner.control",
+    "stop": "bearing_workbench.runner.control",
+    "cancel": "bearing_workbench.runner.control",
+    "follow": "bearing_workbench.runner.follow",
+    "Follower": "bearing_workbench.runner.follow",
+    "run_experiment": "bearing_workbench.runner.task",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

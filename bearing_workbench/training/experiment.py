@@ -149,18 +149,27 @@ def train_experiment(
     callbacks: Sequence[Callback] = (),
     device: Any = None,
     resume_from: str | Path | None = None,
+    already_running: bool = False,
 ) -> ExperimentOutcome:
     """Train, evaluate and store experiment `experiment_id` (pending, or failed/stopped to resume).
 
     Status goes running -> completed, or failed with the error and its hint, or stopped when a
     callback asked to stop (its last checkpoint allows a resume).
+
+    Args:
+        already_running: the caller has put the experiment in ``running`` itself (the runner does,
+            and a task retried after its worker died finds it so): no start transition here.
     """
     record = store.get_experiment(experiment_id)
     config = ExperimentConfig.model_validate(record.config)
     out_dir = experiment_dir(experiment_id, store.workspace, create=True)
-    if record.status in ("failed", "stopped"):
-        store.transition(experiment_id, "retry")
-    store.transition(experiment_id, "start")
+    if already_running:
+        if record.status != "running":
+            raise ValueError(f"experiment {experiment_id} is {record.status}, not running")
+    else:
+        if record.status in ("failed", "stopped"):
+            store.transition(experiment_id, "retry")
+        store.transition(experiment_id, "start")
     start = time.perf_counter()
     try:
         result = fit(

@@ -1,0 +1,167 @@
+"""Launching experiments on the cluster: `submit`, `resubmit`, and `reconcile` after a lost scheduler.
+
+`submit(config)` validates the config (a bad one raises `ConfigError` before anything is recorded or
+submitted), records the experiment as ``pending``, submits one task with the stable key
+``train-<id>`` and returns its id at once. The task is fire-and-forget: closing the client, the
+notebook or its kernel's connection never cancels it (a local cluster still ends with the process
+that started it, see `runner.cluster`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bearing_workbench.config import ExperimentConfig
+from bearing_workbench.models.validation import validate_config
+from bearing_workbench.runner.cluster import GPU_RESOURCE, current_client, has_gpu_workers
+from bearing_workbench.runner.control import RUN, set_command, task_key
+from bearing_workbench.runner.task import run_experiment
+from bearing_workbench.store import InvalidTransition, RunStatus, Store
+from bearing_workbench.training.experiment import create_experiment, dataset_facts
+
+# Dask priorities: higher runs first when workers are scarce.
+PRIORITIES = {"high": 10, "normal": 0, "low": -10}
+LOST_MESSAGE = "lost its worker/scheduler; resume from checkpoint"
+LOST_HINT = "resubmit it: the run continues from its latest checkpoint"
+# Scheduler task states of a run that is still on its way or running (released: between attempts).
+_ACTIVE_STATES = frozenset({"released", "waiting", "queued", "no-worker", "processing"})
+# A pending run younger than this may not have reached the scheduler yet.
+_PENDING_GRACE = timedelta(seconds=60)
+
+
+def _priority(priority: str | int) -> int:
+    if isinstance(priority, str) and priority in PRIORITIES:
+        return PRIORITIES[priority]
+    if isinstance(priority, int) and not isinstance(priority, bool):
+        return priority
+    names = ", ".join(PRIORITIES)
+    raise ValueError(
+        f"priority must be one of {names} (inference high, training normal, batch low) or an integer, "
+        f"got {priority!r}"
+    )
+
+
+def _store_location(store: Store) -> tuple[str, str]:
+    """(database URL with its password, workspace): what a pickled Store carries to a worker too."""
+    _, (url, workspace) = store.__reduce__()
+    return str(url), str(workspace)
+
+
+def _submit_task(client: Any, store: Store, experiment_id: int, priority: int, retries: int) -> None:
+    import distributed
+
+    set_command(client, experiment_id, RUN)  # a stale pause/stop of an earlier attempt must not apply
+    resources = {GPU_RESOURCE: 1} if has_gpu_workers(client) else None
+    db_url, workspace = _store_location(store)
+    try:
+        future = client.submit(
+            run_experiment,
+            experiment_id,
+            workspace,
+            db_url,
+            key=task_key(experiment_id),
+            retries=retries,
+            priority=priority,
+            pure=False,
+            resources=resources,
+        )
+        distributed.fire_and_forget(future)
+    except Exception as exc:
+        error = f"could not submit to Dask: {exc}"
+        store.transition(experiment_id, "fail", error=error, hint="check the scheduler")
+        raise
+
+
+def submit(
+    config: ExperimentConfig | Mapping[str, Any],
+    *,
+    client: Any = None,
+    store: Store | None = None,
+    priority: str | int = "normal",
+    retries: int = 2,
+    tags: Sequence[str] = (),
+    parent_id: int | None = None,
+    campaign_id: int | None = None,
+) -> int:
+    """Validate `config`, record it as a pending experiment, launch it on the cluster; returns its id.
+
+    Args:
+        client: default `runner.cluster.current_client()` (the local cluster or the configured one).
+        store: default the workspace's store (``$BEARING_WORKBENCH_WORKSPACE``,
+            ``$BEARING_WORKBENCH_DB_URL``).
+        priority: ``"high"`` (inference), ``"normal"`` (training) or ``"low"`` (batch jobs), or a
+            Dask priority number.
+        retries: how often Dask re-runs the task after an error outside training (a worker that dies
+            is handled by the scheduler's ``allowed-failures``; training errors are never retried).
+    """
+    level = _priority(priority)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be a non-negative integer, got {retries!r}")
+    store = store if store is not None else Store()
+    validate_config(config, dataset_facts(config, store))  # ConfigError: nothing recorded or submitted
+    client = current_client(client)
+    experiment_id = create_experiment(store, config, parent_id=parent_id, campaign_id=campaign_id, tags=tags)
+    _submit_task(client, store, experiment_id, level, retries)
+    return experiment_id
+
+
+def task_states(client: Any, experiment_ids: Iterable[int]) -> dict[int, str | None]:
+    """What the scheduler knows of each experiment's task: its state, or None when it knows none."""
+    ids = [int(i) for i in experiment_ids]
+    states = client.sync(client.scheduler.get_task_status, keys=[task_key(i) for i in ids])
+    return {i: states.get(task_key(i)) for i in ids}
+
+
+def resubmit(
+    experiment_id: int,
+    *,
+    client: Any = None,
+    store: Store | None = None,
+    priority: str | int = "normal",
+    retries: int = 2,
+) -> int:
+    """Launch a failed or stopped experiment again; it continues from its latest checkpoint."""
+    store = store if store is not None else Store()
+    client = current_client(client)
+    state = task_states(client, [experiment_id])[experiment_id]
+    if state in _ACTIVE_STATES:
+        raise InvalidTransition(
+            f"experiment {experiment_id} still has a task on the scheduler ({state}); stop it first"
+        )
+    if state is not None:  # a finished task the scheduler still holds would be returned, not re-run
+        import distributed
+
+        client.cancel([distributed.Future(task_key(experiment_id), client=client)], force=True)
+    store.transition(experiment_id, "retry")
+    _submit_task(client, store, experiment_id, _priority(priority), retries)
+    return experiment_id
+
+
+def reconcile(client: Any = None, store: Store | None = None) -> list[int]:
+    """Mark ``failed`` the runs whose task the scheduler no longer knows (scheduler restarted, cluster
+    gone with its kernel); returns their ids. `resubmit` continues them from their checkpoints.
+
+    Looks at running and paused runs, and at pending runs older than a minute. It assumes this store's
+    runs are launched on this client's scheduler (one cluster per store, the usual setup).
+    """
+    store = store if store is not None else Store()
+    client = current_client(client)
+    live = store.list_experiments(status=[RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.PENDING], limit=None)
+    now = datetime.now(UTC)
+    candidates = [e for e in live if e.status is not RunStatus.PENDING or now - e.created_at > _PENDING_GRACE]
+    if not candidates:
+        return []
+    states = task_states(client, [e.id for e in candidates])
+    lost = []
+    for record in candidates:
+        if states[record.id] in _ACTIVE_STATES:
+            continue
+        try:
+            store.transition(record.id, "fail", error=LOST_MESSAGE, hint=LOST_HINT)
+        except InvalidTransition:
+            continue  # it ended meanwhile
+        store.add_event(record.id, "failed", LOST_MESSAGE, {"task_state": states[record.id]})
+        lost.append(record.id)
+    return lost

@@ -1,0 +1,163 @@
+"""The function a Dask worker runs for one experiment: `run_experiment`.
+
+It opens its own store (the database URL and workspace travel as plain strings), puts the run in
+``running`` itself (so a cancelled run never starts), and trains through
+`training.experiment.train_experiment` with the runner's callbacks: progress messages, the log file,
+resource samples and cooperative control.
+
+Dask runs a task again when its worker dies (``distributed.scheduler.allowed-failures``). The new
+attempt finds the experiment still ``running`` (or ``paused``), records a ``retry`` event and
+continues from the latest checkpoint; epochs are upserted, so the epochs table ends with exactly one
+row per epoch. Training errors (NaN loss, out of memory, a bad dataset) are not raised to Dask: the
+run is marked ``failed`` with its hint and the task ends normally, so Dask does not run it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bearing_workbench.runner.control import ControlCallback, control_name
+from bearing_workbench.runner.logs import ExperimentLog, LogCallback
+from bearing_workbench.runner.notify import event_from_record, notifier_from_env, notify
+from bearing_workbench.runner.progress import ProgressPublisher
+from bearing_workbench.runner.resources import ResourceCallback
+from bearing_workbench.store import InvalidTransition, RunStatus, Store, experiment_dir, is_terminal
+from bearing_workbench.training.callbacks import Callback
+from bearing_workbench.training.checkpoint import latest_checkpoint
+from bearing_workbench.training.experiment import train_experiment
+
+log = logging.getLogger(__name__)
+
+
+def _worker_address() -> str | None:
+    import distributed
+
+    try:
+        return distributed.get_worker().address
+    except ValueError:
+        return None
+
+
+def _forget_control(experiment_id: int) -> None:
+    """Drop the run's control Variable from the scheduler once the run has ended."""
+    import distributed
+
+    try:
+        distributed.Variable(control_name(experiment_id), client=distributed.get_client()).delete()
+    except Exception as exc:  # outside a worker or scheduler gone: nothing to clean
+        log.debug("control variable of experiment %s not deleted: %s", experiment_id, exc)
+
+
+def run_experiment(
+    experiment_id: int,
+    workspace: str,
+    db_url: str | None,
+    *,
+    callbacks: Sequence[Callback] = (),
+    device: Any = None,
+) -> dict[str, Any]:
+    """Run experiment `experiment_id` on this worker; returns ``{"experiment_id", "status", "error"}``.
+
+    Args:
+        db_url: the store's database URL; None: ``$BEARING_WORKBENCH_DB_URL`` or the workspace's SQLite.
+        callbacks: more training callbacks (after the runner's own, before the control callback).
+    """
+    store = Store(db_url, workspace)
+    try:
+        return _run(store, int(experiment_id), callbacks, device)
+    finally:
+        store.dispose()
+
+
+def _begin(store: Store, experiment_id: int, address: str | None) -> tuple[bool, Path | None]:
+    """Put the run in ``running``; returns (whether to train, the checkpoint to resume from).
+
+    False when the run must not train: cancelled before it started, or ended by an attempt whose
+    worker died right after.
+    """
+    record = store.get_experiment(experiment_id)
+    if is_terminal(record.status):
+        return False, None
+    checkpoint = latest_checkpoint(experiment_dir(experiment_id, store.workspace, create=True))
+    where = checkpoint.name if checkpoint is not None else None
+    if record.status is RunStatus.PENDING:
+        try:
+            store.transition(experiment_id, "start", worker=address)
+        except InvalidTransition:
+            return False, None  # cancelled this instant
+        if checkpoint is not None:  # resubmitted after a stop or a failure
+            store.add_event(
+                experiment_id,
+                "resubmitted",
+                f"continuing from {where}",
+                {"checkpoint": where, "worker": address},
+            )
+        return True, checkpoint
+    # running or paused: Dask runs the task again because the previous worker died
+    if record.status is RunStatus.PAUSED:
+        store.transition(experiment_id, "resume", worker=address)
+    store.add_event(
+        experiment_id,
+        "retry",
+        f"its worker was lost; continuing on {address or 'another worker'} from {where or 'the start'}",
+        {"checkpoint": where, "worker": address},
+    )
+    return True, checkpoint
+
+
+def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: Any) -> dict[str, Any]:
+    address = _worker_address()
+    publisher = ProgressPublisher(store, experiment_id)
+    go, checkpoint = _begin(store, experiment_id, address)
+    if not go:
+        record = store.get_experiment(experiment_id)
+        return {"experiment_id": experiment_id, "status": str(record.status), "error": record.error}
+    publisher.flush_events()
+    out_dir = experiment_dir(experiment_id, store.workspace)
+    resources = ResourceCallback(publisher.publish)
+    callbacks: list[Callback] = [
+        publisher,
+        LogCallback(experiment_id),
+        resources,
+        *extra,
+        ControlCallback(store, experiment_id, publisher=publisher),
+    ]
+    error = None
+    try:
+        with ExperimentLog(out_dir, experiment_id):
+            train_experiment(
+                store,
+                experiment_id,
+                callbacks=callbacks,
+                device=device,
+                resume_from=checkpoint,
+                already_running=True,
+            )
+    except Exception as exc:
+        # train_experiment marked the run failed (with its hint); a task that raised would be retried.
+        error = f"{type(exc).__name__}: {exc}"
+        record = store.get_experiment(experiment_id)
+        if record.status in (RunStatus.RUNNING, RunStatus.PAUSED):  # failed before train_experiment could
+            store.transition(experiment_id, "fail", error=error)
+            store.add_event(experiment_id, "failed", error)
+    finally:
+        resources.close()  # the loop does not end the sampler after an error
+    publisher.flush_events()
+    record = store.get_experiment(experiment_id)
+    _forget_control(experiment_id)
+    _notify_webhook(record)
+    return {"experiment_id": experiment_id, "status": str(record.status), "error": record.error or error}
+
+
+def _notify_webhook(record: Any) -> None:
+    """Post the end of the run to ``$BEARING_WORKBENCH_WEBHOOK_URL`` (if set); never raises."""
+    try:
+        webhook = notifier_from_env()
+    except ValueError as exc:
+        log.warning("%s", exc)
+        return
+    if webhook is not None and is_terminal(record.status):
+        notify(event_from_record(record), [webhook])

@@ -1,0 +1,86 @@
+"""Faults: a worker killed mid-run, and runs whose task the scheduler no longer knows."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from bearing_workbench.runner import control
+from bearing_workbench.runner.control import task_key
+from bearing_workbench.runner.submit import LOST_MESSAGE, reconcile, resubmit, submit
+from bearing_workbench.training.checkpoint import LAST_NAME
+from bearing_workbench.training.experiment import create_experiment
+
+from .conftest import epoch_numbers, status_path, tiny_config, wait_for, wait_status
+from .test_control import EPOCHS, paused_run
+
+
+def _worker_running(client, key: str) -> str | None:
+    for address, keys in client.processing().items():
+        if key in keys:
+            return address
+    return None
+
+
+def test_a_killed_worker_is_replaced_and_the_run_resumes_from_its_checkpoint(client, store):
+    # Paused, the run sits mid-epoch in the worker's memory with last.pt written: a fixed point to kill at.
+    experiment_id = paused_run(client, store)
+    before = epoch_numbers(store, experiment_id)
+    address = wait_for(lambda: _worker_running(client, task_key(experiment_id)), "the task's worker")
+    pid = client.run(os.getpid, workers=[address])[address]
+    os.kill(pid, signal.SIGKILL)
+
+    retry = wait_for(
+        lambda: [e for e in store.events(experiment_id) if e.kind == "retry"], "the task to run again"
+    )[0]
+    assert retry.payload["checkpoint"] == LAST_NAME
+    assert retry.payload["worker"] != address
+    # the wanted state is still "pause": the new attempt pauses again, then is resumed
+    wait_status(store, experiment_id, "paused")
+    control.resume(experiment_id, client=client, store=store)
+    assert wait_status(store, experiment_id) == "completed"
+
+    assert epoch_numbers(store, experiment_id) == list(range(1, EPOCHS + 1))
+    assert before == list(range(1, len(before) + 1))
+    assert status_path(store, experiment_id) == [
+        "running",
+        "paused",
+        "running",
+        "paused",
+        "running",
+        "completed",
+    ]
+    wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, "the nanny to restart the worker")
+
+
+def test_a_worker_killed_while_computing_loses_no_epoch(client, store):
+    experiment_id = submit(tiny_config(epochs=EPOCHS), client=client, store=store)
+    address = wait_for(lambda: _worker_running(client, task_key(experiment_id)), "the task's worker")
+    wait_for(lambda: len(store.epochs(experiment_id)) >= 2, "two epochs")
+    os.kill(client.run(os.getpid, workers=[address])[address], signal.SIGKILL)
+
+    assert wait_status(store, experiment_id) == "completed"
+    retries = [e for e in store.events(experiment_id) if e.kind == "retry"]
+    assert len(retries) == 1  # killed mid-run (the run is far from its end after two epochs)
+    assert retries[0].payload["checkpoint"] is not None  # resumed from a checkpoint, not the start
+    assert epoch_numbers(store, experiment_id) == list(range(1, EPOCHS + 1))
+    assert status_path(store, experiment_id) == ["running", "completed"]
+    wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, "the nanny to restart the worker")
+
+
+def test_reconcile_marks_runs_without_a_task_failed_and_resubmit_resumes_them(client, store):
+    live = paused_run(client, store)  # a real run: left alone
+    lost = create_experiment(store, tiny_config(epochs=2))
+    store.transition(lost, "start")  # running in the store, but no task anywhere
+    assert reconcile(client, store) == [lost]
+    record = store.get_experiment(lost)
+    assert str(record.status) == "failed" and record.error == LOST_MESSAGE
+    assert str(store.get_experiment(live).status) == "paused"
+    assert reconcile(client, store) == []
+
+    resubmit(lost, client=client, store=store)
+    assert wait_status(store, lost) == "completed"
+    assert epoch_numbers(store, lost) == [1, 2]
+    assert status_path(store, lost) == ["running", "failed", "pending", "running", "completed"]
+    control.stop(live, client=client, store=store)
+    assert wait_status(store, live) == "stopped"
