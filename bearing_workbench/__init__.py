@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "check_config": "bearing_workbench.models",
     "validate_config": "bearing_workbench.models",
     "list_families": "bearing_workbench.models",
+    "ConfigWizard": "bearing_workbench.panels",
+    "TrainingMonitor": "bearing_workbench.panels",
 }
 
 __all__ = ["__version__", *_EXPORTS]
