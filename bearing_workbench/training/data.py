@@ -23,6 +23,7 @@ from bearing_workbench.data.splits import make_windows, split_records
 from bearing_workbench.models.inputs import PHYSICS_META, InputSpec
 from bearing_workbench.models.registry import get_family
 from bearing_workbench.training.batch import Batch, TrainData
+from bearing_workbench.training.dataset_facts import resolve_dataset_path
 from bearing_workbench.training.errors import TrainingDataError
 from bearing_workbench.training.seeding import (
     derive_seed,
@@ -118,25 +119,6 @@ class DataSplits:
         return TrainData(
             signals=self.train.signals, labels=self.train.labels, meta=self.train.meta, spec=self.spec
         )
-
-
-def resolve_dataset_path(dataset: str, store: Store | None = None) -> Path:
-    """The file of `dataset`: a dataset name in the store, else a path to a dataset file."""
-    if store is not None:
-        from bearing_workbench.store import NotFoundError
-
-        try:
-            record = store.get_dataset(dataset)
-        except NotFoundError:
-            pass
-        else:
-            path = Path(record.path).expanduser()
-            return path if path.is_absolute() else Path(store.workspace) / path
-    path = Path(dataset).expanduser()
-    if path.is_file():
-        return path
-    where = "no dataset of that name in the store and " if store is not None else ""
-    raise TrainingDataError(f"data.dataset: {where}no file at {dataset!r}; expected a dataset name or file")
 
 
 def load_data(

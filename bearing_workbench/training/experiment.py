@@ -17,12 +17,12 @@ import numpy as np
 
 from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.models.registry import get_family
-from bearing_workbench.models.validation import DatasetFacts, validate_config
+from bearing_workbench.models.validation import validate_config
 from bearing_workbench.store import Store
 from bearing_workbench.store.workspace import experiment_dir
 from bearing_workbench.training.artifacts import artifact_path, write_artifacts, write_json
 from bearing_workbench.training.callbacks import Callback, EpochMetrics, FitContext
-from bearing_workbench.training.data import resolve_dataset_path
+from bearing_workbench.training.dataset_facts import dataset_facts
 from bearing_workbench.training.errors import TrainingError
 from bearing_workbench.training.evaluate import evaluate_split, predict_windows
 from bearing_workbench.training.loop import FitResult, fit
@@ -85,23 +85,6 @@ class ExperimentOutcome:
     status: str
     metrics: dict[str, Any]
     out_dir: Path
-
-
-def dataset_facts(config: ExperimentConfig | Mapping[str, Any], store: Store | None) -> DatasetFacts | None:
-    """Facts about the config's dataset for validation (None when the dataset cannot be read yet)."""
-    from bearing_workbench.data.dataset_file import DatasetFileError, read_info
-
-    dataset = (
-        config.data.dataset if isinstance(config, ExperimentConfig) else config.get("data", {}).get("dataset")
-    )
-    try:
-        info = read_info(resolve_dataset_path(str(dataset), store))
-    except (DatasetFileError, LookupError, ValueError, TypeError):
-        return None
-    train = info.split_sizes.get("train") or int(0.7 * info.n_records)
-    return DatasetFacts(
-        n_records=info.n_records, n_classes=len(info.class_names), n_train=train, signal_length=info.n_samples
-    )
 
 
 def create_experiment(
