@@ -274,19 +274,32 @@ def ensure_demo_dataset(per_class: int | None = None) -> tuple[Path, bool]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import ServeSettings, default_apps_dir, serve
     from .store import Store, workspace
 
+    try:
+        settings = ServeSettings(
+            apps_dir=Path(args.apps) if args.apps else default_apps_dir(),
+            port=args.port,
+            token=args.token or "",
+            cull_idle_timeout_s=args.cull_idle_timeout,
+            cull_interval_s=args.cull_interval,
+            n_workers=args.workers,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     root = workspace.workspace_root()
     print(f"workspace: {root}")
     print(f"store:     {workspace.database_url()}")
-    path, created = ensure_demo_dataset(args.demo_per_class)
-    print(("generated" if created else "found") + f" demo dataset: {path}")
+    if not args.no_demo:
+        path, created = ensure_demo_dataset(args.demo_per_class)
+        print(("generated" if created else "found") + f" demo dataset: {path}")
     datasets = Store().list_datasets()
     print(f"{len(datasets)} dataset(s) registered: " + ", ".join(d.name for d in datasets))
-    print("The workbench apps (Voila) arrive with the panels; until then use the CLI:")
-    print(f"  bearing-workbench info {path}")
-    print(f"  bearing-workbench features {path} --out {root / 'features.csv'}")
-    return 0
+    if args.prepare_only:
+        return 0
+    return serve(settings, out=lambda line: print(line, flush=True))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -343,8 +356,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON, no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("serve", help="serve the workbench (prepares the workspace and demo dataset)")
+    p = sub.add_parser(
+        "serve", help="serve the Voila apps on 127.0.0.1 with a token, on one local Dask cluster"
+    )
+    p.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    p.add_argument("--token", help="access token (default $BEARING_WORKBENCH_TOKEN, else a random one)")
+    p.add_argument("--workers", type=int, help="Dask worker processes (default one per core or GPU)")
+    p.add_argument(
+        "--cull-idle-timeout", type=int, default=600, help="free a closed page's kernel after N s (600)"
+    )
+    p.add_argument("--cull-interval", type=int, default=60, help="look for idle kernels every N s (60)")
+    p.add_argument("--apps", help="folder of the Voila apps (default: the dashboards/ folder)")
     p.add_argument("--demo-per-class", type=int, help="records per class of the demo dataset (default 130)")
+    p.add_argument("--no-demo", action="store_true", help="do not generate the demo dataset")
+    p.add_argument("--prepare-only", action="store_true", help="prepare the workspace, do not serve")
     p.set_defaults(func=cmd_serve)
     return parser
 

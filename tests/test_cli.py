@@ -74,11 +74,11 @@ def test_bad_arguments_get_clear_messages(generated, tmp_path):
 
 def test_serve_prepares_workspace_with_demo_dataset(tmp_path):
     env = {"BEARING_WORKBENCH_WORKSPACE": str(tmp_path / "ws")}
-    first = _cli("serve", "--demo-per-class", "3", env_extra=env)
+    first = _cli("serve", "--prepare-only", "--demo-per-class", "3", env_extra=env)
     assert first.returncode == 0, first.stderr
     assert "generated demo dataset" in first.stdout
     assert (tmp_path / "ws" / "datasets" / "demo.h5").exists()
-    second = _cli("serve", env_extra=env)
+    second = _cli("serve", "--prepare-only", env_extra=env)
     assert second.returncode == 0, second.stderr
     assert "found demo dataset" in second.stdout
     assert "1 dataset(s) registered: demo" in second.stdout
