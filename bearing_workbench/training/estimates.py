@@ -1,0 +1,341 @@
+"""What a run will cost before it starts: typical accuracy, training time, checkpoint size, warnings.
+
+Figures come from one place, `FAMILY_BENCHMARKS`: the model-zoo table of BENCHMARKS.md (section
+``bench:training``, measured 2026-11-24 on an AMD EPYC with 2 cores, CPU only, the standard preset
+on the default dataset of 1430 records of 5 s cut into 1 s windows). Re-run
+``python -m bench.run training`` and copy its rows here when they change. Times for another config
+scale that measured throughput by the number of training windows, their length and the epochs;
+network size is not modelled, so a smaller network (the quick preset) finishes sooner than said.
+
+Nothing here imports torch except `estimate_checkpoints`, which builds the model to count its weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bearing_workbench.config import ExperimentConfig
+from bearing_workbench.models.inputs import PHYSICS_META, InputSpec
+from bearing_workbench.models.registry import get_family
+from bearing_workbench.models.validation import DatasetFacts, model_params, training_examples
+
+if TYPE_CHECKING:
+    from bearing_workbench.data.dataset_file import DatasetInfo
+
+BENCHMARK_SOURCE = (
+    "BENCHMARKS.md (model zoo, standard preset, default dataset; AMD EPYC, CPU only, 2026-11-24)"
+)
+# The benchmark's data: 1430 records (11 classes x 130) of 102400 samples; 70 % = 1001 training
+# records, each cut into 5 windows of 20480 samples.
+BENCH_RECORDS = 1430
+BENCH_TRAIN_WINDOWS = 1001 * 5
+BENCH_WINDOW = 20480
+BENCH_FACTS = DatasetFacts(n_records=BENCH_RECORDS, n_classes=11, n_train=1001, signal_length=102400)
+
+# Bytes a checkpoint holds besides the tensors: config JSON, RNG states (torch ~5 KB, numpy, Python
+# ~3 KB each), history rows and the zip/pickle framing (measured on small cnn1d checkpoints).
+CHECKPOINT_OVERHEAD_BYTES = 24 * 1024
+HISTORY_ROW_BYTES = 400
+
+
+@dataclass(frozen=True)
+class FamilyBenchmark:
+    """One family's measured run(s) on the benchmark data.
+
+    Args:
+        accuracy: lowest and highest test accuracy measured (%), over the family's variants.
+        minutes: lowest and highest training time measured, evaluation included.
+        epochs_run: epochs the run trained before early stopping (None: not epoch-based).
+        cores: CPU cores the run had.
+        variants: what the range spans (e.g. the classical algorithms), shown with it.
+    """
+
+    accuracy: tuple[float, float]
+    minutes: tuple[float, float]
+    epochs_run: int | None
+    cores: int
+    variants: str = ""
+
+    def seconds_per_window_epoch(self) -> float | None:
+        """Seconds per training window of `BENCH_WINDOW` samples per epoch (validation included)."""
+        if self.epochs_run is None:
+            return None
+        return max(self.minutes) * 60.0 / (self.epochs_run * BENCH_TRAIN_WINDOWS)
+
+
+FAMILY_BENCHMARKS: dict[str, FamilyBenchmark] = {
+    "classical": FamilyBenchmark((98.1, 98.6), (0.5, 0.6), None, 1, "random forest, SVM, gradient boosting"),
+    "cnn1d": FamilyBenchmark((97.6, 97.6), (7.6, 7.6), 13, 1),
+    "resnet1d": FamilyBenchmark((97.6, 97.6), (38.3, 38.3), 21, 1),
+    "spectrogram": FamilyBenchmark((96.7, 96.7), (11.2, 11.2), 14, 1),
+    "pinn": FamilyBenchmark((97.6, 97.6), (10.5, 10.5), 24, 2),
+}
+# Classical runs by algorithm (minutes for the 1430 records: features of every record, then the fit).
+CLASSICAL_MINUTES = {"random_forest": 0.5, "svm": 0.5, "gradient_boosting": 0.6}
+
+
+@dataclass(frozen=True)
+class FamilyOverview:
+    """What a model card says about a family: accuracy and time to expect, and where that comes from."""
+
+    name: str
+    title: str
+    description: str
+    accuracy: str
+    time: str
+    source: str
+
+
+def _range(low: float, high: float, unit: str, digits: int = 1) -> str:
+    if math.isclose(low, high):
+        return f"{low:.{digits}f} {unit}"
+    return f"{low:.{digits}f}-{high:.{digits}f} {unit}"
+
+
+def family_overview(name: str, standard_accuracy: str | None = None) -> FamilyOverview:
+    """Card text for family `name`: measured accuracy and training time, or why there is none.
+
+    Args:
+        standard_accuracy: the standard preset's expected accuracy, shown for a family not measured yet.
+    """
+    spec = get_family(name)
+    bench = FAMILY_BENCHMARKS.get(name)
+    if bench is not None:
+        variants = f" over {bench.variants}" if bench.variants else ""
+        accuracy = f"{_range(*bench.accuracy, '%')} measured{variants}"
+        epochs = f", {bench.epochs_run} epochs" if bench.epochs_run else ""
+        cores = f"{bench.cores} CPU core{'s' if bench.cores > 1 else ''}"
+        time = f"about {_range(*bench.minutes, 'min')} ({cores}{epochs})"
+        source = BENCHMARK_SOURCE
+    elif name == "ensemble":
+        accuracy = "usually at least its best member's"
+        time = "seconds: it combines the stored predictions of finished runs"
+        source = "no training loop: soft voting or a small meta-learner on stored predictions"
+    else:
+        expected = f" (the standard preset expects {standard_accuracy})" if standard_accuracy else ""
+        accuracy = f"not measured yet{expected}"
+        time = "not measured yet"
+        source = f"{name} has no row in {BENCHMARK_SOURCE} yet"
+    return FamilyOverview(name, spec.title, spec.description, accuracy, time, source)
+
+
+@dataclass(frozen=True)
+class TimeEstimate:
+    """Expected training time: `seconds` (None when it cannot be estimated), a sentence, its basis."""
+
+    seconds: float | None
+    text: str
+    basis: str
+
+
+def format_duration(seconds: float) -> str:
+    """``"45 s"``, ``"12 min"``, ``"2.5 h"``."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def estimate_training_time(
+    config: ExperimentConfig, facts: DatasetFacts | None, *, on_gpu: bool = False
+) -> TimeEstimate:
+    """Training time of `config` on its dataset, scaled from the measured benchmark of its family.
+
+    Args:
+        facts: the dataset's facts (records, training records, record length); None when unknown.
+        on_gpu: the run will train on a GPU (the figures are CPU figures: said so in the text).
+    """
+    family = config.model.family
+    bench = FAMILY_BENCHMARKS.get(family)
+    gpu_note = " (a CPU figure: on a GPU it is usually much shorter)" if on_gpu else ""
+    if family == "ensemble":
+        return TimeEstimate(None, "seconds (it combines stored predictions)", "no training loop")
+    if bench is None:
+        return TimeEstimate(None, "not measured yet", f"{family} has no row in {BENCHMARK_SOURCE}")
+    if facts is None:
+        return TimeEstimate(None, "unknown until the dataset can be read", BENCHMARK_SOURCE)
+    if family == "classical":
+        algorithm = str(config.model.params.get("algorithm", "random_forest"))
+        minutes = CLASSICAL_MINUTES.get(algorithm, max(bench.minutes))
+        seconds = minutes * 60.0 * facts.n_records / BENCH_RECORDS
+        basis = f"{minutes:g} min measured for {BENCH_RECORDS} records ({algorithm}), scaled by record count"
+        return TimeEstimate(seconds, f"about {format_duration(seconds)}{gpu_note}", basis)
+    per_window = bench.seconds_per_window_epoch()
+    assert per_window is not None  # every epoch-based family in the table has epochs_run
+    length = config.data.window.length if config.data.window is not None else facts.signal_length
+    scale = (length or BENCH_WINDOW) / BENCH_WINDOW
+    windows = training_examples(config, facts)
+    epochs = config.training.epochs
+    seconds = per_window * scale * windows * epochs
+    early = " (early stopping may end it sooner)" if config.training.early_stopping.enabled else ""
+    text = f"up to about {format_duration(seconds)} for {epochs} epochs{early}{gpu_note}"
+    basis = (
+        f"{per_window * 1000:.1f} ms per {BENCH_WINDOW}-sample window per epoch measured "
+        f"({BENCHMARK_SOURCE}) x {windows} training windows of {length} samples x {epochs} epochs; "
+        "network size not modelled"
+    )
+    return TimeEstimate(seconds, text, basis)
+
+
+def input_spec_for(config: ExperimentConfig, info: DatasetInfo) -> InputSpec:
+    """The model input a run of `config` on the dataset `info` describes (as the data pipeline builds it).
+
+    Metadata columns are the physics columns the file has (the pipeline also drops columns with gaps,
+    which does not change a network's size by more than a few weights).
+    """
+    length = config.data.window.length if config.data.window is not None else info.n_samples
+    return InputSpec(
+        kind=get_family(config.model.family).input_kind,
+        n_classes=len(info.class_names),
+        class_names=tuple(info.class_names),
+        fs=float(info.fs),
+        length=int(length),
+        meta_names=tuple(name for name in PHYSICS_META if name in info.metadata_columns),
+    )
+
+
+@dataclass(frozen=True)
+class CheckpointEstimate:
+    """Disk used by a run's checkpoints and ONNX file, from the model's weight count.
+
+    Args:
+        parameters: trainable weights; state_bytes: the model's state dict (weights and buffers).
+        checkpoint_bytes: one checkpoint file (model, optimizer state, RNG states, history).
+        files: checkpoint files kept at once at most (the last `keep_last` and ``best.pt``).
+        total_bytes: all checkpoint files plus the ONNX export when asked for.
+    """
+
+    parameters: int
+    state_bytes: int
+    checkpoint_bytes: int
+    files: int
+    onnx_bytes: int
+    total_bytes: int
+
+
+def _optimizer_slots(config: ExperimentConfig) -> int:
+    """Tensors the optimizer keeps per weight tensor (Adam/AdamW: two moments; SGD: momentum)."""
+    training = config.training
+    if training.optimizer == "sgd":
+        return 1 if training.momentum > 0 else 0
+    return 2
+
+
+def estimate_checkpoints(config: ExperimentConfig, spec: InputSpec) -> CheckpointEstimate | None:
+    """Checkpoint and ONNX sizes of a run of `config`; None for families that save no checkpoint.
+
+    Builds the model (imports torch) to count its weights. Raises what the builder raises when the
+    config does not fit the data (e.g. a PINN on a dataset without shaft-speed metadata).
+    """
+    family = get_family(config.model.family)
+    if not family.epoch_based:
+        return None  # classical pipelines are not written to disk; ensembles reuse stored predictions
+    from bearing_workbench.models.builders import build_model
+
+    model = build_model(family.name, model_params(config), spec)
+    weights = [p for p in model.parameters() if p.requires_grad]
+    parameters = sum(int(p.numel()) for p in weights)
+    state_bytes = sum(int(t.numel()) * t.element_size() for t in model.state_dict().values())
+    optimizer_bytes = _optimizer_slots(config) * sum(int(p.numel()) * p.element_size() for p in weights)
+    history = config.training.epochs * HISTORY_ROW_BYTES
+    checkpoint = state_bytes + optimizer_bytes + CHECKPOINT_OVERHEAD_BYTES + history
+    files = config.training.checkpoint.keep_last + 1
+    onnx = state_bytes if config.training.export_onnx else 0
+    return CheckpointEstimate(parameters, state_bytes, checkpoint, files, onnx, checkpoint * files + onnx)
+
+
+def format_bytes(size: float) -> str:
+    """``"512 B"``, ``"3.4 MB"``, ``"1.2 GB"`` (powers of 1000)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{int(size)} B"
+
+
+# Thresholds of the review warnings.
+GPU_BUSY_PERCENT = 20.0
+GPU_MEMORY_BUSY_FRACTION = 0.5
+CPU_BUSY_PERCENT = 80.0
+FEW_STEPS_PER_EPOCH = 4
+FEW_RECORDS_PER_CLASS = 5
+LONG_RUN_SECONDS = 3600.0
+DISK_SHARE = 0.5  # warn when checkpoints would take more than this share of the free space
+
+
+def gpu_lines(resources: Mapping[str, Any] | None) -> list[str]:
+    """One line per GPU of a resource sample (`runner.resources.sample_resources`), or why there is none."""
+    if not resources:
+        return ["GPU: not checked"]
+    gpus = resources.get("gpus") or []
+    if not gpus:
+        return [f"GPU: {resources.get('gpu_status') or 'no GPU'}; training runs on the CPU"]
+    lines = []
+    for gpu in gpus:
+        load = []
+        if gpu.get("utilization_percent") is not None:
+            load.append(f"{gpu['utilization_percent']:.0f} % busy")
+        if gpu.get("memory_used") is not None and gpu.get("memory_total"):
+            load.append(f"{format_bytes(gpu['memory_used'])} of {format_bytes(gpu['memory_total'])} used")
+        lines.append(f"GPU {gpu.get('index')} {gpu.get('name') or ''}: {', '.join(load) or 'load unknown'}")
+    return lines
+
+
+def review_warnings(
+    config: ExperimentConfig,
+    facts: DatasetFacts | None,
+    *,
+    time_estimate: TimeEstimate | None = None,
+    checkpoints: CheckpointEstimate | None = None,
+    resources: Mapping[str, Any] | None = None,
+    free_disk_bytes: int | None = None,
+) -> list[str]:
+    """Things to know before launching a valid config: busy GPU or CPU, disk, tiny data, long runs."""
+    warnings: list[str] = []
+    family = get_family(config.model.family)
+    training = config.training
+    for gpu in (resources or {}).get("gpus") or []:
+        busy = (gpu.get("utilization_percent") or 0.0) >= GPU_BUSY_PERCENT
+        total = gpu.get("memory_total") or 0
+        full = total > 0 and (gpu.get("memory_used") or 0) / total >= GPU_MEMORY_BUSY_FRACTION
+        if busy or full:
+            line = gpu_lines({"gpus": [gpu]})[0]
+            warnings.append(f"{line}: another job is using it; this run may wait for it or run slower")
+    cpu = (resources or {}).get("cpu_percent")
+    if cpu is not None and cpu >= CPU_BUSY_PERCENT:
+        warnings.append(f"the CPU is {cpu:.0f} % busy: other work shares the cores, training will be slower")
+    if training.mixed_precision and resources is not None and not (resources.get("gpus") or []):
+        warnings.append("training.mixed_precision is on but there is no GPU: it is ignored on the CPU")
+    if checkpoints is not None:
+        size = format_bytes(checkpoints.total_bytes)
+        each = format_bytes(checkpoints.checkpoint_bytes)
+        if free_disk_bytes is not None and checkpoints.total_bytes > DISK_SHARE * free_disk_bytes:
+            warnings.append(
+                f"checkpoints need about {size} ({checkpoints.files} x {each}) but only "
+                f"{format_bytes(free_disk_bytes)} are free in the workspace"
+            )
+    if facts is not None:
+        if family.epoch_based and facts.n_train >= 1:
+            examples = training_examples(config, facts)
+            steps = math.ceil(examples / training.batch_size)
+            if steps < FEW_STEPS_PER_EPOCH:
+                warnings.append(
+                    f"the training set is small for the batch size: {examples} training windows make "
+                    f"{steps} step(s) of {training.batch_size} per epoch; a smaller batch trains better"
+                )
+        per_class = facts.n_train / max(1, facts.n_classes)
+        if per_class < FEW_RECORDS_PER_CLASS:
+            warnings.append(
+                f"only about {per_class:.0f} training record(s) per class ({facts.n_train} records, "
+                f"{facts.n_classes} classes): test figures will be noisy"
+            )
+    if family.epoch_based and config.data.split.val == 0 and training.early_stopping.enabled:
+        warnings.append("data.split.val is 0: early stopping and the best model have no validation data")
+    if time_estimate is not None and (time_estimate.seconds or 0) > LONG_RUN_SECONDS:
+        warnings.append(
+            f"a long run ({time_estimate.text}); the quick or fast preset tells sooner whether it works"
+        )
+    return warnings
