@@ -51,9 +51,14 @@ SERVER_STOPPED_HINT = "resubmit it: the run continues from its latest checkpoint
 EXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "anywidget", "jupyterlab-plotly")
 
 
+TEMPLATE = "workbench"
+# Holds voila/templates/workbench/: a Jupyter data directory put first on Voilà's JUPYTER_PATH.
+DATA_DIR = Path(__file__).resolve().parent / "share"
+
+
 def default_apps_dir() -> Path:
     """The ``dashboards/`` folder of the source tree this package runs from."""
-    return Path(__file__).resolve().parent.parent / "dashboards"
+    return Path(__file__).resolve().parent.parent.parent / "dashboards"
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ def voila_config(settings: ServeSettings, token: str) -> dict[str, Any]:
             "root_dir": str(settings.apps_dir),
         },
         "VoilaConfiguration": {
+            "template": TEMPLATE,
             "preheat_kernel": False,
             "show_tracebacks": False,
             "extension_allowlist": list(EXTENSIONS),
@@ -221,7 +227,7 @@ def _read_line(stream: TextIO, timeout: float) -> str:
     return stream.readline().strip()
 
 
-def _cluster_main(argv: list[str]) -> int:
+def cluster_main(argv: list[str]) -> int:
     """The cluster process: start a local cluster, print its address, hold it until stdin closes."""
     import argparse
 
@@ -390,6 +396,7 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
             _write_private(config_dir / "voila.json", json.dumps(voila_config(settings, token), indent=2))
             env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
             env.update(kernel_env(scheduler))
+            env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(DATA_DIR), env.get("JUPYTER_PATH")]))
             voila = _spawn(voila_command(apps_dir, config_dir), env=env, cwd=apps_dir)
             if not _wait_listening(voila, settings.port, START_TIMEOUT_S):
                 out(f"error: Voilà did not start (exit status {voila.poll()}); see its messages above")
@@ -409,9 +416,3 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
             return 0
         finally:
             _shut_down(voila, cluster, scheduler, settings, out)
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["cluster"]:
-        raise SystemExit(_cluster_main(sys.argv[2:]))
-    raise SystemExit("usage: python -m bearing_workbench.serve cluster [--workers N]")
