@@ -1,0 +1,449 @@
+"""TrainingMonitor: state and widgets driven in Python (messages fed to `handle`, buttons clicked), and
+real runs on a LocalCluster followed to completed, paused/resumed/stopped through the buttons, failed."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+import time
+import types
+
+import pytest
+
+from bearing_workbench.config import preset_config
+from bearing_workbench.panels import TrainingMonitor
+from bearing_workbench.runner.submit import submit
+from bearing_workbench.store import NotFoundError, Store, experiment_dir
+
+from .conftest import tiny_config, wait_for
+
+WAIT_S = 90
+NO_SCHEDULER = types.SimpleNamespace(status="closed")  # a client that is gone: store polling, no controls
+
+
+def hand_run(store: Store, epochs: int = 5, done: int = 0, name: str = "hand run") -> int:
+    """A running experiment written by hand with `done` finished epochs (no cluster involved)."""
+    experiment_id = store.create_experiment(name, "cnn1d", {"training": {"epochs": epochs}})
+    store.transition(experiment_id, "start")
+    for epoch in range(1, done + 1):
+        store.add_epoch(experiment_id, epoch, **epoch_values(epoch))
+    return experiment_id
+
+
+def epoch_values(epoch: int) -> dict[str, float]:
+    # losses fall and accuracies rise, except val_acc which dips at epoch 3
+    val_acc = 0.5 + 0.1 * epoch - (0.15 if epoch == 3 else 0.0)
+    return {
+        "train_loss": 1.0 / epoch,
+        "train_acc": 0.4 + 0.1 * epoch,
+        "val_loss": 1.2 / epoch,
+        "val_acc": val_acc,
+        "lr": 1e-3,
+        "seconds": 0.5,
+    }
+
+
+def epoch_message(experiment_id: int, epoch: int, total: int = 10, **extra) -> dict:
+    return {
+        "experiment_id": experiment_id,
+        "kind": "epoch",
+        "status": "running",
+        "time": time.time(),
+        "message": f"epoch {epoch}/{total}",
+        "source": "live",
+        "epoch": epoch,
+        "total_epochs": total,
+        "progress": epoch / total,
+        "eta_s": 12.0,
+        "extra": {},
+        **epoch_values(epoch),
+        **extra,
+    }
+
+
+def batch_message(experiment_id: int, epoch: int, batch: int, steps: int, total: int = 10) -> dict:
+    return {
+        "experiment_id": experiment_id,
+        "kind": "batch",
+        "status": "running",
+        "time": time.time(),
+        "message": f"epoch {epoch}, batch {batch + 1}",
+        "source": "live",
+        "epoch": epoch,
+        "total_epochs": total,
+        "batch": batch,
+        "steps_per_epoch": steps,
+        "progress": ((epoch - 1) * steps + batch + 1) / (steps * total),
+        "train_loss": 0.5,
+        "eta_s": 30.0,
+    }
+
+
+def event_message(experiment_id: int, event_id: int, kind: str, text: str, status: str, **payload) -> dict:
+    return {
+        "experiment_id": experiment_id,
+        "kind": "event",
+        "status": status,
+        "time": time.time(),
+        "message": text,
+        "source": "live",
+        "event_id": event_id,
+        "event_kind": kind,
+        "payload": payload,
+    }
+
+
+def shown(widget) -> bool:
+    return widget.layout.display != "none"
+
+
+def csv_of(link_html: str) -> list[dict]:
+    href = re.search(r'href="data:text/csv;base64,([^"]+)"', link_html)
+    assert href, link_html
+    return list(csv.DictReader(io.StringIO(base64.b64decode(href.group(1)).decode())))
+
+
+def curve_lengths(monitor: TrainingMonitor) -> list[int]:
+    return [len(trace.x) for trace in monitor.figure.data[:4]]
+
+
+@pytest.fixture
+def monitors():
+    opened: list[TrainingMonitor] = []
+
+    def open_monitor(*args, **kwargs) -> TrainingMonitor:
+        monitor = TrainingMonitor(*args, **kwargs)
+        opened.append(monitor)
+        return monitor
+
+    yield open_monitor
+    for monitor in opened:
+        monitor.close()
+
+
+# -- without a cluster ------------------------------------------------------------------------------
+
+
+def test_replays_a_completed_run_opened_later_from_a_new_store(fresh_store, monitors):
+    experiment_id = hand_run(fresh_store, epochs=4, done=4, name="replayed <run>")
+    fresh_store.add_event(experiment_id, "best_model", "new best model at epoch 4", {"epoch": 4})
+    fresh_store.set_metrics(
+        experiment_id, {"accuracy": 0.91, "macro_f1": 0.875, "best_epoch": 4, "epochs_run": 4}
+    )
+    fresh_store.transition(experiment_id, "complete")
+    fresh_store.add_event(experiment_id, "completed", "completed: test accuracy 0.9100", {"accuracy": 0.91})
+    metrics_file = experiment_dir(experiment_id, fresh_store.workspace, create=True) / "metrics.json"
+    metrics_file.write_text(json.dumps({"accuracy": 0.91, "macro_f1": 0.875}))
+
+    _, (url, workspace) = fresh_store.__reduce__()  # a new kernel: nothing but the store
+    monitor = monitors(experiment_id, store=Store(url, workspace), client=NO_SCHEDULER)
+
+    assert monitor.status == "completed" and monitor.mode == "polling"
+    assert (monitor.epoch, monitor.total_epochs, monitor.progress) == (4, 4, 1.0)
+    assert monitor.best_epoch == 4 and monitor.best_val_acc == pytest.approx(0.9)
+    assert curve_lengths(monitor) == [4, 4, 4, 4]
+    assert list(monitor.figure.data[0].y) == pytest.approx([1.0, 0.5, 1 / 3, 0.25])
+    assert monitor.progress_bar.bar_style == "success" and monitor.progress_bar.value == 1.0
+    assert "replayed &lt;run&gt;" in monitor.header_html.value  # names are escaped
+    assert "epoch 4/4" in monitor.progress_label.value and "done" in monitor.progress_label.value
+    assert [e["kind"] for e in monitor.events][-2:] == ["status", "completed"]
+    rows = csv_of(monitor.csv_link.value)
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    assert float(rows[1]["val_acc"]) == pytest.approx(0.7)
+    # completed: only View results (and Logs); no pause/stop/retry
+    assert shown(monitor.results_button) and monitor.results_button.description == "View results"
+    assert not any(shown(b) for b in (monitor.pause_button, monitor.stop_button, monitor.retry_button))
+    monitor.results_button.click()
+    assert shown(monitor.results_box)
+    assert "91.0 %" in monitor.results_html.value and "0.875" in monitor.results_html.value
+    assert str(metrics_file) in monitor.results_html.value
+    assert 'download="experiment-' in monitor.metrics_link.value
+
+
+def test_unknown_experiment_is_refused(fresh_store):
+    with pytest.raises(NotFoundError):
+        TrainingMonitor(12345, store=fresh_store, client=NO_SCHEDULER)
+
+
+def test_messages_update_state_cards_and_curves(fresh_store, monitors):
+    experiment_id = hand_run(fresh_store, epochs=10, done=2)
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    assert monitor.status == "running" and curve_lengths(monitor) == [2, 2, 2, 2]
+    assert shown(monitor.pause_button) and shown(monitor.stop_button) and not shown(monitor.retry_button)
+
+    monitor.handle(batch_message(experiment_id, epoch=3, batch=1, steps=4))
+    monitor.flush()
+    assert (
+        "epoch 3/10, batch 2/4" in monitor.progress_label.value and "ETA 30 s" in monitor.progress_label.value
+    )
+    assert monitor.progress == pytest.approx((2 * 4 + 2) / 40)
+
+    monitor.handle(epoch_message(experiment_id, 3))
+    monitor.flush()
+    assert monitor.epoch == 3 and curve_lengths(monitor) == [3, 3, 3, 3]
+    assert monitor.metrics["val_acc"] == pytest.approx(0.65)
+    cards = {
+        key: html for key, html in re.findall(r'data-key="(\w+)"(.*?)</div></div>', monitor.cards_html.value)
+    }
+    assert "&#9660;" in cards["train_loss"] and "#2e7d32" in cards["train_loss"]  # loss down: good news
+    assert "&#9650;" in cards["train_acc"] and "#2e7d32" in cards["train_acc"]
+    assert "&#9660;" in cards["val_acc"] and "#c62828" in cards["val_acc"]  # accuracy down: bad news
+    assert "@ epoch 2" in monitor.cards_html.value  # best val acc (0.7) was epoch 2, not the dip at 3
+    assert monitor.best_epoch == 2
+
+    monitor.handle({"kind": "resources", "status": "running", "cpu_percent": 63.0, "cpu_count": 2,
+                    "ram_used": 3 * 2**30, "ram_total": 24 * 2**30, "ram_percent": 12.5,
+                    "disk_read_bytes_per_s": 2048.0, "disk_write_bytes_per_s": None, "process_rss": 2**30,
+                    "gpus": [], "gpu_status": "no GPU"})  # fmt: skip
+    monitor.flush()
+    text = monitor.resources_html.value
+    assert (
+        "no GPU" in text
+        and "63 % of 2 cores" in text
+        and "3.0 GiB / 24.0 GiB" in text
+        and "2.0 KiB/s" in text
+    )
+
+    gpu = {"index": 0, "name": "H200", "utilization_percent": 87.0, "memory_used": 10 * 2**30}
+    gpu["memory_total"] = 140 * 2**30
+    monitor.handle({"kind": "resources", "status": "running", "cpu_percent": 10.0, "gpus": [gpu]})
+    monitor.flush()
+    assert "GPU 0 (H200)" in monitor.resources_html.value and "87 % busy" in monitor.resources_html.value
+    assert "no GPU" not in monitor.resources_html.value
+
+    # a paused run offers Resume; the recent events keep the last 10
+    for i in range(12):
+        monitor.handle(event_message(experiment_id, 1000 + i, "checkpoint", f"checkpoint {i}", "running"))
+    monitor.handle(
+        event_message(experiment_id, 2000, "status", "pause: running -> paused", "paused", to="paused")
+    )
+    monitor.flush()
+    assert monitor.status == "paused" and monitor.pause_button.description == "Resume"
+    assert monitor.progress_bar.bar_style == "warning" and "paused" in monitor.progress_label.value
+    assert len(monitor.events) == 10 and monitor.events[-1]["kind"] == "status"
+    assert monitor.events_html.value.count("<div") == 10
+    assert "checkpoint 2" not in monitor.events_html.value and "checkpoint 3" in monitor.events_html.value
+
+
+def test_a_flood_of_messages_is_drawn_a_few_times_with_the_right_final_state(fresh_store, monitors):
+    experiment_id = hand_run(fresh_store, epochs=10)
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    renders, redraws, replayed = monitor.renders, monitor.redraws, monitor.messages
+    steps, fed = 200, 0
+    for epoch in range(1, 11):
+        for batch in range(steps):
+            monitor.handle(batch_message(experiment_id, epoch, batch, steps))
+            fed += 1
+        monitor.handle(epoch_message(experiment_id, epoch))
+        fed += 1
+    assert fed == 2010 and monitor.messages == replayed + fed
+    monitor.flush()  # the trailing redraw, now
+    drawn = monitor.renders - renders
+    assert 1 <= drawn <= fed // 20, f"{drawn} renders for {fed} messages"
+    assert 1 <= monitor.redraws - redraws <= 10  # the figure changes only with epochs
+    assert monitor._redraw.requests >= fed  # every message asked; the coalescer merged them
+    assert curve_lengths(monitor) == [10] * 4 and list(monitor.figure.data[0].x) == list(range(1, 11))
+    assert (monitor.epoch, monitor.progress) == (10, 1.0)
+    assert "epoch 10/10" in monitor.progress_label.value and "batch" not in monitor.progress_label.value
+    assert len(csv_of(monitor.csv_link.value)) == 10
+
+
+def test_messages_from_many_threads_at_once(fresh_store, monitors):
+    import threading
+
+    experiment_id = hand_run(fresh_store, epochs=8)
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+
+    def feed(epochs):
+        for epoch in epochs:
+            for batch in range(50):
+                monitor.handle(batch_message(experiment_id, epoch, batch, 50, total=8))
+            monitor.handle(epoch_message(experiment_id, epoch, total=8))
+
+    threads = [threading.Thread(target=feed, args=(range(k, 9, 4),)) for k in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    monitor.flush()
+    # epochs arrived out of order across threads: the curves are in epoch order all the same
+    assert list(monitor.figure.data[1].x) == list(range(1, 9))
+    assert list(monitor.figure.data[1].y) == pytest.approx([1.2 / e for e in range(1, 9)])
+    assert monitor.epoch == 8
+
+
+def test_failed_run_shows_red_bar_error_hint_and_retry(fresh_store, monitors):
+    experiment_id = hand_run(fresh_store, epochs=5, done=1)
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    assert not shown(monitor.error_html)
+    monitor.handle(
+        event_message(experiment_id, 900, "status", "fail: running -> failed", "failed", to="failed")
+    )
+    monitor.handle(
+        event_message(
+            experiment_id,
+            901,
+            "failed",
+            "the training loss became nan in epoch 2, batch 3",
+            "failed",
+            hint="lower the learning rate (current 0.5)",
+        )  # fmt: skip
+    )
+    monitor.flush()
+    assert monitor.status == "failed" and monitor.progress_bar.bar_style == "danger"
+    assert monitor.error == "the training loss became nan in epoch 2, batch 3"
+    assert monitor.hint == "lower the learning rate (current 0.5)"
+    assert shown(monitor.error_html) and "lower the learning rate (current 0.5)" in monitor.error_html.value
+    assert all(shown(b) for b in (monitor.logs_button, monitor.retry_button, monitor.results_button))
+    assert monitor.results_button.description == "Results"
+    assert not shown(monitor.pause_button) and not shown(monitor.stop_button)
+    assert "failed" in monitor.progress_label.value
+    monitor.results_button.click()
+    assert "no test metrics stored" in monitor.results_html.value
+
+
+def test_stop_asks_for_confirmation_and_controls_say_why_they_cannot_act(fresh_store, monitors):
+    experiment_id = hand_run(fresh_store, epochs=5, done=1)
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    monitor.stop_button.click()
+    assert shown(monitor.confirm_box) and "checkpoint" in monitor.confirm_text.value
+    monitor.confirm_no.click()
+    assert not shown(monitor.confirm_box) and monitor.notice == ""
+    monitor.stop_button.click()
+    monitor.confirm_yes.click()  # no scheduler reachable: nothing is sent, the notice says why
+    monitor.flush()
+    assert "no Dask scheduler is reachable" in monitor.notice and "reachable" in monitor.notice_html.value
+    assert monitor.status == "running" and not monitor.stop_button.disabled
+    monitor.pause_button.click()
+    assert "cannot pause" in monitor.notice
+
+
+def test_log_viewer_follows_the_log_as_messages_arrive(fresh_store, monitors):
+    experiment_id = hand_run(fresh_store, epochs=5)
+    log_file = experiment_dir(experiment_id, fresh_store.workspace, create=True) / "training.log"
+    log_file.write_text("line one <b>\nline two\n")
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    assert not shown(monitor.log_box)
+    monitor.logs_button.click()
+    assert shown(monitor.log_box) and monitor.logs_button.description == "Hide logs"
+    assert "line one &lt;b&gt;" in monitor.log_html.value and "line two" in monitor.log_html.value
+    with log_file.open("a") as out:
+        out.write("epoch 1/5: train_loss 0.9\npartial li")
+    monitor.handle(epoch_message(experiment_id, 1, total=5))  # the run's messages drive the reads
+    monitor.flush()
+    assert (
+        "epoch 1/5: train_loss 0.9" in monitor.log_html.value and "partial li" not in monitor.log_html.value
+    )
+    monitor.logs_button.click()
+    assert not shown(monitor.log_box)
+
+
+def test_close_stops_following(fresh_store):
+    experiment_id = hand_run(fresh_store, epochs=3)
+    monitor = TrainingMonitor(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    follower = monitor._follower
+    monitor.close()
+    assert follower.mode == "closed" and monitor._redraw.closed
+    monitor.handle(epoch_message(experiment_id, 1, total=3))  # ignored once closed
+    assert monitor.epoch == 0
+    monitor.close()  # twice is fine
+
+
+# -- real runs on a LocalCluster ----------------------------------------------------------------------
+
+
+def test_follows_a_real_run_to_completed_then_replays_it(client, store, monitors):
+    experiment_id = submit(tiny_config(epochs=3), client=client, store=store)
+    monitor = monitors(experiment_id, store=store, client=client)
+    assert monitor.mode == "live"
+    assert monitor.wait_for(lambda m: m.status == "completed", WAIT_S), monitor.status
+    wait_for(lambda: monitor.flush() or monitor.progress_bar.bar_style == "success", "the green bar")
+    stored = store.epochs(experiment_id)
+    assert [e.epoch for e in stored] == [1, 2, 3]
+    assert curve_lengths(monitor) == [3, 3, 3, 3]
+    assert list(monitor.figure.data[2].y) == pytest.approx([e.train_acc for e in stored])
+    assert {"running", "completed"} <= {e["status"] for e in monitor.events}
+    assert shown(monitor.results_button) and monitor.results_button.description == "View results"
+    monitor.results_button.click()
+    accuracy = store.get_experiment(experiment_id).metrics["accuracy"]
+    assert (
+        f"{100 * accuracy:.1f} %" in monitor.results_html.value
+        and "metrics.json" in monitor.results_html.value
+    )
+    assert "application/json;base64" in monitor.metrics_link.value
+    monitor.logs_button.click()
+    assert "fit started" in monitor.log_html.value
+
+    # opened again later from another store object (a restarted kernel): the same picture from the store
+    _, (url, workspace) = store.__reduce__()
+    late = monitors(experiment_id, store=Store(url, workspace), client=client)
+    assert late.status == "completed" and curve_lengths(late) == [3, 3, 3, 3]
+    assert list(late.figure.data[3].y) == list(monitor.figure.data[3].y)
+    assert late.best_epoch == monitor.best_epoch and late.progress_bar.bar_style == "success"
+
+
+def test_pause_resume_stop_and_retry_through_the_buttons(client, store, monitors):
+    epochs = 15  # long enough (over 10 s here) that every click lands before the end
+    experiment_id = submit(tiny_config(epochs=epochs), client=client, store=store)
+    monitor = monitors(experiment_id, store=store, client=client)
+    assert monitor.wait_for(lambda m: m.status == "running" and m.epoch >= 1, WAIT_S)
+
+    monitor.pause_button.click()
+    monitor.flush()
+    assert monitor.pause_button.description in ("Pausing…", "Resume") and "pause asked" in monitor.notice
+    assert monitor.wait_for(lambda m: m.status == "paused", WAIT_S)
+    monitor.flush()
+    assert monitor.pause_button.description == "Resume" and not monitor.pause_button.disabled
+    epochs_when_paused = monitor.epoch
+
+    monitor.pause_button.click()
+    assert monitor.wait_for(lambda m: m.status == "running", WAIT_S)
+    monitor.stop_button.click()
+    assert (
+        str(store.get_experiment(experiment_id).status) == "running"
+    )  # nothing sent before the confirmation
+    monitor.confirm_yes.click()
+    assert monitor.wait_for(lambda m: m.status == "stopped", WAIT_S)
+    monitor.flush()
+    assert monitor.progress_bar.bar_style == "warning" and shown(monitor.retry_button)
+    assert not shown(monitor.pause_button) and not shown(monitor.stop_button)
+    assert epochs_when_paused <= monitor.epoch < epochs
+    kinds = [e.kind for e in store.events(experiment_id)]
+    assert {"paused", "resumed", "stopped"} <= set(kinds)
+
+    monitor.retry_button.click()  # continues from the stop's checkpoint
+    assert monitor.wait_for(lambda m: m.status == "completed", WAIT_S), monitor.status
+    monitor.flush()
+    assert curve_lengths(monitor) == [epochs] * 4 and monitor.progress_bar.bar_style == "success"
+    assert [e.epoch for e in store.epochs(experiment_id)] == list(range(1, epochs + 1))
+
+
+def test_a_run_that_fails_at_train_time_shows_its_hint(client, store, monitors):
+    # resnet1d starting from the weights of an experiment that has none: fails when the model is built
+    no_weights = store.create_experiment("no weights", "resnet1d", {"training": {"epochs": 1}})
+    config = preset_config(
+        "quick",
+        "resnet1d",
+        "tiny",
+        {
+            "data.window": None,
+            "training.epochs": 2,
+            "training.batch_size": 1,
+            "model.params.init_from_experiment": no_weights,
+        },
+    )
+    experiment_id = submit(config, client=client, store=store)
+    monitor = monitors(experiment_id, store=store, client=client)
+    assert monitor.wait_for(lambda m: m.status == "failed", WAIT_S), monitor.status
+    wait_for(lambda: monitor.flush() or shown(monitor.error_html), "the error box")
+    record = store.get_experiment(experiment_id)
+    assert monitor.error == record.error and "no best checkpoint" in monitor.error
+    assert monitor.hint == record.hint == "choose a completed experiment of the same family"
+    assert "choose a completed experiment of the same family" in monitor.error_html.value
+    assert monitor.progress_bar.bar_style == "danger"
+    assert shown(monitor.retry_button) and shown(monitor.logs_button) and shown(monitor.results_button)
+    monitor.logs_button.click()
+    assert "run ended with an error" in monitor.log_html.value
