@@ -66,6 +66,11 @@ TRACES = (
 )
 TRACE_COLORS = {"train_loss": "#d95f02", "val_loss": "#d95f02", "train_acc": "#1b9e77", "val_acc": "#1b9e77"}
 LOG_LINES = 500
+ASKED = {
+    "pause": "pause asked: the run checkpoints after its current batch, then waits",
+    "resume": "resume asked",
+    "stop": "stop asked: the run ends after its current batch and keeps a checkpoint",
+}
 MUTED = "color:#6b7280"
 
 
@@ -306,9 +311,8 @@ class TrainingMonitor(widgets.VBox):
             self._refresh_record()
             if is_terminal(self._record.status) and not self._state.finished:
                 # The record is newer than the replay (or events are missing): it has the last word.
-                self._receive(
-                    generation, {"kind": "event", "event_kind": "status", "status": str(self._record.status)}
-                )
+                self._dirty |= self._state.settle(self._record.status)
+                self._sync_traits()
             self._dirty |= PARTS
         self._redraw.request()
         self._redraw.flush()  # the full state is on screen when the constructor returns
@@ -322,6 +326,7 @@ class TrainingMonitor(widgets.VBox):
                 return
             if STATUS in changed:
                 self._awaiting = None
+                self.notice = ""  # what an action said is answered by the new status
             self._dirty |= changed
             self._sync_traits()
             replaying = self._replaying
@@ -348,6 +353,8 @@ class TrainingMonitor(widgets.VBox):
             self.events = list(state.events)
             self.resources = state.resources
             self.messages = state.messages
+            if self._follower is not None:
+                self.mode = self._follower.mode  # "polling" once the scheduler is gone
 
     def _refresh_record(self) -> None:
         try:
@@ -550,9 +557,11 @@ class TrainingMonitor(widgets.VBox):
 
     # -- buttons -----------------------------------------------------------------------------------
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, awaiting: str | None = None) -> None:
+        """Show `text` under the buttons; `awaiting`: the action whose answer the buttons wait for."""
         with self._lock:
             self.notice = text
+            self._awaiting = awaiting
             self._dirty.add(STATUS)
         self._redraw.request()
 
@@ -567,24 +576,15 @@ class TrainingMonitor(widgets.VBox):
             return
         from bearing_workbench.runner import control  # imports torch (checkpoint names): on first click only
 
+        # Marked before asking: the run's answer (a status event) may come back before the call returns.
+        self._say(ASKED[action], awaiting=action)
         try:
             getattr(control, action)(self._record.id, client=client, store=self._store)
         except InvalidTransition as exc:
             self._say(str(exc))
-            return
         except Exception as exc:
             log.exception("%s of experiment %s failed", action, self._record.id)
             self._say(f"could not {action} the run: {type(exc).__name__}: {exc}")
-            return
-        with self._lock:
-            self._awaiting = action
-        self._say(
-            {
-                "pause": "pause asked: the run checkpoints after its current batch, then waits",
-                "resume": "resume asked",
-                "stop": "stop asked: the run ends after its current batch and keeps a checkpoint",
-            }[action]
-        )
 
     def _on_pause(self, _: Any = None) -> None:
         self._control("resume" if self._state.status == RunStatus.PAUSED else "pause")

@@ -326,6 +326,10 @@ class RunState:
         self.resources = {k: v for k, v in message.items() if k not in ("kind", "status", "source")}
         return {RESOURCES}
 
+    def settle(self, status: str) -> frozenset[str]:
+        """Take the stored status (the store has the last word, e.g. when an event is missing)."""
+        return frozenset(self._status(str(status), authoritative=True))
+
     def set_outcome(self, error: str | None, hint: str | None) -> bool:
         """Take the stored error and hint of a failed run (the store has the last word); True if changed."""
         if (error, hint) == (self.error, self.hint) or (error is None and hint is None):
