@@ -20,7 +20,7 @@ def auto_experiment_name(family: str, setting: str, dataset: str, taken: Iterabl
         setting: the preset name, or e.g. ``"custom"`` for an expert-mode config.
         dataset: a dataset name or path (only its file stem is used).
     """
-    dataset_part = re.split(r"[\\/]", dataset.strip())[-1].removesuffix(".h5") or "data"
+    dataset_part = re.split(r"[\\/]", dataset.strip())[-1].removesuffix(".h5")
     base = "-".join(_words(part) for part in (family, setting, dataset_part) if part.strip())
     base = base[: MAX_NAME_LENGTH - 4] or "experiment"
     used = set(taken)

@@ -10,14 +10,30 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
-from bearing_workbench.config import AugmentationConfig, TrainingConfig, WindowConfig
-from bearing_workbench.models.registry import ParamField, _describe, get_family, param_fields
+from bearing_workbench.config import (
+    AugmentationConfig,
+    ConfigError,
+    ExperimentConfig,
+    FieldError,
+    TrainingConfig,
+    WindowConfig,
+    field_errors,
+)
+from bearing_workbench.models.registry import (
+    ParamField,
+    UnknownFamilyError,
+    _describe,
+    get_family,
+    param_fields,
+    unknown_family_message,
+)
 
 
 @dataclass(frozen=True)
@@ -128,3 +144,22 @@ def data_section() -> FormSection:
 def training_section() -> FormSection:
     """Every field of the training section, schedule, early stopping and checkpoints included."""
     return schema_section(TrainingConfig, "training", "Training", "How the model is trained.")
+
+
+def filled_config(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` with every default filled in, model parameters included, as plain JSON values.
+
+    Only the schemas are applied (not the family's cross-checks or the dataset's facts), so a form can
+    be filled from a preset or a stored config that is not runnable yet. Raises `ConfigError`.
+    """
+    config = ExperimentConfig.from_mapping(data)
+    try:
+        params = get_family(config.model.family).params.model_validate(config.model.params)
+    except UnknownFamilyError:
+        raise ConfigError([FieldError("model.family", unknown_family_message(config.model.family))]) from None
+    except ValidationError as exc:
+        schema = get_family(config.model.family).params
+        raise ConfigError(field_errors(exc, prefix="model.params", schema=schema)) from None
+    filled = config.model_dump(mode="json")
+    filled["model"]["params"] = params.model_dump(mode="json")
+    return filled
