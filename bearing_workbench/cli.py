@@ -356,6 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON, no progress bar")
     p.set_defaults(func=cmd_train)
 
+    from .cli_runs import add_run_commands
+
+    add_run_commands(sub)  # submit, status, control, logs: runs on the Dask cluster
+
     p = sub.add_parser(
         "serve", help="serve the Voila apps on 127.0.0.1 with a token, on one local Dask cluster"
     )

@@ -127,8 +127,8 @@ def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: An
     ]
     error = None
     try:
-        with ExperimentLog(out_dir, experiment_id):
-            train_experiment(
+        with ExperimentLog(out_dir, experiment_id) as run_log:
+            outcome = train_experiment(
                 store,
                 experiment_id,
                 callbacks=callbacks,
@@ -136,6 +136,7 @@ def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: An
                 resume_from=checkpoint,
                 already_running=True,
             )
+            run_log.write(_ending_line(outcome.status, outcome.metrics))
     except Exception as exc:
         # train_experiment marked the run failed (with its hint); a task that raised would be retried.
         error = f"{type(exc).__name__}: {exc}"
@@ -150,6 +151,14 @@ def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: An
     _forget_control(experiment_id)
     _notify_webhook(record)
     return {"experiment_id": experiment_id, "status": str(record.status), "error": record.error or error}
+
+
+def _ending_line(status: str, metrics: dict[str, Any] | None) -> str:
+    """The log's last line for a run that ended without an error: how it ended and its test scores."""
+    metrics = metrics or {}
+    if metrics.get("accuracy") is None:
+        return f"run ended {status}"
+    return f"run ended {status}: test accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}"
 
 
 def _notify_webhook(record: Any) -> None:
