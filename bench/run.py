@@ -4,6 +4,8 @@ python -m bench.run data [--repeats 3]
 python -m bench.run training [--families cnn1d resnet1d ...]   (hours on a 2-core CPU)
 python -m bench.run throughput
 python -m bench.run runner                                      (progress and control channels, ~1 min)
+python -m bench.run overhead                                    (runner vs direct training, ~5 min)
+python -m bench.run monitor                                     (training monitor construction and redraws)
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ SUITES = {
     "training": ("bench.bench_training", "run"),
     "throughput": ("bench.bench_training", "run_throughput"),
     "runner": ("bench.bench_runner", "run"),
+    "overhead": ("bench.bench_runner_overhead", "run"),
+    "monitor": ("bench.bench_panels", "run"),
 }
 
 
