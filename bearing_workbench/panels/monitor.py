@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 import traitlets
 
 from bearing_workbench.analysis.history import history_csv
 from bearing_workbench.panels.download import DownloadLink
+from bearing_workbench.panels.live_figure import LiveFigureWidget
 from bearing_workbench.panels.throttle import DEFAULT_INTERVAL_S, Coalescer
 from bearing_workbench.runner.cluster import existing_client
 from bearing_workbench.runner.follow import Follower
@@ -78,6 +78,15 @@ def _esc(text: Any) -> str:
     return html.escape(str(text))
 
 
+def _experiment_id(value: Any) -> int:
+    """An experiment id given as an integer or as digits (a Voilà app reads it from the URL query)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"experiment_id must be a positive integer, got {value!r}")
+    return value
+
+
 def _box(title: str) -> widgets.HTML:
     return widgets.HTML(f"<b>{_esc(title)}</b>")
 
@@ -115,7 +124,7 @@ class TrainingMonitor(widgets.VBox):
 
     def __init__(self, experiment_id: int, *, store: Store | None = None, client: Any = None):
         self._store = store if store is not None else Store()
-        self._record = self._store.get_experiment(int(experiment_id))  # NotFoundError for an unknown id
+        self._record = self._store.get_experiment(_experiment_id(experiment_id))  # NotFoundError if unknown
         self._client = client
         self._lock = threading.RLock()
         self._closed = False
@@ -175,7 +184,7 @@ class TrainingMonitor(widgets.VBox):
         self.retry_button.on_click(self._on_retry)
         self.results_button.on_click(self._on_results)
 
-        self.figure = go.FigureWidget(
+        self.figure = LiveFigureWidget(
             data=[
                 {
                     "type": "scatter",
@@ -218,6 +227,7 @@ class TrainingMonitor(widgets.VBox):
                     "showgrid": False,
                 },
             },
+            state_lock=self._lock,  # _render changes the figure under this lock
         )
         # PNG export is plotly's own camera button (client-side, offline); name the file after the run.
         self.figure._config = {

@@ -146,6 +146,10 @@ def test_replays_a_completed_run_opened_later_from_a_new_store(fresh_store, moni
     assert monitor.best_epoch == 4 and monitor.best_val_acc == pytest.approx(0.9)
     assert curve_lengths(monitor) == [4, 4, 4, 4]
     assert list(monitor.figure.data[0].y) == pytest.approx([1.0, 0.5, 1 / 3, 0.25])
+    # a front end attaching now (a reloaded page, a Voila page on a preheated kernel) gets the curves
+    full_state = monitor.figure.get_state()
+    assert [len(trace["x"]) for trace in full_state["_widget_data"][:4]] == [4, 4, 4, 4]
+    assert full_state["_config"]["toImageButtonOptions"]["filename"] == f"experiment-{experiment_id}-curves"
     assert monitor.progress_bar.bar_style == "success" and monitor.progress_bar.value == 1.0
     assert "replayed &lt;run&gt;" in monitor.header_html.value  # names are escaped
     assert "epoch 4/4" in monitor.progress_label.value and "done" in monitor.progress_label.value
@@ -163,9 +167,16 @@ def test_replays_a_completed_run_opened_later_from_a_new_store(fresh_store, moni
     assert 'download="experiment-' in monitor.metrics_link.value
 
 
-def test_unknown_experiment_is_refused(fresh_store):
+def test_unknown_or_bad_experiment_ids_are_refused(fresh_store, monitors):
     with pytest.raises(NotFoundError):
         TrainingMonitor(12345, store=fresh_store, client=NO_SCHEDULER)
+    for bad in ("12a", 0, True, 1.5, None):
+        with pytest.raises(ValueError, match="experiment_id must be a positive integer"):
+            TrainingMonitor(bad, store=fresh_store, client=NO_SCHEDULER)
+    experiment_id = hand_run(fresh_store, epochs=2)
+    assert (
+        monitors(f" {experiment_id} ", store=fresh_store, client=NO_SCHEDULER).experiment_id == experiment_id
+    )
 
 
 def test_messages_update_state_cards_and_curves(fresh_store, monitors):
