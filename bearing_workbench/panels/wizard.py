@@ -14,9 +14,12 @@ Tests and notebooks drive it as a user would: set widget values, ``.click()`` bu
 from __future__ import annotations
 
 import html
+import importlib
 import json
 import logging
+import re
 import shutil
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -410,6 +413,14 @@ class ConfigWizard(widgets.VBox):
             self._quiet = False
         self._refresh_preset_cards()
         self._show_mode()
+        # The review builds the model once to size its checkpoints: import torch meanwhile, off the
+        # UI thread, so that the Next click does not wait for it.
+        threading.Thread(
+            target=importlib.import_module,
+            args=("bearing_workbench.models.builders",),
+            name="bearing-workbench-warm-up",
+            daemon=True,
+        ).start()
 
     def _presets_dir(self) -> Any:
         from bearing_workbench.store.config_files import presets_dir
@@ -512,6 +523,7 @@ class ConfigWizard(widgets.VBox):
             raise ValueError("choose a model family first")
         if family not in self._model_forms:
             form = SchemaForm([model_section(family)], self.revalidate, ref_options=self._ref_options)
+            form.widget.selected_index = 0  # the family's own parameters open, the rest folded
             self._model_forms[family] = form
             values = self._preset_values(family)
             if values is not None:
@@ -1034,6 +1046,4 @@ class ConfigWizard(widgets.VBox):
 
 
 def _plain(markup: str) -> str:
-    import re
-
     return html.unescape(re.sub(r"<[^>]+>", "", markup))

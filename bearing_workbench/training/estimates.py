@@ -36,9 +36,13 @@ BENCH_WINDOW = 20480
 BENCH_FACTS = DatasetFacts(n_records=BENCH_RECORDS, n_classes=11, n_train=1001, signal_length=102400)
 
 # Bytes a checkpoint holds besides the tensors: config JSON, RNG states (torch ~5 KB, numpy, Python
-# ~3 KB each), history rows and the zip/pickle framing (measured on small cnn1d checkpoints).
+# ~3 KB each) and history rows; torch.save writes each tensor as a zip entry of its own, ~185 bytes of
+# headers each, plus ~10 entries of its own. Measured on cnn1d, resnet1d, transformer, spectrogram and
+# pinn checkpoints: estimates within 3 % of the files.
 CHECKPOINT_OVERHEAD_BYTES = 24 * 1024
 HISTORY_ROW_BYTES = 400
+ZIP_ENTRY_BYTES = 185
+ZIP_EXTRA_ENTRIES = 10
 
 
 @dataclass(frozen=True)
@@ -217,12 +221,15 @@ class CheckpointEstimate:
     total_bytes: int
 
 
-def _optimizer_slots(config: ExperimentConfig) -> int:
-    """Tensors the optimizer keeps per weight tensor (Adam/AdamW: two moments; SGD: momentum)."""
+def _optimizer_slots(config: ExperimentConfig) -> tuple[int, int]:
+    """(weight-sized tensors, scalar tensors) the optimizer keeps per weight tensor.
+
+    Adam and AdamW keep two moments and a step count; SGD keeps a momentum buffer when momentum is on.
+    """
     training = config.training
     if training.optimizer == "sgd":
-        return 1 if training.momentum > 0 else 0
-    return 2
+        return (1 if training.momentum > 0 else 0), 0
+    return 2, 1
 
 
 def estimate_checkpoints(config: ExperimentConfig, spec: InputSpec) -> CheckpointEstimate | None:
@@ -239,10 +246,17 @@ def estimate_checkpoints(config: ExperimentConfig, spec: InputSpec) -> Checkpoin
     model = build_model(family.name, model_params(config), spec)
     weights = [p for p in model.parameters() if p.requires_grad]
     parameters = sum(int(p.numel()) for p in weights)
-    state_bytes = sum(int(t.numel()) * t.element_size() for t in model.state_dict().values())
-    optimizer_bytes = _optimizer_slots(config) * sum(int(p.numel()) * p.element_size() for p in weights)
+    state = model.state_dict()
+    state_bytes = sum(int(t.numel()) * t.element_size() for t in state.values())
+    slots, scalars = _optimizer_slots(config)
+    optimizer_bytes = slots * sum(int(p.numel()) * p.element_size() for p in weights) + 4 * scalars * len(
+        weights
+    )
+    entries = len(state) + (slots + scalars) * len(weights) + ZIP_EXTRA_ENTRIES
     history = config.training.epochs * HISTORY_ROW_BYTES
-    checkpoint = state_bytes + optimizer_bytes + CHECKPOINT_OVERHEAD_BYTES + history
+    checkpoint = (
+        state_bytes + optimizer_bytes + CHECKPOINT_OVERHEAD_BYTES + history + ZIP_ENTRY_BYTES * entries
+    )
     files = config.training.checkpoint.keep_last + 1
     onnx = state_bytes if config.training.export_onnx else 0
     return CheckpointEstimate(parameters, state_bytes, checkpoint, files, onnx, checkpoint * files + onnx)
