@@ -72,6 +72,11 @@ ASKED = {
     "stop": "stop asked: the run ends after its current batch and keeps a checkpoint",
 }
 MUTED = "color:#6b7280"
+POLLING_NOTE = (
+    "following the store every second: no Dask scheduler is reachable from this kernel. If the run's "
+    "local cluster ended with the kernel that started it, bearing_workbench.runner.reconcile() marks "
+    "it failed and Retry continues it from its checkpoint."
+)
 
 
 def _esc(text: Any) -> str:
@@ -421,9 +426,12 @@ class TrainingMonitor(widgets.VBox):
                 self._read_log()
             if self.results_box.layout.display != "none" and dirty & {STATUS, HISTORY}:
                 self._show_results()
-            self.notice_html.value = (
-                f'<span style="color:#8a5a00">{_esc(self.notice)}</span>' if self.notice else ""
-            )
+            if self.notice:
+                self.notice_html.value = f'<span style="color:#8a5a00">{_esc(self.notice)}</span>'
+            elif self.mode == "polling" and not state.finished:
+                self.notice_html.value = f'<span style="{MUTED}">{_esc(POLLING_NOTE)}</span>'
+            else:
+                self.notice_html.value = ""
             self.renders += 1
 
     def _header_html(self) -> str:

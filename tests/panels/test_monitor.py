@@ -183,6 +183,7 @@ def test_messages_update_state_cards_and_curves(fresh_store, monitors):
     experiment_id = hand_run(fresh_store, epochs=10, done=2)
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
     assert monitor.status == "running" and curve_lengths(monitor) == [2, 2, 2, 2]
+    assert monitor.mode == "polling" and "reconcile()" in monitor.notice_html.value
     assert shown(monitor.pause_button) and shown(monitor.stop_button) and not shown(monitor.retry_button)
 
     monitor.handle(batch_message(experiment_id, epoch=3, batch=1, steps=4))
@@ -326,7 +327,7 @@ def test_stop_asks_for_confirmation_and_controls_say_why_they_cannot_act(fresh_s
     monitor.stop_button.click()
     monitor.confirm_yes.click()  # no scheduler reachable: nothing is sent, the notice says why
     monitor.flush()
-    assert "no Dask scheduler is reachable" in monitor.notice and "reachable" in monitor.notice_html.value
+    assert "no Dask scheduler is reachable" in monitor.notice and "cannot stop" in monitor.notice_html.value
     assert monitor.status == "running" and not monitor.stop_button.disabled
     monitor.pause_button.click()
     assert "cannot pause" in monitor.notice
