@@ -30,6 +30,7 @@ from bearing_workbench.config import (
     ConfigError,
     ExperimentConfig,
     Preset,
+    TrainingConfig,
     list_presets,
     load_preset,
     preset_config,
@@ -151,7 +152,7 @@ class ConfigWizard(widgets.VBox):
 
         self.header = widgets.HTML()
         self.message_html = widgets.HTML()
-        self.back_button = widgets.Button(description="Back", icon="")
+        self.back_button = widgets.Button(description="Back")
         self.next_button = widgets.Button(description="Next", button_style="primary", disabled=True)
         self.back_button.on_click(lambda _: self.go_back())
         self.next_button.on_click(lambda _: self.go_next())
@@ -450,7 +451,7 @@ class ConfigWizard(widgets.VBox):
         facts = self._facts()
         for name, (_, card) in self.preset_cards.items():
             preset = self._presets[name]
-            epochs = preset.training.get("epochs", 30)
+            epochs = preset.training.get("epochs", TrainingConfig.model_fields["epochs"].default)
             lines = [_esc(preset.description)] if preset.description else []
             lines.append(f"<b>Epochs:</b> {_esc(epochs)}")
             if preset.expected_time:
