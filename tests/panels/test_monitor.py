@@ -7,7 +7,10 @@ import base64
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import types
 
@@ -459,3 +462,22 @@ def test_a_run_that_fails_at_train_time_shows_its_hint(client, store, monitors):
     assert shown(monitor.retry_button) and shown(monitor.logs_button) and shown(monitor.results_button)
     monitor.logs_button.click()
     assert "run ended with an error" in monitor.log_html.value
+
+
+@pytest.mark.slow
+def test_opening_a_monitor_imports_neither_torch_nor_starts_a_cluster(fresh_store):
+    experiment_id = hand_run(fresh_store, epochs=3, done=3)
+    _, (url, workspace) = fresh_store.__reduce__()
+    code = (
+        "import sys\n"
+        "from bearing_workbench.panels import TrainingMonitor\n"
+        "from bearing_workbench.store import Store\n"
+        f"monitor = TrainingMonitor({experiment_id}, store=Store({url!r}, {str(workspace)!r}))\n"
+        "assert len(monitor.figure.data[0].x) == 3, monitor.figure.data[0].x\n"
+        "print(monitor.mode, 'torch' in sys.modules)\n"
+        "monitor.close()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "BEARING_WORKBENCH_SCHEDULER"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["polling", "False"]
