@@ -21,6 +21,14 @@ class TransformerParams(FamilyParams):
     patch_size: int = Field(
         128, ge=8, le=4096, description="Samples per patch; each patch becomes one token."
     )
+    embedding: Literal["conv", "linear"] = Field(
+        "conv",
+        description=(
+            "How a patch becomes a token: 'conv', a stack of strided convolutions whose strides "
+            "multiply to patch_size (wav2vec 2.0's feature encoder; patch_size must then be a power "
+            "of 2 of at least 16), or 'linear', one linear projection of the raw patch (ViT's)."
+        ),
+    )
     n_layers: int = Field(4, ge=2, le=12, description="Transformer encoder layers.")
     n_heads: int = Field(
         4, ge=2, le=16, description="Attention heads per layer; d_model must be divisible by it."
@@ -32,6 +40,17 @@ class TransformerParams(FamilyParams):
     dropout: float = Field(
         0.1, ge=0.0, lt=1.0, description="Dropout probability in attention and feed-forward."
     )
+
+    @model_validator(mode="after")
+    def _conv_patch_is_power_of_two(self) -> Self:
+        size = self.patch_size
+        if self.embedding == "conv" and (size < 16 or size & (size - 1)):
+            raise rule_error(
+                "patch_size",
+                f"must be a power of 2 of at least 16 with embedding 'conv' (got {size}); "
+                "use embedding 'linear' for other sizes",
+            )
+        return self
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> Self:

@@ -37,6 +37,7 @@ CASES = [(name, {}) for name in NEURAL] + [
     ("resnet1d", {"depth": 50, "width_multiplier": 0.25}),
     ("transformer", {"positional_encoding": "learned", "n_layers": 2, "d_model": 64, "patch_size": 128}),
     ("transformer", {"n_layers": 2, "n_heads": 5, "d_model": 65, "patch_size": 128}),  # odd width
+    ("transformer", {"embedding": "linear", "n_layers": 2, "d_model": 64, "patch_size": 100}),
     ("spectrogram", {"transform": "cwt", "n_scales": 32, "base_channels": 8}),
     ("spectrogram", {"stft_window": 512, "dual_stream": True, "base_channels": 8}),
     ("spectrogram", {"transform": "cwt", "n_scales": 16, "dual_stream": True, "base_channels": 8}),
@@ -252,6 +253,24 @@ def test_transformer_learned_positions_cover_other_lengths() -> None:
         for length, tokens in [(1024, 8), (3 * LENGTH, 3 * LENGTH // 128)]:
             model(torch.randn(1, length))
             assert model.attention_weights()[0].shape[-1] == tokens + 1
+
+
+@pytest.mark.parametrize("patch_size", [16, 32, 128, 256, 512])
+def test_transformer_conv_embedding_makes_one_token_per_patch(patch_size: int) -> None:
+    """The strided convolutions keep token t on samples [t P, (t + 1) P), as the linear embedding does."""
+    model = _build("transformer", {"n_layers": 2, "d_model": 64, "patch_size": patch_size}).eval()
+    assert [type(m).__name__ for m in model.patch_embed][-1] == "Conv1d"  # tokens: no activation last
+    with torch.no_grad():
+        for length in (LENGTH, LENGTH + patch_size - 1, 3 * patch_size):
+            tokens = model.patch_embed(torch.randn(2, 1, length))
+            assert tokens.shape == (2, 64, length // patch_size)
+        # a change inside patch 2 moves token 2 most; far tokens move only through the GroupNorm
+        x = torch.randn(1, 1, 8 * patch_size)
+        y = x.clone()
+        y[..., 2 * patch_size + patch_size // 2] += 10.0
+        change = (model.patch_embed(y) - model.patch_embed(x)).abs().sum(dim=1)[0]
+    assert int(change.argmax()) == 2
+    assert float(change[5:].max()) < 0.2 * float(change[2])
 
 
 def test_spectrogram_front_end_is_fixed_and_not_saved() -> None:

@@ -97,6 +97,7 @@ INVALID = [
         "divisible by n_heads (8)",
     ),
     ("transformer", {"model.params.n_layers": 13}, "model.params.n_layers", "at most 12"),
+    ("transformer", {"model.params.patch_size": 100}, "model.params.patch_size", "power of 2"),
     ("resnet1d", {"model.params.depth": 20}, "model.params.depth", "one of: 18, 34, 50"),
     ("spectrogram", {"model.params.transform": "wavelet"}, "model.params.transform", "one of: stft, cwt"),
     ("pinn", {"model.params.lambda_physics": 1.5}, "model.params.lambda_physics", "at most 1"),

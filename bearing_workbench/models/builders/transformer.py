@@ -2,10 +2,19 @@
 
 Layout (`SignalTransformer`), for a window of L samples and patch size P::
 
-    standardize -> Conv1d(1, d_model, P, stride P): T = L // P tokens (a tail shorter than P is dropped)
+    standardize -> patch embedding: T = L // P tokens (a tail shorter than P is dropped)
                 -> prepend a class token -> + positional encoding -> Dropout
                 -> n_layers x [x + Attn(LN(x)); x + FFN(LN(x))]     (FFN width 4 x d_model, GELU)
                 -> LN -> class token -> Dropout -> head: Linear(n_classes)
+
+Patch embedding: "linear" is ViT's, one Conv1d(1, d_model, P, stride P), a linear map of each raw
+patch. "conv" is wav2vec 2.0's feature encoder for raw waveforms: strided Conv1d + GELU layers
+(stride 4 while the remaining factor allows, then 2; kernel 2 x stride), GroupNorm after the
+first (each channel normalised over the window, as in wav2vec 2.0), widths rising to d_model. Token
+t is centred on samples [t P, (t + 1) P) and sees about a patch on either side. A linear map of a
+raw patch must learn each tone at every phase offset; the convolutions learn shift-invariant
+filters first (the reason wav2vec 2.0 and "early convolutions" ViTs use them). Figures in
+BENCHMARKS.md.
 
 Positional encoding: "sinusoidal" is computed for any token count; "learned" holds one vector per
 position for the T = spec.length // P tokens of the built length (plus the class token): shorter
@@ -103,6 +112,26 @@ class EncoderLayer(nn.Module):
         return x + self.dropout(self.mlp(self.norm2(x)))
 
 
+def conv_patch_embedding(patch_size: int, d_model: int) -> nn.Sequential:
+    """wav2vec 2.0-style strided convolutions from (B, 1, L) to (B, d_model, L // patch_size)."""
+    strides = []
+    remaining = patch_size
+    while remaining > 1:
+        stride = 4 if remaining % 4 == 0 else 2
+        strides.append(stride)
+        remaining //= stride
+    layers: list[nn.Module] = []
+    channels = 1
+    for i, stride in enumerate(strides):
+        width = d_model if i == len(strides) - 1 else max(32, d_model // 2 ** (len(strides) - 1 - i))
+        layers.append(nn.Conv1d(channels, width, 2 * stride, stride=stride, padding=stride // 2))
+        if i == 0:
+            layers.append(nn.GroupNorm(width, width))  # wav2vec 2.0: per-channel norm after layer 1
+        layers.append(nn.GELU())
+        channels = width
+    return nn.Sequential(*layers[:-1])  # tokens are a linear output: no activation after the last
+
+
 class SignalTransformer(nn.Module):
     """Transformer classifier on raw windows; see the module docstring for the layout."""
 
@@ -113,7 +142,10 @@ class SignalTransformer(nn.Module):
         self.d_model = params.d_model
         self.positional_encoding = params.positional_encoding
         self.standardize = PerSignalStandardize()
-        self.patch_embed = nn.Conv1d(1, params.d_model, params.patch_size, stride=params.patch_size)
+        if params.embedding == "conv":
+            self.patch_embed = conv_patch_embedding(params.patch_size, params.d_model)
+        else:
+            self.patch_embed = nn.Conv1d(1, params.d_model, params.patch_size, stride=params.patch_size)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, params.d_model))
         if params.positional_encoding == "learned":
             self.pos_embed = nn.Parameter(torch.zeros(1, max_tokens + 1, params.d_model))
