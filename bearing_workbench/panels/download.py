@@ -36,7 +36,7 @@ def download_html(filename: str, data: bytes | str, mime: str, label: str, title
     return (
         f'<a class="bw-download" download="{html.escape(safe_filename(filename))}" href="{href}"{tip} '
         'style="text-decoration:none;border:1px solid #9aa5b1;border-radius:4px;padding:2px 8px;'
-        f'color:inherit">&#x2B73; {html.escape(label)}</a>'
+        f'color:inherit">&#8595; {html.escape(label)}</a>'
     )
 
 
@@ -50,7 +50,7 @@ class DownloadLink(widgets.HTML):
         self.mime = mime
         self.title = title
         self.size = 0
-        self.disabled_text = f'<span style="color:#9aa5b1">&#x2B73; {html.escape(label)}</span>'
+        self.disabled_text = f'<span style="color:#9aa5b1">&#8595; {html.escape(label)}</span>'
         self.value = self.disabled_text
 
     def set_data(self, data: bytes | str | None) -> None:

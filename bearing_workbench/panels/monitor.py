@@ -39,6 +39,7 @@ from bearing_workbench.runner.monitoring import (
     UP,
     LogTail,
     RunState,
+    epoch_axis,
     header,
     local_time,
     resource_lines,
@@ -138,6 +139,7 @@ class TrainingMonitor(widgets.VBox):
         self._dirty: set[str] = set(PARTS)
         self._awaiting: str | None = None  # a pause/resume/stop asked for and not yet seen
         self._drawn = (-1, -1)  # (history length, history version) the figure shows
+        self._x_axis: tuple[list[float], int] | None = None
         self._follower: Follower | None = None
         self._log_tail = LogTail.of_experiment(self._record.id, self._store.workspace, LOG_LINES)
         self._build()
@@ -221,13 +223,14 @@ class TrainingMonitor(widgets.VBox):
                 "hovermode": "x unified",
                 "dragmode": "zoom",
                 "legend": {"orientation": "h", "y": 1.12, "x": 0},
-                "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
+                "xaxis": {"title": {"text": "epoch"}},
                 "yaxis": {"title": {"text": "loss"}, "rangemode": "tozero"},
                 "yaxis2": {
                     "title": {"text": "accuracy"},
                     "overlaying": "y",
                     "side": "right",
                     "range": [0, 1.02],
+                    "dtick": 0.2,
                     "tickformat": ".0%",
                     "showgrid": False,
                 },
@@ -478,6 +481,10 @@ class TrainingMonitor(widgets.VBox):
             for trace, (key, _, _, _) in zip(self.figure.data, TRACES, strict=False):
                 trace.x = epochs
                 trace.y = tuple(curves[key])
+            axis = epoch_axis(state.total_epochs, state.epoch)
+            if axis is not None and axis != self._x_axis:  # only when it changes: it would undo a zoom
+                self.figure.layout.xaxis.range, self.figure.layout.xaxis.dtick = axis
+                self._x_axis = axis
             best = self.figure.data[len(TRACES)]
             if state.best_epoch is not None:
                 best.x, best.y = (state.best_epoch,), (state.best_val_acc,)

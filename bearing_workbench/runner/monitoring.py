@@ -167,6 +167,8 @@ def resource_lines(sample: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     if sample.get("process_rss") is not None:
         where = f" on {sample['hostname']}" if sample.get("hostname") else ""
         lines.append(("training process", f"{format_bytes(sample['process_rss'])}{where}"))
+    if _finite(sample.get("time")) is not None:  # a finished run's last sample stays: say how old it is
+        lines.append(("sampled at", local_time(sample["time"])))
     return lines
 
 
@@ -307,6 +309,8 @@ class RunState:
 
     def _batch(self, message: Mapping[str, Any]) -> set[str]:
         epoch = message.get("epoch")
+        if self.finished:
+            return set()  # sent before the end, delivered after it: the run is no longer there
         if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch <= self.epoch:
             return set()  # a batch of an epoch already finished: late, nothing new
         progress = _finite(message.get("progress"))
@@ -405,6 +409,20 @@ class RunState:
         return {key: _finite(latest.get(key)) for key in EPOCH_KEYS[1:]} | {
             str(k): _finite(v) for k, v in (latest.get("extra") or {}).items()
         }
+
+
+def epoch_axis(total_epochs: int, last_epoch: int = 0) -> tuple[list[float], int] | None:
+    """(x range, tick step) showing the whole planned run in whole epochs (about ten ticks); None when
+    the number of epochs is not known (a non-epoch family)."""
+    last = max(int(total_epochs or 0), int(last_epoch or 0))
+    if last < 1:
+        return None
+    step = max(1, math.ceil(last / 10))
+    for nice in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+        if nice >= step:
+            step = nice
+            break
+    return [0.5, last + 0.5], step
 
 
 # -- stored results and the log -------------------------------------------------------------------------

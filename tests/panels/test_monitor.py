@@ -149,6 +149,7 @@ def test_replays_a_completed_run_opened_later_from_a_new_store(fresh_store, moni
     assert monitor.best_epoch == 4 and monitor.best_val_acc == pytest.approx(0.9)
     assert curve_lengths(monitor) == [4, 4, 4, 4]
     assert list(monitor.figure.data[0].y) == pytest.approx([1.0, 0.5, 1 / 3, 0.25])
+    assert monitor.figure.layout.xaxis.range == (0.5, 4.5) and monitor.figure.layout.xaxis.dtick == 1
     # a front end attaching now (a reloaded page, a Voila page on a preheated kernel) gets the curves
     full_state = monitor.figure.get_state()
     assert [len(trace["x"]) for trace in full_state["_widget_data"][:4]] == [4, 4, 4, 4]

@@ -17,10 +17,12 @@ from bearing_workbench.runner.monitoring import (
     UP,
     LogTail,
     RunState,
+    epoch_axis,
     format_bytes,
     format_duration,
     format_metric,
     header,
+    local_time,
     resource_lines,
     results_summary,
     trend,
@@ -89,7 +91,9 @@ def test_final_status_only_moves_with_an_event():
     assert state.finished and state.eta_text() == "failed"
     # a live message sent before the end, arriving after the replayed end, does not revive the run
     assert STATUS not in state.apply({"kind": "resources", "status": "running"})
-    assert state.status == "failed"
+    late_batch = {"kind": "batch", "status": "running", "epoch": 1, "batch": 0, "progress": 0.9, "eta_s": 9.0}
+    assert state.apply(late_batch) == frozenset()
+    assert (state.status, state.progress, state.batch) == ("failed", 0.0, None)
     assert state.apply(event("status", "pending", 3, to="pending")) >= {STATUS}  # retried
     assert (state.error, state.hint, state.eta_text()) == (None, None, "waiting for a worker")
     state.apply(event("status", "completed", 4, to="completed"))
@@ -105,6 +109,13 @@ def test_events_keep_the_latest_ten():
         RunState(1, max_events=0)
     with pytest.raises(TypeError, match="must be a dict"):
         state.apply(["epoch"])
+
+
+def test_epoch_axis_shows_the_planned_run_in_whole_epochs():
+    assert epoch_axis(0) is None
+    assert epoch_axis(4) == ([0.5, 4.5], 1)
+    assert epoch_axis(40) == ([0.5, 40.5], 5)
+    assert epoch_axis(300, last_epoch=310) == ([0.5, 310.5], 50)
 
 
 def test_texts():
@@ -140,7 +151,8 @@ def test_resource_lines_with_and_without_a_gpu():
         "memory_used": 2**30,
         "memory_total": 2**32,
     }
-    lines = dict(resource_lines({"gpus": [gpu], "gpu_status": "ok"}))
+    lines = dict(resource_lines({"gpus": [gpu], "gpu_status": "ok", "time": 1.7e9}))
+    assert lines["sampled at"] == local_time(1.7e9)
     assert lines["GPU 1 (A100)"] == "utilisation n/a, memory 1.0 GiB / 4.0 GiB" and "GPU" not in lines
 
 
