@@ -533,7 +533,10 @@ class TrainingMonitor(widgets.VBox):
         self._display(self.stop_button, live or status == RunStatus.PENDING)
         self._display(self.retry_button, status in (RunStatus.FAILED, RunStatus.STOPPED))
         self._display(self.results_button, is_terminal(status))
-        self.results_button.description = "View results" if status == RunStatus.COMPLETED else "Results"
+        if self.results_box.layout.display != "none":
+            self.results_button.description = "Hide results"
+        else:
+            self.results_button.description = "View results" if status == RunStatus.COMPLETED else "Results"
         self.results_button.button_style = "success" if status == RunStatus.COMPLETED else ""
         awaiting = self._awaiting
         self.pause_button.description = {"pause": "Pausing…", "resume": "Resuming…"}.get(
@@ -562,7 +565,8 @@ class TrainingMonitor(widgets.VBox):
         self.log_html.value = (
             '<div style="max-height:280px;overflow:auto;display:flex;flex-direction:column-reverse;'
             'border:1px solid #d1d5db;background:#f9fafb">'
-            f'<pre style="margin:0;padding:6px;font-size:12px;white-space:pre-wrap">{_esc(text)}</pre></div>'
+            '<pre style="margin:0;padding:6px;font-size:12px;line-height:1.35;white-space:pre-wrap">'
+            f"{_esc(text)}</pre></div>"
         )
 
     def _show_results(self) -> None:
@@ -635,9 +639,10 @@ class TrainingMonitor(widgets.VBox):
     def _on_results(self, _: Any = None) -> None:
         opening = self.results_box.layout.display == "none"
         self.results_box.layout.display = "" if opening else "none"
-        if opening:
-            with self._lock:
+        with self._lock:
+            if opening:
                 self._show_results()
+            self._show_buttons()
 
     def _on_retry(self, _: Any = None) -> None:
         from bearing_workbench.runner.submit import resubmit  # imports torch: on first click only

@@ -165,10 +165,12 @@ def test_replays_a_completed_run_opened_later_from_a_new_store(fresh_store, moni
     assert shown(monitor.results_button) and monitor.results_button.description == "View results"
     assert not any(shown(b) for b in (monitor.pause_button, monitor.stop_button, monitor.retry_button))
     monitor.results_button.click()
-    assert shown(monitor.results_box)
+    assert shown(monitor.results_box) and monitor.results_button.description == "Hide results"
     assert "91.0 %" in monitor.results_html.value and "0.875" in monitor.results_html.value
     assert str(metrics_file) in monitor.results_html.value
     assert 'download="experiment-' in monitor.metrics_link.value
+    monitor.results_button.click()
+    assert not shown(monitor.results_box) and monitor.results_button.description == "View results"
 
 
 def test_unknown_or_bad_experiment_ids_are_refused(fresh_store, monitors):
