@@ -259,17 +259,20 @@ def cluster_main(argv: list[str]) -> int:
 def stop_runs(scheduler: str, grace_s: float, out: Callable[[str], None] = print) -> list[int]:
     """Ask the runs still on this scheduler to stop with a checkpoint; wait up to `grace_s` for them;
     mark failed (resumable) those that did not end. Returns the ids of the runs that were live."""
-    import distributed
-
-    from bearing_workbench.runner.control import stop
-    from bearing_workbench.runner.submit import task_states
     from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
 
     store = Store()
     live_status = [RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.PENDING]
     candidates = [e.id for e in store.list_experiments(status=live_status, limit=None)]
     if not candidates:
+        store.dispose()
         return []
+    # Imported only now: the runner brings torch along, seconds of a shutdown with nothing to stop.
+    import distributed
+
+    from bearing_workbench.runner.control import stop
+    from bearing_workbench.runner.submit import task_states
+
     with distributed.Client(scheduler, timeout="10s", set_as_default=False) as client:
         # Only the runs of this cluster: another one (a notebook's) may share the store.
         states = task_states(client, candidates)
@@ -371,16 +374,20 @@ def _shut_down(
     _end(cluster, 30, sig=None)
 
 
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+
+
 def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
     """Serve the apps until SIGINT/SIGTERM (or Voilà ends); returns the exit status."""
     from bearing_workbench.runner.cluster import SCHEDULER_ENV
 
     apps_dir = settings.apps_dir.resolve()
-    if not (apps_dir / "wizard.ipynb").is_file():
-        out(f"error: {apps_dir} holds no wizard.ipynb: give the folder of the Voilà apps (--apps)")
+    if not apps_dir.is_dir() or not any(apps_dir.glob("*.ipynb")):
+        _error(f"{apps_dir} holds no notebook: give the folder of the Voilà apps (--apps)")
         return 2
     if not _port_free(settings.port):
-        out(f"error: port {settings.port} on {HOST} is in use: choose another one with --port")
+        _error(f"port {settings.port} on {HOST} is in use: choose another one with --port")
         return 2
     token, generated = resolve_token(settings.token)
     cluster = voila = None
@@ -399,7 +406,7 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
             env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(DATA_DIR), env.get("JUPYTER_PATH")]))
             voila = _spawn(voila_command(apps_dir, config_dir), env=env, cwd=apps_dir)
             if not _wait_listening(voila, settings.port, START_TIMEOUT_S):
-                out(f"error: Voilà did not start (exit status {voila.poll()}); see its messages above")
+                _error(f"Voilà did not start (exit status {voila.poll()}); see its messages above")
                 return 1
             urls = app_urls(settings.port, token)
             monitor = app_urls(settings.port, token, experiment_id=0)["monitor"].replace("=0&", "=<id>&")
