@@ -21,6 +21,7 @@ from typing import Any
 
 from bearing_workbench.runner.control import ControlCallback, control_name
 from bearing_workbench.runner.logs import ExperimentLog, LogCallback
+from bearing_workbench.runner.memory_guard import MemoryGuard
 from bearing_workbench.runner.notify import event_from_record, notifier_from_env, notify
 from bearing_workbench.runner.progress import ProgressPublisher
 from bearing_workbench.runner.resources import ResourceCallback
@@ -123,6 +124,7 @@ def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: An
         LogCallback(experiment_id),
         resources,
         *extra,
+        MemoryGuard(),  # after the others: what they allocate in a batch counts before the check
         ControlCallback(store, experiment_id, publisher=publisher),
     ]
     error = None
