@@ -1,0 +1,100 @@
+"""What the Voilà apps in ``dashboards/`` show, from their URL query (one call per app notebook).
+
+Voilà gives a kernel the query string of the page that started it in ``$QUERY_STRING``:
+
+- ``wizard.ipynb``: ``?family=cnn1d`` preselects a model, ``?clone=<id>`` starts from a stored
+  experiment's config;
+- ``monitor.ipynb?experiment=<id>``: that run; without an id, links to the latest experiments.
+
+A bad value gets a message naming the parameter on the page (Voilà hides tracebacks).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+QUERY_ENV = "QUERY_STRING"
+RECENT = 20
+
+
+def query_params(query: str | None = None) -> dict[str, str]:
+    """The page's query parameters (the last value of each), without the access token."""
+    raw = os.environ.get(QUERY_ENV, "") if query is None else query
+    params = {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+    params.pop("token", None)
+    return params
+
+
+def positive_id(params: Mapping[str, str], name: str) -> int | None:
+    """Query parameter `name` as an experiment id; None when absent; ValueError naming it when bad."""
+    value = params.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"?{name}= must be an experiment id (a positive integer), got {value!r}")
+    return int(value)
+
+
+def _message(text: str, color: str = "#c62828") -> Any:
+    import ipywidgets as widgets
+
+    return widgets.HTML(f'<div style="color:{color};margin:1em 0">{html.escape(text)}</div>')
+
+
+def wizard_app(query: str | None = None) -> Any:
+    """The wizard app: `ConfigWizard`, preselected or cloned from the query, or a message."""
+    from bearing_workbench.panels.wizard import ConfigWizard
+
+    params = query_params(query)
+    try:
+        clone = positive_id(params, "clone")
+        return ConfigWizard(clone_from=clone, family=params.get("family") or None)
+    except (ValueError, LookupError) as exc:  # LookupError: unknown family or experiment
+        return _message(f"cannot open the wizard: {exc}")
+
+
+def monitor_app(query: str | None = None) -> Any:
+    """The monitor app: `TrainingMonitor` of ``?experiment=<id>``, else links to recent experiments."""
+    from bearing_workbench.store import NotFoundError, Store
+
+    params = query_params(query)
+    try:
+        experiment_id = positive_id(params, "experiment")
+    except ValueError as exc:
+        return _message(str(exc))
+    store = Store()
+    if experiment_id is None:
+        return recent_experiments(store)
+    from bearing_workbench.panels.monitor import TrainingMonitor
+
+    try:
+        return TrainingMonitor(experiment_id, store=store)
+    except NotFoundError:
+        return _message(f"?experiment={experiment_id}: there is no such experiment in this workspace")
+
+
+def recent_experiments(store: Any, limit: int = RECENT) -> Any:
+    """Links to the monitor of the latest experiments (the page's cookie carries the token)."""
+    import ipywidgets as widgets
+
+    records = store.list_experiments(limit=limit)
+    if not records:
+        return _message(
+            "no experiment yet: configure and launch one in the wizard app (wizard.ipynb)", "#555"
+        )
+    rows = "".join(
+        f'<tr><td><a href="monitor.ipynb?experiment={r.id}">#{r.id}</a></td><td>{html.escape(r.name)}</td>'
+        f"<td>{html.escape(str(r.family))}</td><td>{html.escape(str(r.status))}</td>"
+        f"<td>{r.created_at:%Y-%m-%d %H:%M}</td></tr>"
+        for r in records
+    )
+    return widgets.HTML(
+        "<b>Choose a run to watch</b> (or open <code>monitor.ipynb?experiment=&lt;id&gt;</code>):"
+        '<table style="border-collapse:collapse;margin-top:0.5em" cellpadding="4">'
+        "<tr><th>id</th><th>name</th><th>family</th><th>status</th><th>created (UTC)</th></tr>"
+        f"{rows}</table>"
+    )
