@@ -1,6 +1,6 @@
 """The live training monitor: ``TrainingMonitor(experiment_id)`` in a notebook or a Voilà app.
 
-It replays the run's stored epochs and events, then follows it live (`runner.follow`): opened during
+It replays the run's stored epochs and events, then follows it live (`runner.following`): opened during
 the run, long after it or in a new kernel, it shows the same thing, since nothing lives only in a
 kernel. Messages arrive on a background thread and are folded at once into a `RunState` (the
 traitlets below mirror it, for tests and for code that observes the monitor); the widgets are
@@ -26,7 +26,7 @@ from bearing_workbench.panels.download import DownloadLink
 from bearing_workbench.panels.live_figure import LiveFigureWidget
 from bearing_workbench.panels.throttle import DEFAULT_INTERVAL_S, Coalescer
 from bearing_workbench.runner.cluster import existing_client
-from bearing_workbench.runner.follow import Follower
+from bearing_workbench.runner.following import Follower
 from bearing_workbench.runner.monitoring import (
     DOWN,
     ERROR,
@@ -352,7 +352,7 @@ class TrainingMonitor(widgets.VBox):
             self._redraw.request()
 
     def handle(self, message: Mapping[str, Any]) -> None:
-        """Take one progress message (as `runner.follow` delivers them; safe from any thread)."""
+        """Take one progress message (as `runner.following` delivers them; safe from any thread)."""
         self._receive(self._generation, message)
 
     def _sync_traits(self) -> None:
@@ -645,7 +645,7 @@ class TrainingMonitor(widgets.VBox):
             self._show_buttons()
 
     def _on_retry(self, _: Any = None) -> None:
-        from bearing_workbench.runner.submit import resubmit  # imports torch: on first click only
+        from bearing_workbench.runner.launch import resubmit  # imports torch: on first click only
 
         try:
             resubmit(self._record.id, client=self._client, store=self._store)

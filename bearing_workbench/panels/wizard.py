@@ -2,9 +2,9 @@
 
 ``ConfigWizard()`` is one call in a notebook or a Voilà app. The panel is thin: its state is in
 traitlets (`step`, `family`, `mode`, `preset`, `dataset`, `name`, `errors`, `valid`, `yaml`,
-`experiment_id`), every check is `models.check_config` (the same one `runner.submit` applies), the
+`experiment_id`), every check is `models.check_config` (the same one `runner.launch` applies), the
 estimates and warnings come from `training.estimates`, the forms from the schemas
-(`models.schema_fields`), and launching is `runner.submit` / `runner.resubmit`.
+(`models.schema_fields`), and launching is `runner.launch` / `runner.resubmit`.
 
 Only step 1 is built at construction, and neither the store nor torch is touched then: step 2 reads
 the datasets and presets when first shown, the review builds the model once to size its checkpoints.
@@ -102,7 +102,7 @@ class ConfigWizard(widgets.VBox):
 
     Args:
         store: the experiment store (default: the workspace's, opened when first needed).
-        client: the Dask client `runner.submit` uses (default: the local cluster or the configured one).
+        client: the Dask client `runner.launch` uses (default: the local cluster or the configured one).
         clone_from: start from the config of this stored experiment (expert mode, step 2).
         family: preselect a model family (step 1 still shows all cards).
     """
@@ -924,7 +924,7 @@ class ConfigWizard(widgets.VBox):
 
     def launch(self) -> int | None:
         """Submit the config to the cluster and open its monitor; returns the new experiment's id."""
-        from bearing_workbench.runner.submit import submit
+        from bearing_workbench.runner.launch import submit
 
         if not self.valid:
             self.launch_status.value = _error_html("the configuration has problems: go back to fix them")
@@ -943,7 +943,7 @@ class ConfigWizard(widgets.VBox):
 
     def resume(self, experiment_id: int) -> int | None:
         """Launch a failed or stopped experiment again from its latest checkpoint (what "Resume" does)."""
-        from bearing_workbench.runner.submit import resubmit
+        from bearing_workbench.runner.launch import resubmit
 
         record = self.store.get_experiment(experiment_id)
         if str(record.status) not in RESUMABLE:

@@ -1,7 +1,7 @@
 """Where a config's dataset is and what validation needs to know about it (no torch here).
 
 Kept apart from `training.data` so that a form validating on every change (the wizard) can ask for
-the same facts `runner.submit` checks against without importing torch.
+the same facts `runner.launch` checks against without importing torch.
 """
 
 from __future__ import annotations

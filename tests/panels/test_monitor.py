@@ -18,7 +18,7 @@ import pytest
 
 from bearing_workbench.config import preset_config
 from bearing_workbench.panels import TrainingMonitor
-from bearing_workbench.runner.submit import submit
+from bearing_workbench.runner.launch import submit
 from bearing_workbench.store import NotFoundError, Store, experiment_dir
 
 from .conftest import tiny_config, wait_for

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bearing_workbench.runner import control
-from bearing_workbench.runner.submit import resubmit, submit, task_states
+from bearing_workbench.runner.launch import resubmit, submit, task_states
 from bearing_workbench.store import InvalidTransition
 from bearing_workbench.training.checkpoint import LAST_NAME, latest_checkpoint
 

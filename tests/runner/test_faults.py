@@ -7,7 +7,7 @@ import signal
 
 from bearing_workbench.runner import control
 from bearing_workbench.runner.control import task_key
-from bearing_workbench.runner.submit import LOST_MESSAGE, reconcile, resubmit, submit
+from bearing_workbench.runner.launch import LOST_MESSAGE, reconcile, resubmit, submit
 from bearing_workbench.training.checkpoint import LAST_NAME
 from bearing_workbench.training.experiment import create_experiment
 

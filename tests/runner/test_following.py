@@ -8,7 +8,7 @@ import threading
 import distributed
 
 from bearing_workbench.runner import control
-from bearing_workbench.runner.follow import Follower, follow
+from bearing_workbench.runner.following import Follower, follow
 from bearing_workbench.store import Store
 
 from .test_control import EPOCHS, paused_run

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from bearing_workbench.config.messages import ConfigError
-from bearing_workbench.runner.follow import follow
-from bearing_workbench.runner.submit import PRIORITIES, submit, task_states
+from bearing_workbench.runner.following import follow
+from bearing_workbench.runner.launch import PRIORITIES, submit, task_states
 
 from .conftest import epoch_numbers, status_path, tiny_config, wait_for, wait_status
 
