@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bearing_workbench.runner.notify import publish_run_end
 from bearing_workbench.store import InvalidTransition, RunStatus, Store
 from bearing_workbench.training.callbacks import Callback, FitContext
 from bearing_workbench.training.checkpoint import LAST_NAME
@@ -246,6 +247,7 @@ def cancel(experiment_id: int, *, client: Any = None, store: Store | None = None
     _require(store, experiment_id, "cancel", (RunStatus.PENDING,))
     store.transition(experiment_id, "cancel")
     store.add_event(experiment_id, "cancelled", "cancelled before it started")
+    publish_run_end(store.get_experiment(experiment_id), client)  # no worker will: it never ran
     set_command(client, experiment_id, STOP)
     future = distributed.Future(task_key(experiment_id), client=client)
     client.cancel([future], force=True, reason="cancelled", msg=f"experiment {experiment_id} was cancelled")

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bearing_workbench.runner.cluster import existing_client
+from bearing_workbench.runner.notify import deliver_run_ends
 from bearing_workbench.runner.progress import best_of, epoch_message, event_message, status_after, topic
 from bearing_workbench.store import RunStatus, Store, is_terminal
 
@@ -169,6 +170,7 @@ class Follower:
         if self._client is not None:
             try:
                 _subscribe(self._client, self._topic, self._live)
+                deliver_run_ends(self._client)
             except Exception as exc:
                 log.info("no live progress for experiment %s (%s): polling", self.experiment_id, exc)
                 self._client = None

@@ -17,6 +17,7 @@ from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.models.validation import validate_config
 from bearing_workbench.runner.cluster import GPU_RESOURCE, current_client, has_gpu_workers
 from bearing_workbench.runner.control import RUN, set_command, task_key
+from bearing_workbench.runner.notify import deliver_run_ends
 from bearing_workbench.runner.task import run_experiment
 from bearing_workbench.store import InvalidTransition, RunStatus, Store
 from bearing_workbench.training.experiment import create_experiment, dataset_facts
@@ -53,6 +54,7 @@ def _submit_task(client: Any, store: Store, experiment_id: int, priority: int, r
     import distributed
 
     set_command(client, experiment_id, RUN)  # a stale pause/stop of an earlier attempt must not apply
+    deliver_run_ends(client)  # this process's notifiers hear when the run ends
     resources = {GPU_RESOURCE: 1} if has_gpu_workers(client) else None
     db_url, workspace = _store_location(store)
     try:

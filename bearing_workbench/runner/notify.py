@@ -1,7 +1,11 @@
 """Notifications when a run ends: registered hooks (panel toasts, browser notifications) and a webhook.
 
 A notifier is any callable taking one event dict. Panels `register_notifier` theirs in the notebook
-process; the runner calls `notify` when a run completes, fails or is stopped. A `WebhookNotifier`
+process; the runner calls `notify` when a run completes, fails or is stopped: the worker that ran it
+publishes the event on the Dask topic `RUN_ENDS_TOPIC` (a cancel is published by the client that
+cancelled), and every client process that submitted or followed a run is subscribed to it
+(`deliver_run_ends`, called by `submit`, `resubmit` and `follow`), so its notifiers hear of every run
+that ends on the cluster, whichever process launched it. A `WebhookNotifier`
 posts Slack/Teams-compatible JSON (``{"text": ...}`` plus the event's fields); its URL can come from
 the ``BEARING_WORKBENCH_WEBHOOK_URL`` environment variable. A notifier that fails is logged and never
 affects the run or the other notifiers.
@@ -29,11 +33,13 @@ log = logging.getLogger(__name__)
 WEBHOOK_ENV = "BEARING_WORKBENCH_WEBHOOK_URL"
 END_STATUSES = ("completed", "failed", "stopped")
 EVENT_KIND = "run_end"
+RUN_ENDS_TOPIC = "bearing-workbench-run-ends"
 
 Notifier = Callable[[dict[str, Any]], Any]
 
 _notifiers: list[Notifier] = []
 _registry_lock = threading.Lock()
+_subscribed_clients: set[str] = set()
 
 
 def register_notifier(fn: Notifier) -> Notifier:
@@ -131,6 +137,36 @@ def notify(event: Mapping[str, Any], notifiers: Iterable[Notifier] | None = None
         else:
             ok += 1
     return ok
+
+
+def publish_run_end(record: ExperimentRecord, client: Any = None) -> None:
+    """Publish the end of `record`'s run to every subscribed client: from the Dask worker running this
+    code, or through `client`; never raises (a notification must not fail a run)."""
+    try:
+        event = event_from_record(record)
+        if client is not None:
+            client.log_event(RUN_ENDS_TOPIC, event)
+            return
+        import distributed
+
+        distributed.get_worker().log_event(RUN_ENDS_TOPIC, event)
+    except Exception as exc:  # not on a worker, scheduler gone, or a status that is not an end
+        log.debug("run end of experiment %s not published: %s", record.id, exc)
+
+
+def deliver_run_ends(client: Any) -> None:
+    """Have this process's registered notifiers called for every run that ends on `client`'s cluster
+    (idempotent: one subscription per client)."""
+    with _registry_lock:
+        if client.id in _subscribed_clients:
+            return
+        _subscribed_clients.add(client.id)
+    try:
+        client.subscribe_topic(RUN_ENDS_TOPIC, lambda event: notify(event[1]))
+    except Exception as exc:
+        with _registry_lock:
+            _subscribed_clients.discard(client.id)
+        log.warning("cannot subscribe to run ends on %s: %s", client, exc)
 
 
 def _redacted(url: str) -> str:

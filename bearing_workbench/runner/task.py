@@ -22,7 +22,7 @@ from typing import Any
 from bearing_workbench.runner.control import ControlCallback, control_name
 from bearing_workbench.runner.logs import ExperimentLog, LogCallback
 from bearing_workbench.runner.memory_guard import MemoryGuard
-from bearing_workbench.runner.notify import event_from_record, notifier_from_env, notify
+from bearing_workbench.runner.notify import event_from_record, notifier_from_env, notify, publish_run_end
 from bearing_workbench.runner.progress import ProgressPublisher
 from bearing_workbench.runner.resources import ResourceCallback
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, experiment_dir, is_terminal
@@ -152,6 +152,8 @@ def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: An
     record = store.get_experiment(experiment_id)
     _forget_control(experiment_id)
     _notify_webhook(record)
+    if is_terminal(record.status):
+        publish_run_end(record)
     return {"experiment_id": experiment_id, "status": str(record.status), "error": record.error or error}
 
 

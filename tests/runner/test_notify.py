@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from bearing_workbench.runner.control import cancel, stop
+from bearing_workbench.runner.launch import submit
 from bearing_workbench.runner.notify import (
     WEBHOOK_ENV,
     WebhookNotifier,
@@ -25,6 +27,8 @@ from bearing_workbench.runner.notify import (
     unregister_notifier,
 )
 from bearing_workbench.store import Store
+
+from .conftest import tiny_config, wait_for, wait_status
 
 NOTIFY_LOGGER = "bearing_workbench.runner.notify"
 
@@ -225,3 +229,35 @@ def test_bad_webhook_settings_are_refused() -> None:
         WebhookNotifier("https://example.com", timeout=0)
     with pytest.raises(TypeError, match="callable"):
         register_notifier("not a function")  # type: ignore[arg-type]
+
+
+def test_notifiers_in_this_process_hear_of_runs_ending_on_the_cluster(client, store):
+    """Registered here, called here: the worker publishes the run end, the client delivers it."""
+    heard: list[dict] = []
+
+    def broken(event):
+        raise RuntimeError("a broken notifier")
+
+    register_notifier(broken)
+    register_notifier(heard.append)
+    try:
+        done = submit(tiny_config(epochs=2), client=client, store=store)
+        wait_for(lambda: any(e["experiment_id"] == done for e in heard), "the run-end notification")
+        (event,) = [e for e in heard if e["experiment_id"] == done]
+        assert event["kind"] == "run_end" and event["status"] == "completed"
+        assert event["metrics"]["accuracy"] == store.get_experiment(done).metrics["accuracy"]
+        assert event["message"].startswith("completed: test accuracy")
+
+        # a cancel never reaches a worker: the cancelling client publishes it
+        busy = [submit(tiny_config(epochs=200), client=client, store=store) for _ in range(2)]
+        queued = submit(tiny_config(epochs=2), client=client, store=store, priority="low")
+        cancel(queued, client=client, store=store)
+        wait_for(lambda: any(e["experiment_id"] == queued for e in heard), "the cancel notification")
+        assert [e["status"] for e in heard if e["experiment_id"] == queued] == ["stopped"]
+    finally:
+        unregister_notifier(broken)
+        unregister_notifier(heard.append)
+    for run in busy:
+        stop(run, client=client, store=store)
+    for run in busy:
+        assert wait_status(store, run) == "stopped"
