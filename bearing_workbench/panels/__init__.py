@@ -9,8 +9,7 @@ Names are loaded on first use, so importing the package does not import ipywidge
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from bearing_workbench.lazy_exports import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "ConfigWizard": "bearing_workbench.panels.wizard",
@@ -20,14 +19,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
