@@ -46,9 +46,8 @@ DEFAULT_STOP_GRACE_S = 20.0
 START_TIMEOUT_S = 120.0
 SERVER_STOPPED_MESSAGE = "the workbench server stopped while it ran"
 SERVER_STOPPED_HINT = "resubmit it: the run continues from its latest checkpoint"
-# Federated JupyterLab extensions the apps need; the others installed in the environment (the
-# JupyterLab ones) would only slow the page down.
-EXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "anywidget", "jupyterlab-plotly")
+# Federated JupyterLab extensions the apps do not use (Voilà loads every installed one otherwise).
+UNUSED_EXTENSIONS = ("@voila-dashboards/jupyterlab-preview",)
 
 
 TEMPLATE = "workbench"
@@ -111,7 +110,7 @@ def voila_config(settings: ServeSettings, token: str) -> dict[str, Any]:
             "template": TEMPLATE,
             "preheat_kernel": False,
             "show_tracebacks": False,
-            "extension_allowlist": list(EXTENSIONS),
+            "extension_denylist": list(UNUSED_EXTENSIONS),
         },
         "MappingKernelManager": {
             "cull_idle_timeout": settings.cull_idle_timeout_s,
@@ -271,7 +270,7 @@ def stop_runs(scheduler: str, grace_s: float, out: Callable[[str], None] = print
     import distributed
 
     from bearing_workbench.runner.control import stop
-    from bearing_workbench.runner.submit import task_states
+    from bearing_workbench.runner.launch import task_states
 
     with distributed.Client(scheduler, timeout="10s", set_as_default=False) as client:
         # Only the runs of this cluster: another one (a notebook's) may share the store.

@@ -19,6 +19,8 @@ from urllib.parse import parse_qs
 
 QUERY_ENV = "QUERY_STRING"
 RECENT = 20
+# Widget HTML gets the page's plain text colour for links otherwise.
+LINK_STYLE = "color:#1565c0;text-decoration:underline"
 
 
 def query_params(query: str | None = None) -> dict[str, str]:
@@ -87,7 +89,8 @@ def recent_experiments(store: Any, limit: int = RECENT) -> Any:
             "no experiment yet: configure and launch one in the wizard app (wizard.ipynb)", "#555"
         )
     rows = "".join(
-        f'<tr><td><a href="monitor.ipynb?experiment={r.id}">#{r.id}</a></td><td>{html.escape(r.name)}</td>'
+        f'<tr><td><a href="monitor.ipynb?experiment={r.id}" style="{LINK_STYLE}">#{r.id}</a></td>'
+        f"<td>{html.escape(r.name)}</td>"
         f"<td>{html.escape(str(r.family))}</td><td>{html.escape(str(r.status))}</td>"
         f"<td>{r.created_at:%Y-%m-%d %H:%M}</td></tr>"
         for r in records

@@ -1,0 +1,197 @@
+"""The Voilà apps in headless Chromium (Debian's, driven by Playwright), served by `bearing-workbench serve`:
+configure and launch a quick classical run in the wizard, watch it complete, reopen it in the monitor app,
+see an invalid expert field block Next. Every request the pages make goes to the server.
+
+Screenshots go to ``$BEARING_WORKBENCH_SCREENSHOTS`` (default: a temporary folder, printed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from bearing_workbench.config import preset_config
+from bearing_workbench.training.experiment import create_experiment
+
+from .conftest import DATASET, Server, end_server, start_server
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+UI_TIMEOUT_MS = 120_000
+RUN_TIMEOUT_MS = 300_000
+
+expect.set_options(timeout=UI_TIMEOUT_MS)  # the first view of a step may wait for imports in the kernel
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(),
+    reason="Debian's chromium is not installed (apt-get install chromium; ./scripts/test.sh does so as root)",
+)
+
+
+def launch_chromium(playwright, user_data_dir: str) -> BrowserContext:
+    """Debian's Chromium, headless, with a fresh profile and no traffic of its own."""
+    return playwright.chromium.launch_persistent_context(
+        user_data_dir,
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 1000},
+    )
+
+
+@pytest.fixture(scope="module")
+def server(workspace_root: Path) -> Iterator[Server]:
+    srv = start_server(workspace_root, ROOT / "dashboards")
+    yield srv
+    end_server(srv)
+
+
+@pytest.fixture(scope="module")
+def requests_seen() -> list[str]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def browser(requests_seen: list[str]) -> Iterator[BrowserContext]:
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="bw-chromium-") as profile:
+        context = launch_chromium(playwright, profile)
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        context.on("request", lambda request: requests_seen.append(request.url))
+        yield context
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("BEARING_WORKBENCH_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots in {path}")
+    return path
+
+
+def _open(browser: BrowserContext, url: str) -> Page:
+    page = browser.new_page()
+    page.goto(url, timeout=UI_TIMEOUT_MS)
+    return page
+
+
+def test_wizard_launches_a_quick_run_that_the_monitor_follows_to_completed(
+    server: Server, browser: BrowserContext, shots: Path
+) -> None:
+    page = _open(browser, server.app_url("wizard"))
+    next_button = page.get_by_role("button", name="Next", exact=True)
+    expect(next_button).to_be_disabled(timeout=UI_TIMEOUT_MS)  # no model chosen yet
+    page.get_by_role("button", name="Classical ML").click()
+    expect(next_button).to_be_enabled()
+    page.screenshot(path=shots / "wizard-1-model.png", full_page=True)
+
+    next_button.click()
+    page.get_by_role("button", name="Quick test").click()
+    expect(page.get_by_role("combobox", name="Dataset")).to_contain_text("tiny")
+    expect(next_button).to_be_enabled(timeout=UI_TIMEOUT_MS)
+    page.screenshot(path=shots / "wizard-2-configuration.png", full_page=True)
+
+    next_button.click()
+    expect(page.get_by_text("Full configuration (YAML)")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Name", exact=True)).not_to_have_value("")
+    page.screenshot(path=shots / "wizard-3-review.png", full_page=True)
+
+    next_button.click()
+    page.get_by_role("button", name="Launch").click()
+    expect(page.get_by_text("you can close this page").first).to_be_visible()
+    launched = page.get_by_text(re.compile(r"Experiment #\d+ launched"))
+    experiment_id = int(re.search(r"#(\d+)", launched.inner_text()).group(1))
+    monitor = page.locator(".bw-training-monitor")
+    expect(monitor).to_be_visible()
+    expect(monitor.get_by_role("button", name="View results")).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    page.screenshot(path=shots / "wizard-4-launched-completed.png", full_page=True)
+    store = server.store()
+    record = store.get_experiment(experiment_id)
+    assert str(record.status) == "completed" and record.family == "classical"
+    assert record.config["training"]["epochs"] == 3  # the quick preset
+    expect(monitor).to_contain_text("completed")
+
+    # The monitor app, opened later for the same run: the stored history, same final state.
+    later = _open(browser, server.app_url("monitor", experiment=experiment_id))
+    replayed = later.locator(".bw-training-monitor")
+    expect(replayed.get_by_role("button", name="View results")).to_be_visible()
+    expect(replayed).to_contain_text(record.name)
+    later.screenshot(path=shots / "monitor-app-completed.png", full_page=True)
+    later.close()
+    page.close()
+
+
+def test_monitor_app_lists_runs_without_an_id_and_names_a_bad_one(
+    server: Server, browser: BrowserContext, shots: Path
+) -> None:
+    store = server.store()
+    config = preset_config("quick", "classical", DATASET, {"name": "listed-run"})
+    experiment_id = create_experiment(store, config)  # pending: never submitted
+    page = _open(browser, server.app_url("monitor"))
+    expect(page.get_by_text("Choose a run to watch")).to_be_visible()
+    page.screenshot(path=shots / "monitor-app-list.png", full_page=True)
+    page.get_by_role("link", name=f"#{experiment_id}", exact=True).click()
+    expect(page.locator(".bw-training-monitor")).to_contain_text("listed-run")
+    assert f"experiment={experiment_id}" in page.url
+    page.goto(server.app_url("monitor", experiment="abc"))
+    expect(page.get_by_text("?experiment= must be an experiment id")).to_be_visible()
+    page.goto(server.app_url("monitor", experiment=999999))
+    expect(page.get_by_text("there is no such experiment")).to_be_visible()
+    page.close()
+
+
+def test_invalid_expert_field_shows_its_message_and_blocks_next(
+    server: Server, browser: BrowserContext, shots: Path
+) -> None:
+    page = _open(browser, server.app_url("wizard", family="classical"))
+    next_button = page.get_by_role("button", name="Next", exact=True)
+    next_button.click()
+    page.get_by_role("button", name="Expert").click()
+    field = page.locator(".widget-text", has=page.locator("label", has_text=re.compile(r"^n_estimators$")))
+    expect(field).to_be_visible()
+    expect(next_button).to_be_enabled()
+    box = field.locator("input")
+    box.fill("0")
+    box.press("Tab")
+    expect(next_button).to_be_disabled()
+    message = page.get_by_text(re.compile(r"must be at least \d+ \(got 0\)"))
+    expect(message.first).to_be_visible()
+    page.screenshot(path=shots / "wizard-expert-invalid.png", full_page=True)
+
+    box.fill("25")
+    box.press("Tab")
+    expect(next_button).to_be_enabled()
+    expect(message).to_have_count(0)
+    page.close()
+
+
+def test_no_request_leaves_the_server(server: Server, requests_seen: list[str]) -> None:
+    """Over every page the tests above opened (this runs after them)."""
+    assert requests_seen, "the browser tests above made no request"
+    outside = [
+        url
+        for url in requests_seen
+        if urlparse(url).scheme not in ("data", "blob") and urlparse(url).netloc != f"127.0.0.1:{server.port}"
+    ]
+    assert not outside, outside
