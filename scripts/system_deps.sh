@@ -7,9 +7,11 @@
 set -euo pipefail
 
 # To add a package: list it here, say which tests need it, and how to see it is there (present()).
-DEFAULT_PACKAGES=(postgresql)
+DEFAULT_PACKAGES=(postgresql chromium poppler-utils)
 declare -A NEEDED_BY=(
     [postgresql]="the store's PostgreSQL backend tests"
+    [chromium]="the Voila apps' browser tests (tests/serve/test_apps_browser.py)"
+    [poppler-utils]="the checks that render PDF reports to images (pdftoppm)"
 )
 read -r -a PACKAGES <<<"${SYSTEM_DEPS_PACKAGES:-${DEFAULT_PACKAGES[*]}}"
 
@@ -18,6 +20,7 @@ present() {
     case "$1" in
         postgresql) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null ;;
         chromium) command -v chromium >/dev/null ;;
+        poppler-utils) command -v pdftoppm >/dev/null ;;
         *) dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" ;;
     esac
 }
