@@ -6,6 +6,7 @@ python -m bench.run throughput
 python -m bench.run runner                                      (progress and control channels, ~1 min)
 python -m bench.run overhead                                    (runner vs direct training, ~5 min)
 python -m bench.run monitor                                     (training monitor construction and redraws)
+python -m bench.run apps                                        (Voila apps in Chromium, ~5 min)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SUITES = {
     "runner": ("bench.bench_runner", "run"),
     "overhead": ("bench.bench_runner_overhead", "run"),
     "monitor": ("bench.bench_panels", "run"),
+    "apps": ("bench.bench_apps", "run"),
 }
 
 

@@ -13,9 +13,17 @@ from __future__ import annotations
 
 import html
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
+
+# plotly's FigureWidget imports nbformat, hence jsonschema, which builds an RFC 3987 grammar at import
+# time when the optional rfc3987_syntax is installed (it comes with Jupyter's format checkers): seconds
+# of every app kernel's start, for an "iri" format check nothing in an app uses. A None entry makes
+# that optional import fail, so jsonschema goes without it; only the app kernels import this module.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 QUERY_ENV = "QUERY_STRING"
 RECENT = 20
