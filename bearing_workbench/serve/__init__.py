@@ -397,7 +397,8 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
                 out(f"Dask scheduler: {scheduler} (from {SCHEDULER_ENV})")
             else:
                 cluster, scheduler = start_cluster_process(settings.n_workers)
-                out(f"Dask cluster:   {scheduler} (local, shared by every app)")
+                out(f"Dask cluster:   {scheduler} (local, shared by every app; for the CLI in another")
+                out(f"                terminal: export {SCHEDULER_ENV}={scheduler})")
             config_dir = Path(tmp)
             _write_private(config_dir / "voila.json", json.dumps(voila_config(settings, token), indent=2))
             env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
