@@ -1,4 +1,4 @@
-"""What running through the runner costs: the same experiment via `runner.launch` on a LocalCluster vs
+"""What running through the runner costs: the same experiment via `runner.submit` on a LocalCluster vs
 `train_experiment` called directly in this process, and the time from `submit` to the first events.
 
 Both sides train the same config (cnn1d, standard preset parameters, a few epochs of 1 s windows) on
@@ -126,7 +126,7 @@ def _write(direct: list[dict[str, float]], runner: list[dict[str, float]], repea
             "|---|---|---|",
             f"| `train_experiment` called directly, 1 thread | {med(direct, 'wall'):.2f} s "
             f"| {med(direct, 'epoch'):.3f} |",
-            "| `runner.launch` -> completed message, 1 worker process x 1 thread "
+            "| `runner.submit` -> completed message, 1 worker process x 1 thread "
             f"| {med(runner, 'wall'):.2f} s | {med(runner, 'epoch'):.3f} |",
             "",
             f"Overhead of the runner: {100 * wall_ratio:+.1f} % wall time, {100 * epoch_ratio:+.1f} % per "
