@@ -211,10 +211,25 @@ def run(repeats: int = 3) -> dict[str, list[dict[str, float]]]:
             "",
             f"{repeats} rounds, each with a freshly started server and browser profile per app: one cold "
             f"load, then {WARM_LOADS} warm ones. Interactive = the wizard's model cards, or the monitor's "
-            "final status with its View results button, visible. No preheated kernels (their widget "
-            "updates sent before the page attaches are lost), so every page pays for its kernel's start "
-            "and imports on the server side before Voila sends it. "
-            f"1-minute load average {load_before:.1f} before, {load_after:.1f} after (2 cores, shared).",
+            "final status with its View results button, visible. "
+            f"1-minute load average {load_before:.1f} before, {load_after:.1f} after (2 cores, shared with "
+            "other work: the figures are pessimistic).",
+            "",
+            "Where the time goes: on the server, the kernel's start (about 1 s) and its imports "
+            "(ipywidgets, pydantic, SQLAlchemy; plotly and a Dask client for the monitor), since Voila "
+            "sends the page once every cell has run; in the browser, Voila's JupyterLab front end and, "
+            "for the monitor, plotly.js. The app kernels skip jsonschema's optional RFC 3987 grammar, "
+            "which plotly's FigureWidget pulled in through nbformat: it took 3 s of every monitor "
+            "kernel's start here (warm monitor page, one round each at a similar load: 13.0 s before, "
+            "6.1 s after).",
+            "",
+            "Not used, on purpose: preheated kernels (Voila runs the notebook before the request) would "
+            "hide the server share, but a preheated kernel learns its page's query (the monitor's "
+            "`?experiment=`) only through Voila's `/voila/query` websocket, which takes no "
+            "authentication and hands out the query string, token included; and widget updates sent "
+            "before the page attaches are lost. Progressive rendering (page first, cells over a "
+            "websocket) was slower here in one round (wizard 4.5 s, monitor 10.4 s warm): the front end "
+            "and the kernel then compete for the two cores.",
         ]
     )
     write_section("apps", "Voila apps: time to interactive in Chromium", body, "python -m bench.run apps")
