@@ -173,9 +173,11 @@ def start_server(workspace: Path, apps: Path, *extra: str, token: str = "test-to
 
 
 def end_server(server: Server) -> None:
-    """Stop it; kill what is left of its session if it did not end."""
+    """Stop it with SIGTERM (it must exit cleanly); kill what is left of its session if it did not end."""
     try:
-        server.stop()
+        if server.proc.poll() is None:
+            status = server.stop()
+            assert status == 0, f"`serve` ended with status {status} on SIGTERM:\n{server.log()}"
     finally:
         if server.proc.poll() is None:
             os.killpg(server.proc.pid, signal.SIGKILL)

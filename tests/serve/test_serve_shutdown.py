@@ -1,8 +1,9 @@
-"""SIGTERM to `bearing-workbench serve` with a training on its cluster: the run stops with a checkpoint,
-every process the server started ends, the port is free again."""
+"""Ctrl-C in the terminal of `bearing-workbench serve` (SIGINT to its process group) with a training on
+its cluster: the run stops with a checkpoint, every process the server started ends, the port is free."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -19,7 +20,7 @@ from bearing_workbench.training.checkpoint import LAST_NAME
 from .conftest import DATASET, end_server, session_processes, start_server, wait_for, write_notebook
 
 
-def test_sigterm_stops_the_runs_then_everything_ends(workspace_root: Path, tmp_path: Path) -> None:
+def test_ctrl_c_stops_the_runs_then_everything_ends(workspace_root: Path, tmp_path: Path) -> None:
     apps = tmp_path / "apps"
     apps.mkdir()
     write_notebook(apps / "probe.ipynb", "print('probe')")
@@ -44,7 +45,7 @@ def test_sigterm_stops_the_runs_then_everything_ends(workspace_root: Path, tmp_p
         processes = session_processes(server)
         assert len(processes) >= 3  # the cluster process, a worker, Voilà
 
-        server.proc.send_signal(signal.SIGTERM)
+        os.killpg(server.proc.pid, signal.SIGINT)  # what a terminal sends its foreground group
         assert server.proc.wait(120) == 0, server.log()
         assert f"stopping 1 run(s) with a checkpoint: {experiment_id}" in server.log()
         assert str(store.get_experiment(experiment_id).status) == "stopped"
