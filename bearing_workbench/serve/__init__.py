@@ -160,18 +160,26 @@ def kernel_env(scheduler: str) -> dict[str, str]:
 # -- child processes ---------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when this process dies, even by SIGKILL (Linux)."""
-    with contextlib.suppress(Exception):
+PR_SET_PDEATHSIG = 1
+
+
+def _death_signal_setter() -> Callable[[], None] | None:
+    """A function for the child between fork and exec: get SIGTERM when this process dies, even by
+    SIGKILL (Linux prctl). Resolved here, in the parent: the child then only makes one C call (no
+    import, no allocation under a lock another thread might hold at the fork)."""
+    try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the children rely on the ordered shutdown only
+        return None
+    sigterm = int(signal.SIGTERM)
+    return lambda: prctl(PR_SET_PDEATHSIG, sigterm)
 
 
 def _spawn(command: list[str], **kwargs: Any) -> subprocess.Popen:
     # Own session: the terminal's Ctrl-C reaches only this process, which stops the children in order.
-    # preexec_fn is safe here: no thread has been started in this process yet.
-    return subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent, **kwargs)
+    return subprocess.Popen(command, start_new_session=True, preexec_fn=_death_signal_setter(), **kwargs)
 
 
 def _end(proc: subprocess.Popen | None, timeout: float, sig: int | None = signal.SIGTERM) -> None:
