@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
-# Debian packages some tests need (PostgreSQL): installed when run as root, else those tests skip.
+# Debian packages some tests need (PostgreSQL, Chromium, poppler): installed when run as root, else
+# those tests skip.
 bash scripts/system_deps.sh
 echo "== ruff"
 .venv/bin/ruff check bearing_workbench tests bench
