@@ -148,6 +148,12 @@ def _write(direct: list[dict[str, float]], runner: list[dict[str, float]], repea
             f"{PER_CLASS} records per class (11 classes, 5 s each), no early stopping, no ONNX export; "
             "evaluation on the test split included in both wall times. The first epoch message comes "
             f"after one whole epoch of training. {cores} core(s) available to the benchmark.",
+            "",
+            "Why the runner can come out ahead: its worker sets glibc's mmap and trim thresholds for the "
+            "run (`runner/malloc_tuning.py`: a Dask nanny starts workers with `MALLOC_TRIM_THRESHOLD_`, "
+            "which made every step fault its activations in anew and ran at about half speed, 52 vs "
+            "33 s per epoch on the worker in the first measurement), while the direct run keeps glibc's "
+            "defaults and shares its process with the benchmark's scheduler and client.",
         ]
     )
     write_section("overhead", "Runner overhead and time to first progress", body, COMMAND)
