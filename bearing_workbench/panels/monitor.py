@@ -7,6 +7,10 @@ traitlets below mirror it, for tests and for code that observes the monitor); th
 redrawn from that state by a `Coalescer`, at most every 250 ms with a trailing redraw, so a flood
 of messages costs a few redraws, not one per message. Every computation (state, texts, CSV, log
 tail) lives in the layers below; this module only lays widgets out and wires the buttons.
+
+A family not trained in epochs (classical, ensemble; `runner.monitoring.trains_by_epoch`) gets its
+phase and percentage on the bar, result cards (CV, validation and test accuracy, macro-F1, filled
+from the store once the run has completed) and a note instead of the epoch curves.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from bearing_workbench.runner.monitoring import (
     PARTS,
     PROGRESS,
     RESOURCES,
+    RESULTS,
     STATUS,
     UP,
     LogTail,
@@ -44,6 +49,8 @@ from bearing_workbench.runner.monitoring import (
     local_time,
     resource_lines,
     results_summary,
+    stored_results,
+    trains_by_epoch,
 )
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
 
@@ -106,7 +113,8 @@ class TrainingMonitor(widgets.VBox):
         client: a Dask client; default this process's (or ``$BEARING_WORKBENCH_SCHEDULER``'s); without
             one the monitor follows the store every second and the controls say why they cannot act.
 
-    The traits mirror the run's state as last received (they are not synced to the browser).
+    The traits mirror the run's state as last received (they are not synced to the browser). For a
+    family not trained in epochs, `metrics` holds its results and `figure` is None (no curves).
     """
 
     experiment_id = traitlets.Int()
@@ -141,6 +149,7 @@ class TrainingMonitor(widgets.VBox):
         self._drawn = (-1, -1)  # (history length, history version) the figure shows
         self._x_axis: tuple[list[float], int] | None = None
         self._follower: Follower | None = None
+        self._epoch_based = trains_by_epoch(self._record.family)
         self._log_tail = LogTail.of_experiment(self._record.id, self._store.workspace, LOG_LINES)
         self._build()
         super().__init__(children=self._layout())
@@ -191,6 +200,32 @@ class TrainingMonitor(widgets.VBox):
         self.retry_button.on_click(self._on_retry)
         self.results_button.on_click(self._on_results)
 
+        self.figure: LiveFigureWidget | None = None
+        self.curves_note = widgets.HTML(
+            f'<div class="bw-no-curves" style="{MUTED};margin:8px 0">No training curves for '
+            f"{_esc(record.family)} models: they are not trained in epochs. The bar shows the fit's "
+            "progress; the cards show its results once the run has completed.</div>"
+        )
+        if self._epoch_based:
+            self._build_figure()
+        self.resources_html = widgets.HTML()
+        self.events_html = widgets.HTML()
+        self.results_html = widgets.HTML()
+        self.metrics_link = DownloadLink(
+            "metrics.json", f"experiment-{record.id}-metrics.json", "application/json"
+        )
+        self.results_box = widgets.VBox(
+            [_box("Results"), self.results_html, self.metrics_link], layout=widgets.Layout(display="none")
+        )
+        self.log_html = widgets.HTML()
+        self.log_box = widgets.VBox(
+            [_box("training.log"), widgets.HTML(f"<code>{_esc(self._log_tail.path)}</code>"), self.log_html],
+            layout=widgets.Layout(display="none"),
+        )
+
+    def _build_figure(self) -> None:
+        """The epoch curves (loss and accuracy, train and val, the best epoch) and their downloads."""
+        record = self._record
         self.figure = LiveFigureWidget(
             data=[
                 {
@@ -253,20 +288,6 @@ class TrainingMonitor(widgets.VBox):
             f'<span style="{MUTED}">PNG: the camera button above the chart</span>',
             layout=widgets.Layout(margin="0 0 0 16px"),
         )
-        self.resources_html = widgets.HTML()
-        self.events_html = widgets.HTML()
-        self.results_html = widgets.HTML()
-        self.metrics_link = DownloadLink(
-            "metrics.json", f"experiment-{record.id}-metrics.json", "application/json"
-        )
-        self.results_box = widgets.VBox(
-            [_box("Results"), self.results_html, self.metrics_link], layout=widgets.Layout(display="none")
-        )
-        self.log_html = widgets.HTML()
-        self.log_box = widgets.VBox(
-            [_box("training.log"), widgets.HTML(f"<code>{_esc(self._log_tail.path)}</code>"), self.log_html],
-            layout=widgets.Layout(display="none"),
-        )
 
     def _layout(self) -> list[widgets.Widget]:
         half = widgets.Layout(width="50%", padding="0 8px 0 0")
@@ -289,8 +310,11 @@ class TrainingMonitor(widgets.VBox):
             self.confirm_box,
             self.notice_html,
             self.results_box,
-            self.figure,
-            widgets.HBox([self.csv_link, self.png_hint]),
+            *(
+                [self.figure, widgets.HBox([self.csv_link, self.png_hint])]
+                if self.figure is not None
+                else [self.curves_note]
+            ),
             widgets.HBox(
                 [
                     widgets.VBox([_box("Resources"), self.resources_html], layout=half),
@@ -304,7 +328,7 @@ class TrainingMonitor(widgets.VBox):
 
     def _new_state(self) -> RunState:
         epochs = int((self._record.config.get("training") or {}).get("epochs") or 0)
-        return RunState(self._record.id, total_epochs=epochs)
+        return RunState(self._record.id, total_epochs=epochs, epoch_based=self._epoch_based)
 
     def _follow(self) -> None:
         """Replay the store into a fresh state, then follow live; draws once the replay is in."""
@@ -385,6 +409,13 @@ class TrainingMonitor(widgets.VBox):
         ):
             self._dirty.add(ERROR)
             self._sync_traits()
+        if (
+            not self._epoch_based
+            and self._record.status == RunStatus.COMPLETED
+            and self._state.set_results(stored_results(self._record, self._store.workspace))
+        ):
+            self._dirty.add(RESULTS)
+            self._sync_traits()
 
     # -- drawing -----------------------------------------------------------------------------------
 
@@ -414,8 +445,9 @@ class TrainingMonitor(widgets.VBox):
                         else ""
                     )
                 )
-            if HISTORY in dirty:
+            if dirty & {HISTORY, RESULTS}:
                 self.cards_html.value = self._cards_html()
+            if HISTORY in dirty and self.figure is not None:
                 self._draw_curves()
                 self.csv_link.set_data(history_csv(state.history) if state.history else None)
             if EVENTS in dirty:
@@ -449,7 +481,9 @@ class TrainingMonitor(widgets.VBox):
             f'<span style="{MUTED}">{_esc(info["family"])} &middot; experiment #{_esc(info["id"])}</span>'
             f"<span>started {_esc(info['started'])}</span>"
             f"<span>elapsed {_esc(info['elapsed'])}</span>"
-            f'<span style="color:#9aa5b1">{_esc(self.mode)}</span>'
+            # How this view follows the run ("live", "polling"), or that there is nothing left to follow.
+            f'<span class="bw-follow-mode" style="color:#9aa5b1">'
+            f"{_esc('run ended' if self._state.finished else self.mode)}</span>"
             "</div>"
         )
 
@@ -471,6 +505,8 @@ class TrainingMonitor(widgets.VBox):
 
     def _draw_curves(self) -> None:
         state = self._state
+        if self.figure is None:  # a family not trained in epochs has no curves
+            return
         drawn = (len(state.history), state.history_version)
         if drawn == self._drawn:
             return
@@ -710,5 +746,9 @@ class TrainingMonitor(widgets.VBox):
         return found
 
     def __repr__(self) -> str:
-        where = f"epoch {self.epoch}/{self.total_epochs}"
+        where = (
+            self._state.progress_text()
+            if not self._epoch_based
+            else f"epoch {self.epoch}/{self.total_epochs}"
+        )
         return f"TrainingMonitor(experiment {self._record.id}, {self.status}, {where})"

@@ -5,11 +5,18 @@
 redraws only those and can coalesce many messages into one redraw. The texts a monitor shows
 (durations, sizes, metric cards with their trends, resource lines, the header, the stored results)
 and an incremental reader of the run's log file are here too, testable without a browser.
+
+Families not trained by the epoch loop (classical, ensemble: `trains_by_epoch` is False) have no
+epochs: their progress is a fraction and a phase message (``"cross-validation fold 2/3"``, live as
+``batch`` messages without an epoch, replayed as ``progress`` events), and their cards are results
+(cross-validation, validation and test accuracy, macro-F1) that exist once the run has completed.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,20 +24,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bearing_workbench.models import UnknownFamilyError, get_family
 from bearing_workbench.runner.logs import log_path, tail_log
 from bearing_workbench.runner.progress import best_of
 from bearing_workbench.store import ExperimentRecord, RunStatus, experiment_dir, is_terminal
 
-# What `RunState.apply` reports as changed.
-STATUS, PROGRESS, HISTORY, EVENTS, RESOURCES, ERROR = (
+# What `RunState.apply` reports as changed (RESULTS: the result cards of a run not trained in epochs).
+STATUS, PROGRESS, HISTORY, EVENTS, RESOURCES, ERROR, RESULTS = (
     "status",
     "progress",
     "history",
     "events",
     "resources",
     "error",
+    "results",
 )
-PARTS = frozenset({STATUS, PROGRESS, HISTORY, EVENTS, RESOURCES, ERROR})
+PARTS = frozenset({STATUS, PROGRESS, HISTORY, EVENTS, RESOURCES, ERROR, RESULTS})
 
 EPOCH_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 # (key, label, lower is better)
@@ -40,9 +49,21 @@ CARD_METRICS = (
     ("val_loss", "val loss", True),
     ("val_acc", "val accuracy", False),
 )
+# The cards of a run not trained in epochs: (key, label, the split it is measured on)
+RESULT_CARDS = (
+    ("cv_accuracy", "CV accuracy", "training split"),
+    ("val_accuracy", "val accuracy", "validation split"),
+    ("accuracy", "test accuracy", "test split"),
+    ("macro_f1", "test macro-F1", "test split"),
+)
 UP, DOWN, SAME = "up", "down", "same"
 NO_VALUE = "—"
-METRICS_FILENAME = "metrics.json"  # training.artifacts.ARTIFACTS["metrics"]; not imported: it pulls numpy
+# training.artifacts.ARTIFACTS["metrics"] and ["model_summary"]; not imported: it pulls numpy
+METRICS_FILENAME = "metrics.json"
+MODEL_SUMMARY_FILENAME = "model_summary.json"
+MAX_SUMMARY_BYTES = 4 * 2**20  # a model summary is a few KiB; a bigger file is not read
+# A phase message that counts ("cross-validation fold 2/3", "features: 12/15 windows")
+_COUNTED = re.compile(r"\b\d+\s*/\s*\d+\b")
 _STATUSES = frozenset(s.value for s in RunStatus)
 
 
@@ -172,6 +193,54 @@ def resource_lines(sample: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return lines
 
 
+# -- the family's kind and its stored results -------------------------------------------------------
+
+
+def trains_by_epoch(family: str) -> bool:
+    """True when `family` is trained by the epoch loop (epochs, curves); a family not registered in this
+    version is assumed to be, so that whatever epochs it stores are shown."""
+    try:
+        return bool(get_family(family).epoch_based)
+    except UnknownFamilyError:
+        return True
+
+
+def model_summary(experiment_id: int, workspace: str | Path) -> dict[str, Any]:
+    """The run's ``model_summary.json`` (what a classical or ensemble model learned); {} when absent,
+    unreadable or not a JSON object."""
+    path = experiment_dir(experiment_id, workspace) / MODEL_SUMMARY_FILENAME
+    try:
+        if path.stat().st_size > MAX_SUMMARY_BYTES:
+            return {}
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return summary if isinstance(summary, dict) else {}
+
+
+def cross_validation(summary: Mapping[str, Any]) -> dict[str, float | None]:
+    """Cross-validation accuracy in a model summary: the classical family's k folds on the training
+    split (mean, std, folds), or an ensemble's stacking meta-learner's on the validation split."""
+    mean = _finite(summary.get("cv_accuracy_mean"))
+    if mean is not None:
+        return {
+            "cv_accuracy": mean,
+            "cv_accuracy_std": _finite(summary.get("cv_accuracy_std")),
+            "cv_folds": _finite(summary.get("cv_folds")),
+        }
+    stacking = _finite(summary.get("stacking_cv_val_accuracy"))
+    return {"cv_accuracy": stacking} if stacking is not None else {}
+
+
+def stored_results(record: ExperimentRecord, workspace: str | Path) -> dict[str, float | None]:
+    """The result cards' values of an ended run: test accuracy, macro-F1 and validation accuracy from the
+    stored metrics, cross-validation accuracy from its model summary (None where not reported)."""
+    metrics = record.metrics or {}
+    results = {key: _finite(metrics.get(key)) for key in ("accuracy", "macro_f1", "val_accuracy")}
+    results["cv_accuracy"] = None
+    return results | cross_validation(model_summary(record.id, workspace))
+
+
 # -- the run's state --------------------------------------------------------------------------------
 
 
@@ -189,15 +258,25 @@ class RunState:
         events: the latest `max_events` events (dicts: time, kind, message, status, event_id).
         resources: the latest resource sample; error, hint: why a run failed.
         messages: messages applied.
+        epoch_based: False for a family not trained in epochs (see the module docstring): then
+            total_epochs stays 0, progress_message is the latest phase, and results holds the result
+            cards' values (`RESULT_CARDS` keys; results_final once `set_results` took the stored ones).
     """
 
     def __init__(
-        self, experiment_id: int, total_epochs: int = 0, status: str = "pending", max_events: int = 10
+        self,
+        experiment_id: int,
+        total_epochs: int = 0,
+        status: str = "pending",
+        max_events: int = 10,
+        epoch_based: bool = True,
     ):
         if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
             raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
         self.experiment_id = int(experiment_id)
-        self.total_epochs = int(total_epochs or 0)
+        self.epoch_based = bool(epoch_based)
+        # The config of a non-epoch family still has training.epochs (a default): it means nothing here.
+        self.total_epochs = int(total_epochs or 0) if self.epoch_based else 0
         self.status = str(status)
         self.progress = 1.0 if self.status == RunStatus.COMPLETED else 0.0
         self.epoch = 0
@@ -206,6 +285,10 @@ class RunState:
         self.steps_per_epoch: int | None = None
         self.batch_loss: float | None = None
         self.progress_message = ""
+        self.counted_message = ""  # the latest phase message with a count ("cross-validation fold 3/3")
+        self.phase_message = ""  # the latest one sent before the fit's end (fraction below 1)
+        self.results: dict[str, float | None] = {}
+        self.results_final = False
         self.eta_s: float | None = None
         self.best_val_acc: float | None = None
         self.best_epoch: int | None = None
@@ -257,6 +340,11 @@ class RunState:
             if self.error or self.hint:
                 changed.add(ERROR)
             self.error = self.hint = None
+            if not self.epoch_based:  # a fit without epochs has no checkpoint: it starts over
+                self.progress = 0.0
+                self.progress_message = self.counted_message = self.phase_message = ""
+                self.results, self.results_final = {}, False
+                changed.add(RESULTS)
         return changed
 
     def _event(self, message: Mapping[str, Any]) -> set[str]:
@@ -279,7 +367,28 @@ class RunState:
         elif kind == "status" and payload.get("to") == RunStatus.FAILED and payload.get("error"):
             self.error = self.error or str(payload["error"])
             changed.add(ERROR)
+        elif not self.epoch_based and kind == "progress":  # the store's copy of a phase message
+            changed |= self._fit_progress(_finite(payload.get("fraction")), str(message.get("message") or ""))
+        elif not self.epoch_based and kind == "completed" and not self.results_final:
+            for key in ("accuracy", "macro_f1"):  # the rest comes with the stored results
+                if _finite(payload.get(key)) is not None:
+                    self.results[key] = _finite(payload.get(key))
+                    changed.add(RESULTS)
         return changed
+
+    def _fit_progress(self, fraction: float | None, message: str) -> set[str]:
+        """A phase of a fit without epochs: how far it is (0-1) and what it does."""
+        if self.finished:
+            return set()  # sent before the end, delivered after it
+        if fraction is not None:
+            self.progress = fraction
+        if message:
+            self.progress_message = message
+            if _COUNTED.search(message):
+                self.counted_message = message
+            if fraction is None or fraction < 1.0:
+                self.phase_message = message
+        return {PROGRESS}
 
     def _epoch(self, message: Mapping[str, Any]) -> set[str]:
         epoch = message.get("epoch")
@@ -311,6 +420,9 @@ class RunState:
         epoch = message.get("epoch")
         if self.finished:
             return set()  # sent before the end, delivered after it: the run is no longer there
+        if not self.epoch_based:
+            self.eta_s = _finite(message.get("eta_s"))
+            return self._fit_progress(_finite(message.get("progress")), str(message.get("message") or ""))
         if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch <= self.epoch:
             return set()  # a batch of an epoch already finished: late, nothing new
         progress = _finite(message.get("progress"))
@@ -334,6 +446,15 @@ class RunState:
         """Take the stored status (the store has the last word, e.g. when an event is missing)."""
         return frozenset(self._status(str(status), authoritative=True))
 
+    def set_results(self, results: Mapping[str, float | None]) -> bool:
+        """Take the stored results of an ended run (`stored_results`; the store has the last word);
+        True if the cards change."""
+        values = {str(k): _finite(v) for k, v in results.items()}
+        if self.results_final and values == self.results:
+            return False
+        self.results, self.results_final = values, True
+        return True
+
     def set_outcome(self, error: str | None, hint: str | None) -> bool:
         """Take the stored error and hint of a failed run (the store has the last word); True if changed."""
         if (error, hint) == (self.error, self.hint) or (error is None and hint is None):
@@ -355,7 +476,10 @@ class RunState:
         }
 
     def progress_text(self) -> str:
-        """``"epoch 3/10"``, ``"epoch 4/10, batch 12/40"``, or a non-epoch family's progress line."""
+        """``"epoch 3/10"``, ``"epoch 4/10, batch 12/40"``, or a non-epoch family's phase and percentage
+        (``"cross-validation fold 2/3 (61 %)"``; once completed, its last counted phase)."""
+        if not self.epoch_based:
+            return self._fit_text()
         total = self.total_epochs or NO_VALUE
         if self.current_epoch is not None and self.batch is not None:
             steps = f"/{self.steps_per_epoch}" if self.steps_per_epoch else ""
@@ -363,6 +487,13 @@ class RunState:
         if self.epoch or self.total_epochs:
             return f"epoch {self.epoch}/{total}"
         return self.progress_message or f"{100 * self.progress:.0f} %"
+
+    def _fit_text(self) -> str:
+        if self.status == RunStatus.COMPLETED:
+            # "done" would repeat the ETA slot: say what the fit went through instead.
+            return self.counted_message or self.phase_message or "fitted"
+        percent = f"{100 * self.progress:.0f} %"
+        return f"{self.progress_message} ({percent})" if self.progress_message else percent
 
     def eta_text(self) -> str:
         """What the ETA slot shows for the run's status."""
@@ -377,7 +508,10 @@ class RunState:
         return f"ETA {format_duration(self.eta_s)}" if self.eta_s is not None else "ETA —"
 
     def cards(self) -> list[MetricCard]:
-        """The four metrics of the latest epoch with their trend, then the best validation accuracy."""
+        """The four metrics of the latest epoch with their trend, then the best validation accuracy; for a
+        family not trained in epochs, its result cards (`result_cards`)."""
+        if not self.epoch_based:
+            return self.result_cards()
         latest = self.history[-1] if self.history else {}
         previous = self.history[-2] if len(self.history) > 1 else {}
         cards = []
@@ -401,8 +535,31 @@ class RunState:
         )
         return cards
 
+    def result_cards(self) -> list[MetricCard]:
+        """Cross-validation, validation and test accuracy and test macro-F1: dashes until the run has
+        completed; then only those the run reported (no CV for soft voting, no val without a val split)."""
+        cards = []
+        for key, label, split in RESULT_CARDS:
+            value = _finite(self.results.get(key))
+            if value is None and self.results_final:
+                continue
+            if value is None:
+                note = "when the run completes" if not self.finished else f"none: the run {self.status}"
+            elif key == "cv_accuracy" and self.results.get("cv_folds"):
+                std = _finite(self.results.get("cv_accuracy_std"))
+                spread = f"± {100 * std:.1f} % · " if std is not None else ""
+                note = f"{spread}{int(self.results['cv_folds'])} folds"
+            else:
+                note = split
+            cards.append(MetricCard(key, label, value, format_metric(key, value), note=note))
+        if not cards:  # a completed run that stored no metrics at all
+            cards.append(MetricCard("accuracy", "test accuracy", None, NO_VALUE, note="not stored"))
+        return cards
+
     def latest_metrics(self) -> dict[str, float | None]:
-        """The latest epoch's numbers (empty before the first epoch)."""
+        """The latest epoch's numbers (empty before the first epoch); a non-epoch family's results."""
+        if not self.epoch_based:
+            return {key: value for key, value in self.results.items() if value is not None}
         if not self.history:
             return {}
         latest = self.history[-1]
@@ -449,6 +606,12 @@ def results_summary(record: ExperimentRecord, workspace: str | Path) -> ResultsS
         )
         if metrics.get(key) is not None
     ]
+    cv = cross_validation(model_summary(record.id, workspace))
+    if cv:
+        std, folds = cv.get("cv_accuracy_std"), cv.get("cv_folds")
+        detail = f" ± {100 * std:.1f} %" if std is not None else ""
+        detail += f" ({int(folds)} folds)" if folds else ""
+        lines.append(("cross-validation accuracy", format_metric("cv_accuracy", cv["cv_accuracy"]) + detail))
     if metrics.get("best_epoch") is not None:
         lines.append(("best epoch", f"{metrics['best_epoch']} of {metrics.get('epochs_run', NO_VALUE)} run"))
     if metrics.get("train_seconds") is not None:

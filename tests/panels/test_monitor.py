@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import html
 import io
 import json
 import os
@@ -113,6 +114,27 @@ def curve_lengths(monitor: TrainingMonitor) -> list[int]:
     return [len(trace.x) for trace in monitor.figure.data[:4]]
 
 
+def follow_label(monitor: TrainingMonitor) -> str:
+    """The header's grey label: how the monitor follows the run, or that the run has ended."""
+    found = re.search(r'class="bw-follow-mode"[^>]*>([^<]*)<', monitor.header_html.value)
+    assert found, monitor.header_html.value
+    return found.group(1)
+
+
+def card_texts(monitor: TrainingMonitor) -> dict[str, tuple[str, str]]:
+    """Each card's key -> (value text, note) as drawn."""
+    cells = re.findall(
+        r'data-key="(\w+)".*?font-size:0.85em">([^<]*)</div>.*?font-weight:600">([^<]*?) ?</div>'
+        r'(?:<div style="color:#6b7280;font-size:0.85em">([^<]*)</div>)?</div>',
+        monitor.cards_html.value,
+    )
+    return {key: (html.unescape(text), html.unescape(note)) for key, _, text, note in cells}
+
+
+def bar_text(monitor: TrainingMonitor) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", monitor.progress_label.value)).replace("\xa0", " ").strip()
+
+
 @pytest.fixture
 def monitors():
     opened: list[TrainingMonitor] = []
@@ -156,6 +178,7 @@ def test_replays_a_completed_run_opened_later_from_a_new_store(fresh_store, moni
     assert full_state["_config"]["toImageButtonOptions"]["filename"] == f"experiment-{experiment_id}-curves"
     assert monitor.progress_bar.bar_style == "success" and monitor.progress_bar.value == 1.0
     assert "replayed &lt;run&gt;" in monitor.header_html.value  # names are escaped
+    assert follow_label(monitor) == "run ended"  # nothing left to follow, though the mode is polling
     assert "epoch 4/4" in monitor.progress_label.value and "done" in monitor.progress_label.value
     assert [e["kind"] for e in monitor.events][-2:] == ["status", "completed"]
     rows = csv_of(monitor.csv_link.value)
@@ -190,6 +213,7 @@ def test_messages_update_state_cards_and_curves(fresh_store, monitors):
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
     assert monitor.status == "running" and curve_lengths(monitor) == [2, 2, 2, 2]
     assert monitor.mode == "polling" and "reconcile()" in monitor.notice_html.value
+    assert follow_label(monitor) == "polling"
     assert shown(monitor.pause_button) and shown(monitor.stop_button) and not shown(monitor.retry_button)
 
     monitor.handle(batch_message(experiment_id, epoch=3, batch=1, steps=4))
@@ -370,6 +394,66 @@ def test_close_stops_following(fresh_store):
     monitor.close()  # twice is fine
 
 
+def classical_run(store: Store) -> int:
+    """A running random-forest experiment written by hand, as `train_experiment` writes one."""
+    config = {"model": {"family": "classical", "params": {"cv_folds": 3}}, "training": {"epochs": 3}}
+    experiment_id = store.create_experiment("forest", "classical", config)
+    store.transition(experiment_id, "start")
+    for fraction, text in ((0.0, "computing features"), (0.5, "features: 15/15 windows")):
+        store.add_event(experiment_id, "progress", text, {"fraction": fraction})
+    return experiment_id
+
+
+def test_a_family_without_epochs_shows_phases_results_and_no_curves(fresh_store, monitors):
+    experiment_id = classical_run(fresh_store)
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    assert monitor.total_epochs == 0 and monitor.progress == 0.5
+    assert bar_text(monitor) == "features: 15/15 windows (50 %) · ETA —"  # replayed from the store
+    assert monitor.figure is None and monitor.curves_note in monitor.children
+    assert "No training curves for classical models" in monitor.curves_note.value
+    assert card_texts(monitor) == {
+        key: ("—", "when the run completes")
+        for key in ("cv_accuracy", "val_accuracy", "accuracy", "macro_f1")
+    }
+    assert shown(monitor.pause_button) and shown(monitor.stop_button)
+    monitor.handle({"kind": "batch", "status": "running", "time": time.time(), "progress": 0.6167,
+                    "eta_s": 4.0, "epoch": None, "total_epochs": None,
+                    "message": "cross-validation fold 2/3", "source": "live"})  # fmt: skip
+    monitor.flush()
+    assert bar_text(monitor) == "cross-validation fold 2/3 (62 %) · ETA 4.0 s"
+    assert "epoch" not in bar_text(monitor) and "TrainingMonitor" in repr(monitor)
+
+    # the run ends as train_experiment ends one: artifacts, metrics, status, event; the store is followed
+    folder = experiment_dir(experiment_id, fresh_store.workspace, create=True)
+    (folder / "model_summary.json").write_text(
+        json.dumps(
+            {"family": "classical", "cv_folds": 3, "cv_accuracy_mean": 0.9444, "cv_accuracy_std": 0.0393}
+        )
+    )
+    fresh_store.add_event(experiment_id, "progress", "cross-validation fold 3/3", {"fraction": 0.733})
+    fresh_store.add_event(experiment_id, "progress", "done", {"fraction": 1.0})
+    fresh_store.set_metrics(experiment_id, {"accuracy": 0.98, "macro_f1": 0.9756, "val_accuracy": 0.9167})
+    fresh_store.transition(experiment_id, "complete")
+    fresh_store.add_event(experiment_id, "completed", "completed: test accuracy 0.9800", {"accuracy": 0.98})
+    assert monitor.wait_for(lambda m: m.status == "completed", WAIT_S)
+    wait_for(lambda: monitor.flush() or "cv_accuracy" in monitor.metrics, "the stored results")
+    monitor.flush()
+    assert (
+        bar_text(monitor) == "cross-validation fold 3/3 · done"
+        and monitor.progress_bar.bar_style == "success"
+    )
+    assert card_texts(monitor) == {
+        "cv_accuracy": ("94.4 %", "± 3.9 % · 3 folds"),
+        "val_accuracy": ("91.7 %", "validation split"),
+        "accuracy": ("98.0 %", "test split"),
+        "macro_f1": ("0.9756", "test split"),
+    }
+    assert monitor.metrics["accuracy"] == 0.98 and follow_label(monitor) == "run ended"
+    assert not shown(monitor.pause_button) and shown(monitor.results_button)
+    monitor.results_button.click()
+    assert "94.4 % ± 3.9 % (3 folds)" in monitor.results_html.value
+
+
 # -- real runs on a LocalCluster ----------------------------------------------------------------------
 
 
@@ -467,6 +551,60 @@ def test_a_run_that_fails_at_train_time_shows_its_hint(client, store, monitors):
     assert shown(monitor.retry_button) and shown(monitor.logs_button) and shown(monitor.results_button)
     monitor.logs_button.click()
     assert "run ended with an error" in monitor.log_html.value
+
+
+CLASSICAL_DATASET = "tiny-classical"
+
+
+@pytest.fixture(scope="module")
+def classical_dataset(store: Store) -> str:
+    """5 records of 0.5 s per class in the runner's workspace: 3 training records per class with the split
+    below, enough for 2 cross-validation folds (the runner's tiny dataset has 1)."""
+    from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
+    from bearing_workbench.data.registration import register_dataset
+
+    from ..runner.conftest import CLASSES
+
+    path = generate_dataset(
+        store.workspace / "datasets" / f"{CLASSICAL_DATASET}.h5",
+        GeneratorConfig(per_class=5, duration_s=0.5, classes=CLASSES, seed=7),
+        workers=1,
+    )
+    register_dataset(store, path, name=CLASSICAL_DATASET)
+    return CLASSICAL_DATASET
+
+
+def test_follows_a_real_classical_run_to_completed(client, store, classical_dataset, monitors):
+    values = {"data.window": None, "model.params.n_estimators": 10, "model.params.cv_folds": 2,
+              "data.split": {"train": 60.0, "val": 20.0, "test": 20.0}}  # fmt: skip
+    config = preset_config("quick", "classical", classical_dataset, values)
+    assert config["training"]["epochs"] == 3  # the preset's epochs, meaningless for a forest
+    experiment_id = submit(config, client=client, store=store)
+    monitor = monitors(experiment_id, store=store, client=client)
+    assert monitor.mode == "live" and monitor.figure is None and monitor.curves_note in monitor.children
+    assert monitor.wait_for(lambda m: m.status == "completed", WAIT_S), monitor.status
+    wait_for(lambda: monitor.flush() or "cv_accuracy" in monitor.metrics, "the stored results")
+    monitor.flush()
+
+    record = store.get_experiment(experiment_id)
+    summary = json.loads((experiment_dir(experiment_id, store.workspace) / "model_summary.json").read_text())
+    assert bar_text(monitor) == "cross-validation fold 2/2 · done" and monitor.progress == 1.0
+    assert monitor.progress_bar.bar_style == "success" and monitor.total_epochs == 0
+    cards = card_texts(monitor)
+    assert list(cards) == ["cv_accuracy", "val_accuracy", "accuracy", "macro_f1"]
+    assert cards["accuracy"] == (f"{100 * record.metrics['accuracy']:.1f} %", "test split")
+    assert cards["macro_f1"][0] == f"{record.metrics['macro_f1']:.4g}"
+    assert cards["val_accuracy"][0] == f"{100 * record.metrics['val_accuracy']:.1f} %"
+    assert cards["cv_accuracy"][0] == f"{100 * summary['cv_accuracy_mean']:.1f} %"
+    assert cards["cv_accuracy"][1].endswith("2 folds")
+    assert follow_label(monitor) == "run ended" and monitor.mode == "live"
+    assert "progress" in {e["kind"] for e in monitor.events}
+
+    # opened again later from another store object (a restarted kernel): the same picture from the store
+    _, (url, workspace) = store.__reduce__()
+    late = monitors(experiment_id, store=Store(url, workspace), client=client)
+    assert bar_text(late) == bar_text(monitor) and card_texts(late) == cards
+    assert late.figure is None and follow_label(late) == "run ended"
 
 
 @pytest.mark.slow

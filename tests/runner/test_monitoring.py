@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,24 +11,31 @@ from bearing_workbench.runner.monitoring import (
     DOWN,
     EVENTS,
     HISTORY,
+    METRICS_FILENAME,
+    MODEL_SUMMARY_FILENAME,
     PROGRESS,
     RESOURCES,
+    RESULTS,
     SAME,
     STATUS,
     UP,
     LogTail,
     RunState,
+    cross_validation,
     epoch_axis,
     format_bytes,
     format_duration,
     format_metric,
     header,
     local_time,
+    model_summary,
     resource_lines,
     results_summary,
+    stored_results,
+    trains_by_epoch,
     trend,
 )
-from bearing_workbench.store import Store
+from bearing_workbench.store import Store, experiment_dir
 
 
 def epoch(n: int, val_acc: float, status: str = "running", **extra) -> dict:
@@ -186,4 +194,131 @@ def test_header_results_and_log_tail(tmp_path):
         out.write(" done\n")
     assert tail.read() and tail.text == "c\nhalf done"
     assert not tail.read()
+    store.dispose()
+
+
+# -- families not trained in epochs (classical, ensemble) ---------------------------------------------
+
+
+def fit_batch(fraction: float, text: str, status: str = "running") -> dict:
+    """A live progress message of a fit without epochs (`ProgressPublisher.on_progress`)."""
+    return {"kind": "batch", "status": status, "progress": fraction, "eta_s": 2.0, "epoch": None,
+            "total_epochs": None, "message": text, "time": 5.0}  # fmt: skip
+
+
+def fit_event(fraction: float, text: str, event_id: int) -> dict:
+    """The store's copy of one (`StoreRecorder.on_progress`), as replayed."""
+    return {**event("progress", "running", event_id, fraction=fraction), "message": text}
+
+
+def test_a_fit_without_epochs_shows_its_phase_and_result_cards_not_epochs():
+    state = RunState(3, total_epochs=3, epoch_based=False)  # the config's training.epochs means nothing
+    assert state.total_epochs == 0 and state.progress_text() == "0 %"
+    state.apply(event("status", "running", 1, to="running"))
+    assert state.apply(fit_event(0.5, "features: 15/15 windows", 2)) == {EVENTS, PROGRESS}  # replayed
+    assert state.progress_text() == "features: 15/15 windows (50 %)" and state.eta_text() == "ETA —"
+    assert state.apply(fit_batch(0.6167, "cross-validation fold 2/3")) == {PROGRESS}  # live
+    assert state.progress_text() == "cross-validation fold 2/3 (62 %)" and state.eta_text() == "ETA 2.0 s"
+    assert "epoch" not in state.progress_text()
+    cards = state.cards()
+    assert [c.key for c in cards] == ["cv_accuracy", "val_accuracy", "accuracy", "macro_f1"]
+    assert {c.text for c in cards} == {"—"} and {c.note for c in cards} == {"when the run completes"}
+    for i, (fraction, text) in enumerate(
+        [(0.733, "cross-validation fold 3/3"), (0.85, "fitting on the training split"), (1.0, "done")]
+    ):
+        state.apply(fit_event(fraction, text, 3 + i))
+    assert state.progress_text() == "done (100 %)"
+    state.apply(event("status", "completed", 10, to="completed"))
+    changed = state.apply(
+        {**event("completed", "completed", 11, accuracy=0.98, macro_f1=0.975), "message": "completed"}
+    )
+    assert RESULTS in changed
+    # once completed: what the fit went through, not "done" twice nor "epoch 0/3"
+    assert (state.progress_text(), state.eta_text(), state.progress) == (
+        "cross-validation fold 3/3",
+        "done",
+        1.0,
+    )
+    cards = {c.key: c for c in state.cards()}
+    assert (cards["accuracy"].text, cards["accuracy"].note) == ("98.0 %", "test split")
+    assert cards["macro_f1"].text == "0.975" and cards["cv_accuracy"].text == "—"
+    assert state.latest_metrics() == {"accuracy": 0.98, "macro_f1": 0.975}
+    assert state.apply(fit_batch(0.9, "ranking features")) == frozenset()  # late: the fit has ended
+    assert state.progress_text() == "cross-validation fold 3/3"
+
+    # the stored results have the last word; a value the run did not report loses its card
+    stored = {"accuracy": 0.98, "macro_f1": 0.975, "val_accuracy": None, "cv_accuracy": 0.9444,
+              "cv_accuracy_std": 0.0393, "cv_folds": 3.0}  # fmt: skip
+    assert state.set_results(stored) and not state.set_results(stored)
+    cards = {c.key: c for c in state.cards()}
+    assert list(cards) == ["cv_accuracy", "accuracy", "macro_f1"]  # no validation split
+    assert (cards["cv_accuracy"].text, cards["cv_accuracy"].note) == ("94.4 %", "± 3.9 % · 3 folds")
+    assert state.set_results({"cv_accuracy": None})  # a completed run that stored no metrics at all
+    assert [(c.text, c.note) for c in state.cards()] == [("—", "not stored")]
+
+
+def test_a_fit_without_epochs_that_fails_says_where_and_starts_over_when_retried():
+    state = RunState(4, epoch_based=False)
+    state.apply(event("status", "running", 1, to="running"))
+    state.apply(fit_batch(0.41, "features: 12/15 windows"))
+    state.apply(event("status", "failed", 2, to="failed"))
+    assert (state.progress_text(), state.eta_text()) == ("features: 12/15 windows (41 %)", "failed")
+    assert {c.note for c in state.cards()} == {"none: the run failed"} and state.latest_metrics() == {}
+    assert RESULTS in state.apply(event("status", "pending", 3, to="pending"))  # retried: no checkpoint
+    assert (state.progress, state.progress_text(), state.eta_text()) == (0.0, "0 %", "waiting for a worker")
+    assert state.phase_message == state.counted_message == ""
+
+
+def test_progress_events_do_not_move_an_epoch_run():
+    state = RunState(5, total_epochs=4)
+    state.apply(epoch(1, 0.5))
+    assert state.apply(fit_event(0.9, "fitting", 2)) == {EVENTS}
+    assert (state.progress, state.progress_text()) == (0.25, "epoch 1/4")
+    assert [c.key for c in state.cards()][-1] == "best_val_acc"
+
+
+def test_which_families_train_by_epoch_comes_from_the_registry():
+    from bearing_workbench.models import get_family, list_families
+
+    assert not trains_by_epoch("classical") and not trains_by_epoch("ensemble")
+    assert trains_by_epoch("cnn1d") and trains_by_epoch("pinn")
+    for name in list_families():  # a family registered tomorrow is covered the day it is registered
+        assert trains_by_epoch(name) is get_family(name).epoch_based
+    assert trains_by_epoch("a family of a newer version")  # shown as epochs: whatever it stores
+
+
+def test_stored_results_read_metrics_and_the_model_summary(tmp_path):
+    from bearing_workbench.training.artifacts import ARTIFACTS
+
+    assert (METRICS_FILENAME, MODEL_SUMMARY_FILENAME) == (ARTIFACTS["metrics"], ARTIFACTS["model_summary"])
+    store = Store(workspace=tmp_path)
+    experiment_id = store.create_experiment("rf", "classical", {"model": {"family": "classical"}})
+    record = store.get_experiment(experiment_id)
+    assert model_summary(experiment_id, tmp_path) == {}  # no folder yet
+    assert stored_results(record, tmp_path) == {
+        "accuracy": None,
+        "macro_f1": None,
+        "val_accuracy": None,
+        "cv_accuracy": None,
+    }
+    store.set_metrics(experiment_id, {"accuracy": 0.98, "macro_f1": 0.97, "val_accuracy": 0.9})
+    path = experiment_dir(experiment_id, tmp_path, create=True) / MODEL_SUMMARY_FILENAME
+    path.write_text(json.dumps({"cv_folds": 3, "cv_scores": [0.9, 1.0, 0.95], "cv_accuracy_mean": 0.95,
+                                "cv_accuracy_std": 0.0408}))  # fmt: skip
+    record = store.get_experiment(experiment_id)
+    assert stored_results(record, tmp_path) == {"accuracy": 0.98, "macro_f1": 0.97, "val_accuracy": 0.9,
+                                                "cv_accuracy": 0.95, "cv_accuracy_std": 0.0408,
+                                                "cv_folds": 3.0}  # fmt: skip
+    lines = dict(results_summary(record, tmp_path).lines)
+    assert (
+        lines["cross-validation accuracy"] == "95.0 % ± 4.1 % (3 folds)"
+        and lines["test accuracy"] == "98.0 %"
+    )
+    # an ensemble: its stacking meta-learner's CV on the validation split; soft voting has none
+    assert cross_validation({"stacking_cv_val_accuracy": 0.9}) == {"cv_accuracy": 0.9}
+    assert cross_validation({"stacking_cv_val_accuracy": None, "val_accuracy": 0.9}) == {}
+    for broken in ("{not json", "[1, 2]", ""):
+        path.write_text(broken)
+        assert model_summary(experiment_id, tmp_path) == {}
+        assert stored_results(record, tmp_path)["cv_accuracy"] is None
     store.dispose()
