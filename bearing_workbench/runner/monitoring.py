@@ -106,10 +106,12 @@ def format_bytes(n: float | None) -> str:
 
 
 def format_metric(key: str, value: float | None) -> str:
-    """Accuracies as percentages, losses with 4 significant digits."""
+    """Accuracies as percentages, F1 scores with 3 decimals, losses with 4 significant digits."""
     value = _finite(value)
     if value is None:
         return NO_VALUE
+    if key.endswith("f1"):
+        return f"{value:.3f}"
     return f"{100 * value:.1f} %" if key.endswith("acc") or key.endswith("accuracy") else f"{value:.4g}"
 
 

@@ -446,7 +446,7 @@ def test_a_family_without_epochs_shows_phases_results_and_no_curves(fresh_store,
         "cv_accuracy": ("94.4 %", "± 3.9 % · 3 folds"),
         "val_accuracy": ("91.7 %", "validation split"),
         "accuracy": ("98.0 %", "test split"),
-        "macro_f1": ("0.9756", "test split"),
+        "macro_f1": ("0.976", "test split"),
     }
     assert monitor.metrics["accuracy"] == 0.98 and follow_label(monitor) == "run ended"
     assert not shown(monitor.pause_button) and shown(monitor.results_button)
@@ -593,7 +593,7 @@ def test_follows_a_real_classical_run_to_completed(client, store, classical_data
     cards = card_texts(monitor)
     assert list(cards) == ["cv_accuracy", "val_accuracy", "accuracy", "macro_f1"]
     assert cards["accuracy"] == (f"{100 * record.metrics['accuracy']:.1f} %", "test split")
-    assert cards["macro_f1"][0] == f"{record.metrics['macro_f1']:.4g}"
+    assert cards["macro_f1"][0] == f"{record.metrics['macro_f1']:.3f}"
     assert cards["val_accuracy"][0] == f"{100 * record.metrics['val_accuracy']:.1f} %"
     assert cards["cv_accuracy"][0] == f"{100 * summary['cv_accuracy_mean']:.1f} %"
     assert cards["cv_accuracy"][1].endswith("2 folds")

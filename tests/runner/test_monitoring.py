@@ -142,6 +142,7 @@ def test_texts():
     ]
     assert format_metric("val_acc", 0.9763) == "97.6 %" and format_metric("val_loss", 0.123456) == "0.1235"
     assert format_metric("val_loss", float("inf")) == "—"
+    assert format_metric("macro_f1", 1.0) == "1.000" and format_metric("macro_f1", 0.97564) == "0.976"
     assert (trend(2, 1), trend(1, 2), trend(1, 1), trend(None, 1)) == (UP, DOWN, SAME, None)
 
 
@@ -180,7 +181,7 @@ def test_header_results_and_log_tail(tmp_path):
     summary = results_summary(store.get_experiment(experiment_id), store.workspace)
     assert dict(summary.lines) == {
         "test accuracy": "50.0 %",
-        "test macro-F1": "0.4",
+        "test macro-F1": "0.400",
         "best epoch": "2 of 2 run",
     }
     assert summary.metrics_path == store.workspace / "experiments" / str(experiment_id) / "metrics.json"
