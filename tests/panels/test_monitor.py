@@ -488,7 +488,7 @@ def test_follows_a_real_run_to_completed_then_replays_it(client, store, monitors
 
 
 def test_pause_resume_stop_and_retry_through_the_buttons(client, store, monitors):
-    epochs = 15  # long enough (over 10 s here) that every click lands before the end
+    epochs = 60  # long enough (tens of seconds) that every click lands before the end, even on a fast machine
     experiment_id = submit(tiny_config(epochs=epochs), client=client, store=store)
     monitor = monitors(experiment_id, store=store, client=client)
     assert monitor.wait_for(lambda m: m.status == "running" and m.epoch >= 1, WAIT_S)
