@@ -76,6 +76,7 @@ FAMILY_BENCHMARKS: dict[str, FamilyBenchmark] = {
     "resnet1d": FamilyBenchmark((97.6, 97.6), (38.3, 38.3), 21, 1),
     "spectrogram": FamilyBenchmark((96.7, 96.7), (11.2, 11.2), 14, 1),
     "pinn": FamilyBenchmark((97.6, 97.6), (10.5, 10.5), 24, 2),
+    "transformer": FamilyBenchmark((98.1, 98.1), (54.6, 54.6), 21, 1),
 }
 # Classical runs by algorithm (minutes for the 1430 records: features of every record, then the fit).
 CLASSICAL_MINUTES = {"random_forest": 0.5, "svm": 0.5, "gradient_boosting": 0.6}

@@ -31,7 +31,7 @@ def config_for(family: str, preset: str = "standard", **overrides):
     return validate_config(preset_config(preset, family, "demo", overrides))
 
 
-def test_every_family_has_a_card_and_measured_figures_come_from_the_table() -> None:
+def test_every_family_has_a_card_and_measured_figures_come_from_the_table(monkeypatch) -> None:
     for family in list_families():
         overview = family_overview(family, "85-97 %")
         assert overview.title and overview.description and overview.accuracy and overview.time
@@ -39,6 +39,8 @@ def test_every_family_has_a_card_and_measured_figures_come_from_the_table() -> N
     assert cnn.accuracy == "97.6 % measured" and "7.6 min" in cnn.time and "13 epochs" in cnn.time
     assert "BENCHMARKS.md" in cnn.source
     assert family_overview("classical").accuracy.startswith("98.1-98.6 %")
+    assert family_overview("transformer").accuracy == "98.1 % measured"
+    monkeypatch.delitem(FAMILY_BENCHMARKS, "transformer")  # as for a family added without a benchmark
     assert family_overview("transformer", "85-97 %").accuracy == (
         "not measured yet (the standard preset expects 85-97 %)"
     )
@@ -58,7 +60,8 @@ def test_time_scales_with_windows_epochs_and_window_length() -> None:
     assert "GPU" in estimate_training_time(config_for("cnn1d"), BENCH_FACTS, on_gpu=True).text
     classical = estimate_training_time(config_for("classical"), TINY)
     assert classical.seconds == pytest.approx(0.5 * 60 * 9 / 1430)
-    assert estimate_training_time(config_for("transformer"), BENCH_FACTS).seconds is None
+    transformer = estimate_training_time(config_for("transformer", **{"training.epochs": 21}), BENCH_FACTS)
+    assert transformer.seconds == pytest.approx(54.6 * 60)  # its benchmark run: 21 epochs
     assert estimate_training_time(config_for("ensemble"), BENCH_FACTS).seconds is None
     assert estimate_training_time(config_for("cnn1d"), None).text.startswith("unknown")
     assert [format_duration(s) for s in (12, 600, 9000)] == ["12 s", "10 min", "2.5 h"]
