@@ -30,21 +30,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bearing_workbench.serve.chromium import FLAGS, chromium_path
 from bench.report import median, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
+CHROMIUM = chromium_path()
+CHROMIUM_ARGS = FLAGS
 TOKEN = "bench-apps-token-0123456789"
 WARM_LOADS = 3
 GOAL_S = 3.0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from bearing_workbench.config import preset_config
+from bearing_workbench.serve.chromium import FLAGS, chromium_path
 from bearing_workbench.training.experiment import create_experiment
 
 from .conftest import DATASET, Server, end_server, start_server
@@ -26,18 +26,8 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
+CHROMIUM = chromium_path()
+CHROMIUM_ARGS = FLAGS
 UI_TIMEOUT_MS = 120_000
 RUN_TIMEOUT_MS = 300_000
 
