@@ -203,6 +203,7 @@ def _parse_overrides(items: Sequence[str]) -> dict[str, object]:
 def cmd_train(args: argparse.Namespace) -> int:
     from .config import ConfigError, preset_config
     from .store import Store
+    from .store.config_files import presets_dir
     from .training.callbacks import ProgressBar
     from .training.errors import TrainingError
     from .training.experiment import create_experiment, train_experiment
@@ -211,7 +212,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides = _parse_overrides(args.set or [])
         if args.name:
             overrides["name"] = args.name
-        config = preset_config(args.preset, args.model, args.dataset, overrides)
+        config = preset_config(args.preset, args.model, args.dataset, overrides, presets_dir())
         store = Store()
         experiment_id = create_experiment(store, config)
     except ConfigError as exc:
@@ -343,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train one experiment in this process and store it")
     p.add_argument("--model", required=True, help="model family (cnn1d, resnet1d, transformer, ...)")
-    p.add_argument("--preset", default="quick", help="quick | standard | max | fast (default quick)")
+    p.add_argument("--preset", default="quick", help="quick, standard, max, fast, or saved (default quick)")
     p.add_argument("--dataset", required=True, help="dataset name in the workspace, or a dataset file path")
     p.add_argument(
         "--set",

@@ -42,6 +42,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     from .cli import _parse_overrides
     from .config import preset_config, set_dotted
     from .config.yaml_io import read_yaml
+    from .store.config_files import presets_dir
 
     overrides = _parse_overrides(args.set or [])
     if args.name:
@@ -56,7 +57,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     missing = [flag for flag, value in (("--model", args.model), ("--dataset", args.dataset)) if not value]
     if missing:
         raise ValueError(f"{' and '.join(missing)} required (or give a whole config with --config FILE)")
-    return preset_config(args.preset, args.model, args.dataset, overrides)
+    return preset_config(args.preset, args.model, args.dataset, overrides, presets_dir())
 
 
 def _epoch_line(message: dict[str, Any]) -> str:
@@ -273,7 +274,7 @@ def add_run_commands(sub: Any) -> None:
 
     p = sub.add_parser("submit", help="launch an experiment on the Dask cluster (returns at once)")
     p.add_argument("--model", help="model family (classical, cnn1d, resnet1d, transformer, ...)")
-    p.add_argument("--preset", default="quick", help="quick | standard | max | fast (default quick)")
+    p.add_argument("--preset", default="quick", help="quick, standard, max, fast, or saved (default quick)")
     p.add_argument("--dataset", help="dataset name in the workspace, or a dataset file path")
     p.add_argument("--config", help="a whole experiment config (YAML) instead of --model/--preset/--dataset")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")

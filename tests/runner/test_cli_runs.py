@@ -198,3 +198,21 @@ def test_submit_wait_on_a_local_cluster_follows_to_the_end(store: Store) -> None
     assert "following it until it ends" in run.stdout
     assert "epoch 1/2" in run.stdout and "epoch 2/2" in run.stdout
     assert ": completed" in run.stdout and "test accuracy" in run.stdout
+
+
+def test_submit_finds_a_preset_saved_in_the_workspace(store: Store, scheduler: str) -> None:
+    """The wizard saves presets under <workspace>/presets; the CLI takes them by name."""
+    from bearing_workbench.config import preset_config, save_user_preset
+    from bearing_workbench.store.config_files import presets_dir
+
+    config = preset_config("quick", "cnn1d", DATASET, {"data.window": None, "training.batch_size": 1})
+    config["training"]["epochs"] = 2
+    save_user_preset("two_epochs", config, presets_dir(store.workspace, create=True), overwrite=True)
+    env = _env(store.workspace, scheduler)
+    run = _cli(env, "submit", "--model", "cnn1d", "--preset", "two_epochs", "--dataset", DATASET, "--json")
+    assert run.returncode == 0, run.stderr
+    experiment_id = json.loads(run.stdout)["experiment_id"]
+    done = _wait_status(env, experiment_id, "completed", "failed")
+    assert done["status"] == "completed" and done["epoch"] == done["total_epochs"] == 2
+    unknown = _cli(env, "submit", "--model", "cnn1d", "--preset", "nope", "--dataset", DATASET)
+    assert unknown.returncode == 2 and "two_epochs" in unknown.stderr  # the known presets are listed
