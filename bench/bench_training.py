@@ -160,7 +160,9 @@ def _write(results: dict[str, dict]) -> None:
         a, b = results["pinn"], results["pinn (lambda = 0)"]
         notes.append(
             f"PINN vs the same network with lambda_physics = 0: {100 * a['accuracy']:.1f} % vs "
-            f"{100 * b['accuracy']:.1f} % test accuracy, macro-F1 {a['macro_f1']:.3f} vs {b['macro_f1']:.3f}."
+            f"{100 * b['accuracy']:.1f} % test accuracy, macro-F1 {a['macro_f1']:.3f} vs {b['macro_f1']:.3f} "
+            f"(measured {a['measured'][:10]} on {a.get('cpu', '?')} and {b['measured'][:10]} on "
+            f"{b.get('cpu', '?')})."
         )
     write_section(
         "training", "Model zoo on the default dataset (standard preset)", "\n".join(lines + notes), COMMAND
