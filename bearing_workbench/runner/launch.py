@@ -9,6 +9,8 @@ that started it, see `runner.cluster`).
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +23,8 @@ from bearing_workbench.runner.notify import deliver_run_ends
 from bearing_workbench.runner.task import run_experiment
 from bearing_workbench.store import InvalidTransition, RunStatus, Store
 from bearing_workbench.training.experiment import create_experiment, dataset_facts
+
+log = logging.getLogger(__name__)
 
 # Dask priorities: higher runs first when workers are scarce.
 PRIORITIES = {"high": 10, "normal": 0, "low": -10}
@@ -74,6 +78,22 @@ def _submit_task(client: Any, store: Store, experiment_id: int, priority: int, r
         error = f"could not submit to Dask: {exc}"
         store.transition(experiment_id, "fail", error=error, hint="check the scheduler")
         raise
+    _wait_until_scheduled(client, store, experiment_id)
+
+
+def _wait_until_scheduled(client: Any, store: Store, experiment_id: int, timeout: float = 30.0) -> None:
+    """Return once the scheduler holds the task (or the run has started): `client.submit` only queues
+    the graph on the client's batched stream, and a process that exits right after (the CLI's
+    `submit`, a script) could close its client before the task reached the scheduler: a run that
+    stays pending for ever."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if task_states(client, [experiment_id])[experiment_id] is not None:
+            return
+        if store.get_experiment(experiment_id).status is not RunStatus.PENDING:
+            return  # it already ran (a task this fast is released once done)
+        time.sleep(0.02)
+    log.warning("experiment %s: task not on the scheduler after %.0f s", experiment_id, timeout)
 
 
 def submit(
