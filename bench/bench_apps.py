@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bearing_workbench.serve.chromium import FLAGS, chromium_path
+from bearing_workbench.chromium import FLAGS, chromium_path
 from bench.report import median, write_section
 
 ROOT = Path(__file__).resolve().parent.parent

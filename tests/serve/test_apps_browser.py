@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from bearing_workbench.config import preset_config
-from bearing_workbench.serve.chromium import FLAGS, chromium_path
+from bearing_workbench.chromium import FLAGS, chromium_path
 from bearing_workbench.training.experiment import create_experiment
 
 from .conftest import DATASET, Server, end_server, start_server

@@ -1,6 +1,7 @@
 """Headless Chromium as used on these machines: Debian's package, flags that keep it offline and quiet.
 
-Shared by the browser tests and the app benchmark (and, later, print-to-PDF reports).
+A top-level module with no imports of its own, outside the layers, because three of them need it:
+the browser tests and the app benchmark, and `analysis` (print-to-PDF reports).
 """
 
 from __future__ import annotations
