@@ -1,6 +1,6 @@
 """Headless Chromium as used on these machines: Debian's package, flags that keep it offline and quiet.
 
-A top-level module with no imports of its own, outside the layers, because three of them need it:
+A top-level module that imports nothing of the package, outside the layers, because three of them need it:
 the browser tests and the app benchmark, and `analysis` (print-to-PDF reports).
 """
 
