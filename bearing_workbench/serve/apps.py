@@ -3,8 +3,10 @@
 Voilà gives a kernel the query string of the page that started it in ``$QUERY_STRING``:
 
 - ``wizard.ipynb``: ``?family=cnn1d`` preselects a model, ``?clone=<id>`` starts from a stored
-  experiment's config;
-- ``monitor.ipynb?experiment=<id>``: that run; without an id, links to the latest experiments.
+  experiment's config, ``?family=ensemble&members=2,6`` preselects ensemble members;
+- ``monitor.ipynb?experiment=<id>``: that run; without an id, links to the latest experiments;
+- ``results.ipynb?experiment=<id>``: that run's results; without an id, links to the latest ones;
+- ``history.ipynb``: every experiment (search, filters, compare).
 
 A bad value gets a message naming the parameter on the page (Voilà hides tracebacks).
 """
@@ -49,6 +51,15 @@ def positive_id(params: Mapping[str, str], name: str) -> int | None:
     return int(value)
 
 
+def id_list(params: Mapping[str, str], name: str) -> list[int]:
+    """Query parameter `name` as comma-separated experiment ids (empty when absent); ValueError naming it."""
+    values = [v.strip() for v in params.get(name, "").split(",") if v.strip()]
+    bad = [v for v in values if not v.isdigit() or int(v) < 1]
+    if bad:
+        raise ValueError(f"?{name}= must be experiment ids separated by commas, got {bad[0]!r}")
+    return [int(v) for v in values]
+
+
 def _message(text: str, color: str = "#c62828") -> Any:
     import ipywidgets as widgets
 
@@ -62,7 +73,9 @@ def wizard_app(query: str | None = None) -> Any:
     params = query_params(query)
     try:
         clone = positive_id(params, "clone")
-        return ConfigWizard(clone_from=clone, family=params.get("family") or None)
+        members = id_list(params, "members")
+        extra = {"members": members} if members else {}
+        return ConfigWizard(clone_from=clone, family=params.get("family") or None, **extra)
     except (ValueError, LookupError) as exc:  # LookupError: unknown family or experiment
         return _message(f"cannot open the wizard: {exc}")
 
@@ -87,8 +100,41 @@ def monitor_app(query: str | None = None) -> Any:
         return _message(f"?experiment={experiment_id}: there is no such experiment in this workspace")
 
 
-def recent_experiments(store: Any, limit: int = RECENT) -> Any:
-    """Links to the monitor of the latest experiments (the page's cookie carries the token)."""
+def results_app(query: str | None = None) -> Any:
+    """The results app: `ExperimentResults` of ``?experiment=<id>``, else links to recent experiments."""
+    from bearing_workbench.store import NotFoundError, Store
+
+    params = query_params(query)
+    try:
+        experiment_id = positive_id(params, "experiment")
+    except ValueError as exc:
+        return _message(str(exc))
+    store = Store()
+    if experiment_id is None:
+        return recent_experiments(store, app="results.ipynb", title="Choose a run to study")
+    from bearing_workbench.panels.results import ExperimentResults
+
+    try:
+        return ExperimentResults(experiment_id, store=store)
+    except NotFoundError:
+        return _message(f"?experiment={experiment_id}: there is no such experiment in this workspace")
+    except ValueError as exc:  # not completed yet, or its result files are missing
+        return _message(f"?experiment={experiment_id}: {exc}")
+
+
+def history_app(query: str | None = None) -> Any:
+    """The history app: `ExperimentHistory` of every experiment in the workspace."""
+    from bearing_workbench.panels.history import ExperimentHistory
+    from bearing_workbench.store import Store
+
+    query_params(query)  # no parameters yet; read so that a token never reaches the panel
+    return ExperimentHistory(store=Store())
+
+
+def recent_experiments(
+    store: Any, limit: int = RECENT, app: str = "monitor.ipynb", title: str = "Choose a run to watch"
+) -> Any:
+    """Links to `app` for the latest experiments (the page's cookie carries the token)."""
     import ipywidgets as widgets
 
     records = store.list_experiments(limit=limit)
@@ -97,14 +143,14 @@ def recent_experiments(store: Any, limit: int = RECENT) -> Any:
             "no experiment yet: configure and launch one in the wizard app (wizard.ipynb)", "#555"
         )
     rows = "".join(
-        f'<tr><td><a href="monitor.ipynb?experiment={r.id}" style="{LINK_STYLE}">#{r.id}</a></td>'
+        f'<tr><td><a href="{app}?experiment={r.id}" style="{LINK_STYLE}">#{r.id}</a></td>'
         f"<td>{html.escape(r.name)}</td>"
         f"<td>{html.escape(str(r.family))}</td><td>{html.escape(str(r.status))}</td>"
         f"<td>{r.created_at:%Y-%m-%d %H:%M}</td></tr>"
         for r in records
     )
     return widgets.HTML(
-        "<b>Choose a run to watch</b> (or open <code>monitor.ipynb?experiment=&lt;id&gt;</code>):"
+        f"<b>{html.escape(title)}</b> (or open <code>{app}?experiment=&lt;id&gt;</code>):"
         '<table style="border-collapse:collapse;margin-top:0.5em" cellpadding="4">'
         "<tr><th>id</th><th>name</th><th>family</th><th>status</th><th>created (UTC)</th></tr>"
         f"{rows}</table>"
