@@ -19,7 +19,9 @@ python -m bench.run apps
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -39,19 +41,21 @@ CHROMIUM_ARGS = FLAGS
 TOKEN = "bench-apps-token-0123456789"
 WARM_LOADS = 3
 GOAL_S = 3.0
+APPS = ("floor", "wizard", "monitor")
 TIMEOUT_MS = 180_000
 
 
 class Served:
     """`bearing-workbench serve` over `workspace` on a free port, until `stop`."""
 
-    def __init__(self, workspace: Path):
+    def __init__(self, workspace: Path, apps: Path):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("BEARING_WORKBENCH_")}
         env.update({"BEARING_WORKBENCH_WORKSPACE": str(workspace), "BEARING_WORKBENCH_TOKEN": TOKEN})
         command = [sys.executable, "-m", "bearing_workbench", "serve", "--no-demo", "--port", str(self.port)]
+        command += ["--apps", str(apps)]
         self.proc = subprocess.Popen(
             command,
             env=env,
@@ -109,8 +113,36 @@ def _workspace(root: Path) -> int:
     return experiment_id
 
 
+# The least any Voila app costs here: one ipywidgets button, nothing of the workbench imported.
+FLOOR_NOTEBOOK = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "floor",
+            "metadata": {},
+            "outputs": [],
+            "source": "import ipywidgets\n\nipywidgets.Button(description='Floor')",
+        }
+    ],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+def _apps_folder(root: Path) -> Path:
+    """The repository's dashboards plus the floor app, in a folder of their own."""
+    folder = root / "apps"
+    shutil.copytree(ROOT / "dashboards", folder)
+    (folder / "floor.ipynb").write_text(json.dumps(FLOOR_NOTEBOOK))
+    return folder
+
+
 def _ready(page: Any, app: str) -> None:
-    if app == "wizard":
+    if app == "floor":
+        page.get_by_role("button", name="Floor").wait_for(state="visible", timeout=TIMEOUT_MS)
+    elif app == "wizard":
         page.get_by_role("button", name="Classical ML").wait_for(state="visible", timeout=TIMEOUT_MS)
     else:
         monitor = page.locator(".bw-training-monitor")
@@ -129,11 +161,13 @@ def _load(context: Any, url: str, app: str) -> dict[str, float]:
     return {"total": total, "server": response_end, "front": total - response_end}
 
 
-def _round(playwright: Any, workspace: Path, experiment_id: int) -> dict[str, list[dict[str, float]]]:
+def _round(
+    playwright: Any, workspace: Path, apps: Path, experiment_id: int
+) -> dict[str, list[dict[str, float]]]:
     """A fresh server and profile: the first load of each app (cold), then `WARM_LOADS` more each."""
     out: dict[str, list[dict[str, float]]] = {}
-    for app in ("wizard", "monitor"):
-        served = Served(workspace)
+    for app in APPS:
+        served = Served(workspace, apps)
         query = {"experiment": experiment_id} if app == "monitor" else {}
         try:
             with tempfile.TemporaryDirectory(prefix="bw-bench-chromium-") as profile:
@@ -174,13 +208,16 @@ def run(repeats: int = 3) -> dict[str, list[dict[str, float]]]:
     with tempfile.TemporaryDirectory(prefix="bw-bench-apps-") as tmp, sync_playwright() as playwright:
         workspace = Path(tmp) / "ws"
         experiment_id = _workspace(workspace)
+        apps = _apps_folder(Path(tmp))
         for _ in range(repeats):
-            for key, loads in _round(playwright, workspace, experiment_id).items():
+            for key, loads in _round(playwright, workspace, apps, experiment_id).items():
                 results.setdefault(key, []).extend(loads)
     load_after = os.getloadavg()[0]
     for key, loads in results.items():
         print(key, [round(x["total"], 2) for x in loads])
     rows = [
+        _row("floor: one ipywidgets button, cold", results["floor-cold"]),
+        _row("floor: one ipywidgets button, warm", results["floor-warm"]),
         _row("wizard, cold (first page of a new server)", results["wizard-cold"]),
         _row("wizard, warm", results["wizard-warm"]),
         _row("monitor of a completed run, cold", results["monitor-cold"]),
