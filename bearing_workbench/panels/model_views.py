@@ -1,0 +1,324 @@
+"""The results page's model-specific sections: what the model learned, drawn per section kind.
+
+Every computation is `analysis.model_views.model_sections`; this module only draws its sections:
+filters as heatmaps (taps and spectra), 2-D filters as a mosaic, attention as a heatmap per layer
+with a layer selector, curves as lines, contributions and importances as bars, diversity as
+annotated matrices, and notes as text.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from bearing_workbench.analysis.decimation import min_max_decimate
+from bearing_workbench.analysis.model_views import ModelSection, model_sections
+from bearing_workbench.panels.live_figure import LiveFigureWidget
+from bearing_workbench.store import Store
+
+MAX_SIGNAL_POINTS = 4000
+FIGURE_HEIGHT = 320
+MOSAIC_MAX_FILTERS = 32
+HIGHLIGHT_COLOR = "#d95f02"
+BAR_COLOR = "#1f77b4"
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "font": {"size": 13}},
+        "height": FIGURE_HEIGHT,
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        **extra,
+    }
+
+
+def _list(values: Any) -> list[Any]:
+    """Plain floats for plotly, NaN as None (a gap)."""
+    array = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(array), array, None).tolist()
+
+
+class ModelViews(widgets.VBox):
+    """The model-specific sections of one experiment, one block per `ModelSection`.
+
+    Attributes kept for callers and tests: `sections`, `figures` (section title -> its figure
+    widgets) and, for a transformer, `layer_selector` and `attention_figure`.
+    """
+
+    def __init__(self, store: Store, experiment_id: int, sections: Sequence[ModelSection] | None = None):
+        super().__init__()
+        self.experiment_id = experiment_id
+        self.sections = list(model_sections(store, experiment_id) if sections is None else sections)
+        self.figures: dict[str, list[LiveFigureWidget]] = {}
+        self.layer_selector: widgets.Dropdown | None = None
+        self.attention_figure: LiveFigureWidget | None = None
+        self.received_figure: LiveFigureWidget | None = None
+        self._attention: ModelSection | None = None
+        self.children = [self._block(section) for section in self.sections]
+
+    def _block(self, section: ModelSection) -> widgets.Widget:
+        heading = widgets.HTML(f"<h4 style='margin:8px 0 2px'>{_esc(section.title)}</h4>")
+        note = widgets.HTML(f"<div style='color:#555;font-size:90%'>{_esc(section.note)}</div>")
+        render: Callable[[ModelSection], list[widgets.Widget]] | None = getattr(
+            self, f"_render_{section.kind}", None
+        )
+        body = [] if render is None or section.kind == "note" else render(section)
+        figures = [w for w in body if isinstance(w, LiveFigureWidget)]
+        if figures:
+            self.figures[section.title] = figures
+        return widgets.VBox([heading, note, *body])
+
+    # -- renderers, one per section kind ------------------------------------------------------------
+
+    def _render_filters(self, section: ModelSection) -> list[widgets.Widget]:
+        data = section.data
+        order = np.argsort(data["peak_hz"], kind="stable")
+        weights = np.asarray(data["weights"])[order]
+        spectra = np.asarray(data["spectra"])[order]
+        peak = spectra.max(axis=1, keepdims=True)
+        spectra = spectra / np.where(peak > 0, peak, 1.0)
+        taps_ms = 1000.0 * np.arange(weights.shape[1]) / float(data["fs"])
+        labels = [f"#{i}" for i in order]
+        weights_fig = LiveFigureWidget(
+            data=[
+                {
+                    "type": "heatmap",
+                    "z": weights.tolist(),
+                    "x": taps_ms.tolist(),
+                    "y": labels,
+                    "colorscale": "RdBu",
+                    "zmid": 0.0,
+                    "hovertemplate": "filter %{y}<br>%{x:.3f} ms: %{z:.3g}<extra></extra>",
+                }
+            ],
+            layout=_layout(
+                "weights (rows sorted by peak frequency)",
+                xaxis={"title": {"text": "tap time (ms)"}},
+                yaxis={"title": {"text": "filter"}, "type": "category"},
+            ),
+        )
+        spectra_fig = LiveFigureWidget(
+            data=[
+                {
+                    "type": "heatmap",
+                    "z": spectra.tolist(),
+                    "x": np.asarray(data["frequencies_hz"]).tolist(),
+                    "y": labels,
+                    "colorscale": "Viridis",
+                    "hovertemplate": "filter %{y}<br>%{x:.0f} Hz: %{z:.2f}<extra></extra>",
+                }
+            ],
+            layout=_layout(
+                "magnitude spectra (each filter scaled to its peak)",
+                xaxis={"title": {"text": "frequency (Hz)"}},
+                yaxis={"title": {"text": "filter"}, "type": "category"},
+            ),
+        )
+        return [weights_fig, spectra_fig]
+
+    def _render_filters2d(self, section: ModelSection) -> list[widgets.Widget]:
+        weights = np.asarray(section.data["weights"])[:MOSAIC_MAX_FILTERS]
+        n, rows, columns = weights.shape
+        per_row = int(np.ceil(np.sqrt(n)))
+        n_rows = int(np.ceil(n / per_row))
+        # One heatmap of kernels with a NaN gap between them: one trace instead of n subplots.
+        mosaic = np.full((n_rows * (rows + 1) - 1, per_row * (columns + 1) - 1), np.nan)
+        for i, kernel in enumerate(weights):
+            r, c = divmod(i, per_row)
+            mosaic[
+                r * (rows + 1) : r * (rows + 1) + rows, c * (columns + 1) : c * (columns + 1) + columns
+            ] = kernel
+        shown = f"first {n} of {len(section.data['weights'])}" if len(section.data["weights"]) > n else f"{n}"
+        figure = LiveFigureWidget(
+            data=[{"type": "heatmap", "z": _nested(mosaic), "colorscale": "RdBu", "zmid": 0.0}],
+            layout=_layout(
+                f"{shown} kernels (frequency rows, time columns)",
+                xaxis={"showticklabels": False},
+                yaxis={"showticklabels": False, "autorange": "reversed", "scaleanchor": "x"},
+            ),
+        )
+        return [figure]
+
+    def _render_attention(self, section: ModelSection) -> list[widgets.Widget]:
+        data = section.data
+        self._attention = section
+        n_layers = len(data["layers"])
+        tokens = ["CLS"] + [f"p{t}" for t in range(1, data["layers"][0].shape[0])]
+        self.layer_selector = widgets.Dropdown(
+            options=[(f"layer {i + 1} of {n_layers}", i) for i in range(n_layers)],
+            value=n_layers - 1,
+            description="Layer",
+        )
+        self.attention_figure = LiveFigureWidget(
+            data=[
+                {
+                    "type": "heatmap",
+                    "z": data["layers"][n_layers - 1].tolist(),
+                    "x": tokens,
+                    "y": tokens,
+                    "colorscale": "Viridis",
+                    "hovertemplate": "query %{y} -> key %{x}: %{z:.3f}<extra></extra>",
+                }
+            ],
+            layout=_layout(
+                f"attention, layer {n_layers} (mean over {data['n_heads']} heads)",
+                height=420,
+                xaxis={"title": {"text": "key token"}},
+                yaxis={"title": {"text": "query token"}, "autorange": "reversed"},
+            ),
+        )
+        fs = float(data["fs"])
+        signal = np.asarray(data["signal"])
+        t, y = min_max_decimate(np.arange(signal.size) / fs, signal, MAX_SIGNAL_POINTS)
+        bounds = np.asarray(data["patch_bounds"])
+        centres = (bounds.mean(axis=1) / fs).tolist()
+        width = float(data["patch_size"]) / fs
+        decimated = f", min-max decimated to {t.size} of {signal.size} points" if t.size < signal.size else ""
+        self.received_figure = LiveFigureWidget(
+            data=[
+                {
+                    "type": "scatter",
+                    "x": t.tolist(),
+                    "y": y.tolist(),
+                    "name": "signal",
+                    "mode": "lines",
+                    "line": {"width": 1, "color": "#999"},
+                },
+                {
+                    "type": "bar",
+                    "x": centres,
+                    "y": data["received"][n_layers - 1].tolist(),
+                    "width": width,
+                    "name": "attention received",
+                    "yaxis": "y2",
+                    "opacity": 0.6,
+                    "marker": {"color": HIGHLIGHT_COLOR},
+                },
+                {
+                    "type": "scatter",
+                    "x": centres,
+                    "y": data["cls_attention"][n_layers - 1].tolist(),
+                    "name": "class token's attention",
+                    "yaxis": "y2",
+                    "mode": "lines",
+                    "line": {"color": "#1b9e77"},
+                },
+            ],
+            layout=_layout(
+                f"where layer {n_layers} looks: record {data['record_id']}",
+                xaxis={"title": {"text": f"time (s){decimated}"}},
+                yaxis={"title": {"text": "signal"}},
+                yaxis2={"title": {"text": "attention"}, "overlaying": "y", "side": "right"},
+                legend={"orientation": "h", "y": -0.3},
+            ),
+        )
+        self.layer_selector.observe(self._show_layer, names="value")
+        return [self.layer_selector, self.attention_figure, self.received_figure]
+
+    def _show_layer(self, change: dict[str, Any]) -> None:
+        layer = int(change["new"])
+        data = self._attention.data if self._attention is not None else None
+        if data is None or self.attention_figure is None or self.received_figure is None:
+            return
+        with self.attention_figure.batch_update():
+            self.attention_figure.data[0].z = data["layers"][layer].tolist()
+            self.attention_figure.layout.title.text = (
+                f"attention, layer {layer + 1} (mean over {data['n_heads']} heads)"
+            )
+        with self.received_figure.batch_update():
+            self.received_figure.data[1].y = data["received"][layer].tolist()
+            self.received_figure.data[2].y = data["cls_attention"][layer].tolist()
+            self.received_figure.layout.title.text = (
+                f"where layer {layer + 1} looks: record {data['record_id']}"
+            )
+
+    def _render_curves(self, section: ModelSection) -> list[widgets.Widget]:
+        data = section.data
+        x = np.asarray(data["x"]).tolist()
+        figure = LiveFigureWidget(
+            data=[
+                {"type": "scatter", "x": x, "y": _list(values), "name": name, "mode": "lines+markers"}
+                for name, values in data["series"].items()
+            ],
+            layout=_layout(
+                section.title,
+                xaxis={"title": {"text": data.get("x_label", "epoch")}},
+                yaxis={"title": {"text": data.get("y_label", "")}},
+            ),
+        )
+        return [figure]
+
+    def _render_bars(self, section: ModelSection) -> list[widgets.Widget]:
+        data = section.data
+        labels = list(data["labels"])
+        highlight = set(data.get("highlight") or ())
+        colors = [HIGHLIGHT_COLOR if i in highlight else BAR_COLOR for i in range(len(labels))]
+        figure = LiveFigureWidget(
+            data=[
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "x": _list(data["values"]),
+                    "y": labels,
+                    "marker": {"color": colors},
+                    "hovertemplate": "%{y}: %{x:.4g}<extra></extra>",
+                }
+            ],
+            layout=_layout(
+                section.title,
+                height=max(FIGURE_HEIGHT, 60 + 22 * len(labels)),
+                xaxis={"title": {"text": data.get("value_label", "")}},
+                yaxis={"autorange": "reversed", "automargin": True},  # first label on top
+            ),
+        )
+        return [figure]
+
+    def _render_matrices(self, section: ModelSection) -> list[widgets.Widget]:
+        data = section.data
+        labels = list(data["labels"])
+        figures: list[widgets.Widget] = []
+        for name, matrix in data["matrices"].items():
+            values = np.asarray(matrix, dtype=np.float64)
+            text = [["" if not np.isfinite(v) else f"{v:.3f}" for v in row] for row in values]
+            figures.append(
+                LiveFigureWidget(
+                    data=[
+                        {
+                            "type": "heatmap",
+                            "z": _nested(values),
+                            "x": labels,
+                            "y": labels,
+                            "text": text,
+                            "texttemplate": "%{text}",
+                            "colorscale": "Blues",
+                            "zmin": -1.0 if name.startswith("error") else 0.0,
+                            "zmax": 1.0,
+                        }
+                    ],
+                    layout=_layout(name, yaxis={"autorange": "reversed", "automargin": True}),
+                )
+            )
+        if data.get("error_rate") is not None:
+            rates = ", ".join(
+                f"{_esc(label)}: {float(rate):.1%}"
+                for label, rate in zip(labels, data["error_rate"], strict=False)
+            )
+            figures.append(widgets.HTML(f"<div style='font-size:90%'>Error rate: {rates}</div>"))
+        return figures
+
+
+def _nested(matrix: np.ndarray) -> list[list[float | None]]:
+    return [_list(row) for row in np.asarray(matrix, dtype=np.float64)]
+
+
+def model_views_widget(store: Store, experiment_id: int) -> widgets.Widget:
+    """The model-specific sections of experiment `experiment_id` as one widget (see `ModelViews`)."""
+    return ModelViews(store, experiment_id)

@@ -1,0 +1,91 @@
+"""Analysis fixtures: a workspace with real tiny experiments trained in-process by the real training code.
+
+Shared by the analysis and panel tests (helpers: append fixtures here, do not change the existing
+ones: several test modules count on what they hold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bearing_workbench.config import preset_config
+from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
+from bearing_workbench.data.registration import register_dataset
+from bearing_workbench.store import Store
+
+CLASSES = ("healthy", "imbalance", "misalignment")
+DATASET = "tiny-analysis"
+WINDOW = 2048  # 0.1 s at 20480 Hz: 7 windows per record
+# Tiny networks and one epoch each: the tests check what the views read, not what was learned.
+TINY_RUNS: dict[str, dict[str, object]] = {
+    "cnn1d": {"model.params.filters": 32, "model.params.fc_sizes": [8]},
+    "transformer": {
+        "model.params.n_layers": 2,
+        "model.params.n_heads": 2,
+        "model.params.d_model": 64,
+        "model.params.patch_size": 256,
+    },
+    # Whole 0.7 s records: the physics bands need fine frequency bins (the PINN warns below 13430 samples).
+    "pinn": {
+        "model.params.filters": 8,
+        "model.params.fc_size": 8,
+        "model.params.lambda_physics": 0.5,
+        "data.window": None,
+    },
+    # The 36 features need 0.5 s of signal: whole records too.
+    "classical": {"model.params.n_estimators": 10, "model.params.cv_folds": 2, "data.window": None},
+}
+
+
+@pytest.fixture(scope="session")
+def analysis_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A workspace with a registered 3-class dataset of 4 records per class, 0.7 s each (14336 samples)."""
+    root = tmp_path_factory.mktemp("analysis-ws")
+    store = Store(workspace=root)
+    path = generate_dataset(
+        root / "datasets" / "tiny.h5",
+        GeneratorConfig(per_class=4, duration_s=0.7, classes=CLASSES, seed=11),
+        workers=1,
+    )
+    register_dataset(store, path, name=DATASET)
+    yield store
+    store.dispose()
+
+
+def tiny_run_config(family: str, **overrides: object) -> dict[str, object]:
+    """Quick-preset config of `family` on the tiny dataset: 2048-sample windows, one epoch, batch 8."""
+    values: dict[str, object] = {
+        "data.window": {"length": WINDOW},
+        "training.epochs": 1,
+        "training.batch_size": 8,
+        **TINY_RUNS.get(family, {}),
+        **overrides,
+    }
+    return preset_config("quick", family, DATASET, values)
+
+
+@pytest.fixture(scope="session")
+def trained_ids(analysis_store: Store) -> dict[str, int]:
+    """Completed experiments: family -> id for cnn1d, transformer, pinn, classical, and an ensemble
+    of the cnn1d and classical runs."""
+    from bearing_workbench.training.experiment import create_experiment, train_experiment
+
+    ids: dict[str, int] = {}
+    for family in TINY_RUNS:
+        ids[family] = create_experiment(analysis_store, tiny_run_config(family))
+        train_experiment(analysis_store, ids[family], device="cpu")
+    ensemble = tiny_run_config("ensemble", **{"model.params.members": [ids["cnn1d"], ids["classical"]]})
+    ids["ensemble"] = create_experiment(analysis_store, ensemble)
+    train_experiment(analysis_store, ids["ensemble"], device="cpu")
+    return ids
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> Iterator[Store]:
+    """A store of its own (for experiments written by hand, e.g. with artifacts missing)."""
+    store = Store(workspace=tmp_path)
+    yield store
+    store.dispose()
