@@ -22,11 +22,20 @@ WINDOW = 2048  # 0.1 s at 20480 Hz: 7 windows per record
 # Tiny networks and one epoch each: the tests check what the views read, not what was learned.
 TINY_RUNS: dict[str, dict[str, object]] = {
     "cnn1d": {"model.params.filters": 32, "model.params.fc_sizes": [8]},
+    # Whole records (56 patches of 256 samples): one window per record, so the record's stored
+    # probabilities are those of the window its attention is shown on.
     "transformer": {
         "model.params.n_layers": 2,
         "model.params.n_heads": 2,
         "model.params.d_model": 64,
         "model.params.patch_size": 256,
+        "data.window": None,
+    },
+    "spectrogram": {
+        "model.params.base_channels": 8,
+        "model.params.stft_window": 128,
+        "model.params.dual_stream": True,
+        "data.window": None,
     },
     # Whole 0.7 s records: the physics bands need fine frequency bins (the PINN warns below 13430 samples).
     "pinn": {
@@ -56,11 +65,11 @@ def analysis_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 
 def tiny_run_config(family: str, **overrides: object) -> dict[str, object]:
-    """Quick-preset config of `family` on the tiny dataset: 2048-sample windows, one epoch, batch 8."""
+    """Quick-preset config of `family` on the tiny dataset: 2048-sample windows, one epoch, batch 4."""
     values: dict[str, object] = {
         "data.window": {"length": WINDOW},
         "training.epochs": 1,
-        "training.batch_size": 8,
+        "training.batch_size": 4,
         **TINY_RUNS.get(family, {}),
         **overrides,
     }
@@ -69,8 +78,8 @@ def tiny_run_config(family: str, **overrides: object) -> dict[str, object]:
 
 @pytest.fixture(scope="session")
 def trained_ids(analysis_store: Store) -> dict[str, int]:
-    """Completed experiments: family -> id for cnn1d, transformer, pinn, classical, and an ensemble
-    of the cnn1d and classical runs."""
+    """Completed experiments: family -> id for each of `TINY_RUNS` and an ensemble of the cnn1d and
+    classical runs."""
     from bearing_workbench.training.experiment import create_experiment, train_experiment
 
     ids: dict[str, int] = {}
