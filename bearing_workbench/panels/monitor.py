@@ -112,6 +112,10 @@ class TrainingMonitor(widgets.VBox):
         store: default the workspace's store.
         client: a Dask client; default this process's (or ``$BEARING_WORKBENCH_SCHEDULER``'s); without
             one the monitor follows the store every second and the controls say why they cannot act.
+        defer_figure: build the curves on a background thread once the constructor has returned (the
+            Voila app does, so that its page comes sooner): a kernel's first FigureWidget costs about
+            a second (plotly loads its template and validators). Voila's front end asks the kernel for
+            every widget's state when it connects, so the figure added later is not lost.
 
     The traits mirror the run's state as last received (they are not synced to the browser). For a
     family not trained in epochs, `metrics` holds its results and `figure` is None (no curves).
@@ -136,7 +140,14 @@ class TrainingMonitor(widgets.VBox):
     redraws = traitlets.Int(0)
     notice = traitlets.Unicode("")
 
-    def __init__(self, experiment_id: int, *, store: Store | None = None, client: Any = None):
+    def __init__(
+        self,
+        experiment_id: int,
+        *,
+        store: Store | None = None,
+        client: Any = None,
+        defer_figure: bool = False,
+    ):
         self._store = store if store is not None else Store()
         self._record = self._store.get_experiment(_experiment_id(experiment_id))  # NotFoundError if unknown
         self._client = client
@@ -151,17 +162,22 @@ class TrainingMonitor(widgets.VBox):
         self._follower: Follower | None = None
         self._epoch_based = trains_by_epoch(self._record.family)
         self._log_tail = LogTail.of_experiment(self._record.id, self._store.workspace, LOG_LINES)
-        self._build()
+        self.figure_ready = threading.Event()  # set once the curves are drawn (or there are none)
+        self._build(defer_figure)
         super().__init__(children=self._layout())
         self.add_class("bw-training-monitor")
         self.experiment_id = self._record.id
         self._state = self._new_state()
         self._redraw = Coalescer(self._render, DEFAULT_INTERVAL_S, name=f"monitor-{self._record.id}")
         self._follow()
+        if self._epoch_based and defer_figure:
+            threading.Thread(target=self._attach_figure, name="monitor-figure", daemon=True).start()
+        else:
+            self.figure_ready.set()
 
     # -- widgets -----------------------------------------------------------------------------------
 
-    def _build(self) -> None:
+    def _build(self, defer_figure: bool) -> None:
         record = self._record
         self.header_html = widgets.HTML()
         self.progress_bar = widgets.FloatProgress(
@@ -206,8 +222,16 @@ class TrainingMonitor(widgets.VBox):
             f"{_esc(record.family)} models: they are not trained in epochs. The bar shows the fit's "
             "progress; the cards show its results once the run has completed.</div>"
         )
-        if self._epoch_based:
+        self.figure_slot = widgets.VBox()
+        if self._epoch_based and defer_figure:
+            self.figure_slot.children = (
+                widgets.HTML(f'<div style="{MUTED};margin:8px 0">drawing the training curves…</div>'),
+            )
+        elif self._epoch_based:
             self._build_figure()
+            self.figure_slot.children = (self.figure, widgets.HBox([self.csv_link, self.png_hint]))
+        else:
+            self.figure_slot.children = (self.curves_note,)
         self.resources_html = widgets.HTML()
         self.events_html = widgets.HTML()
         self.results_html = widgets.HTML()
@@ -226,7 +250,7 @@ class TrainingMonitor(widgets.VBox):
     def _build_figure(self) -> None:
         """The epoch curves (loss and accuracy, train and val, the best epoch) and their downloads."""
         record = self._record
-        self.figure = LiveFigureWidget(
+        figure = LiveFigureWidget(
             data=[
                 {
                     "type": "scatter",
@@ -273,7 +297,7 @@ class TrainingMonitor(widgets.VBox):
             state_lock=self._lock,  # _render changes the figure under this lock
         )
         # PNG export is plotly's own camera button (client-side, offline); name the file after the run.
-        self.figure._config = {
+        figure._config = {
             "displaylogo": False,
             "toImageButtonOptions": {
                 "format": "png",
@@ -288,6 +312,26 @@ class TrainingMonitor(widgets.VBox):
             f'<span style="{MUTED}">PNG: the camera button above the chart</span>',
             layout=widgets.Layout(margin="0 0 0 16px"),
         )
+        with self._lock:  # last: a redraw on another thread draws the curves once `figure` is set
+            self.figure = figure
+
+    def _attach_figure(self) -> None:
+        """The deferred figure: build it, put it in its slot, draw the history received so far."""
+        try:
+            self._build_figure()
+            with self._lock:
+                self.figure_slot.children = (self.figure, widgets.HBox([self.csv_link, self.png_hint]))
+                self._drawn = (-1, -1)
+                self._dirty.add(HISTORY)
+            if not self._closed:
+                self._redraw.request()
+                self._redraw.flush()
+        except Exception as exc:  # the rest of the monitor works without its curves
+            log.exception("monitor %s: the curves could not be built", self._record.id)
+            failed = widgets.HTML(f"the training curves could not be drawn: {_esc(exc)}")
+            self.figure_slot.children = (failed,)
+        finally:
+            self.figure_ready.set()
 
     def _layout(self) -> list[widgets.Widget]:
         half = widgets.Layout(width="50%", padding="0 8px 0 0")
@@ -310,11 +354,7 @@ class TrainingMonitor(widgets.VBox):
             self.confirm_box,
             self.notice_html,
             self.results_box,
-            *(
-                [self.figure, widgets.HBox([self.csv_link, self.png_hint])]
-                if self.figure is not None
-                else [self.curves_note]
-            ),
+            self.figure_slot,
             widgets.HBox(
                 [
                     widgets.VBox([_box("Resources"), self.resources_html], layout=half),

@@ -95,7 +95,7 @@ def monitor_app(query: str | None = None) -> Any:
     from bearing_workbench.panels.monitor import TrainingMonitor
 
     try:
-        return TrainingMonitor(experiment_id, store=store)
+        return TrainingMonitor(experiment_id, store=store, defer_figure=True)
     except NotFoundError:
         return _message(f"?experiment={experiment_id}: there is no such experiment in this workspace")
 

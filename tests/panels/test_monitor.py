@@ -196,6 +196,26 @@ def test_replays_a_completed_run_opened_later_from_a_new_store(fresh_store, moni
     assert not shown(monitor.results_box) and monitor.results_button.description == "View results"
 
 
+def test_a_deferred_figure_arrives_after_the_constructor_with_the_history_drawn(fresh_store, monitors):
+    experiment_id = hand_run(fresh_store, epochs=4, done=3)
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER, defer_figure=True)
+    # the rest of the monitor is drawn at once; the curves' slot says they are coming
+    assert (monitor.epoch, monitor.total_epochs) == (3, 4) and "epoch 3/4" in monitor.progress_label.value
+    assert monitor.figure_slot in monitor.children
+    assert monitor.figure_ready.wait(60)
+    assert monitor.figure_slot.children[0] is monitor.figure
+    assert curve_lengths(monitor) == [3, 3, 3, 3]
+    assert list(monitor.figure.data[0].y) == pytest.approx([1.0, 0.5, 1 / 3])
+    assert [int(r["epoch"]) for r in csv_of(monitor.csv_link.value)] == [1, 2, 3]
+
+
+def test_a_family_without_epochs_needs_no_deferred_figure(fresh_store, monitors):
+    experiment_id = fresh_store.create_experiment("forest", "classical", {"model": {"family": "classical"}})
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER, defer_figure=True)
+    assert monitor.figure_ready.is_set() and monitor.figure is None
+    assert monitor.figure_slot.children == (monitor.curves_note,)
+
+
 def test_unknown_or_bad_experiment_ids_are_refused(fresh_store, monitors):
     with pytest.raises(NotFoundError):
         TrainingMonitor(12345, store=fresh_store, client=NO_SCHEDULER)
@@ -409,7 +429,7 @@ def test_a_family_without_epochs_shows_phases_results_and_no_curves(fresh_store,
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
     assert monitor.total_epochs == 0 and monitor.progress == 0.5
     assert bar_text(monitor) == "features: 15/15 windows (50 %) · ETA —"  # replayed from the store
-    assert monitor.figure is None and monitor.curves_note in monitor.children
+    assert monitor.figure is None and monitor.figure_slot.children == (monitor.curves_note,)
     assert "No training curves for classical models" in monitor.curves_note.value
     assert card_texts(monitor) == {
         key: ("—", "when the run completes")
@@ -581,7 +601,8 @@ def test_follows_a_real_classical_run_to_completed(client, store, classical_data
     assert config["training"]["epochs"] == 3  # the preset's epochs, meaningless for a forest
     experiment_id = submit(config, client=client, store=store)
     monitor = monitors(experiment_id, store=store, client=client)
-    assert monitor.mode == "live" and monitor.figure is None and monitor.curves_note in monitor.children
+    assert monitor.mode == "live" and monitor.figure is None
+    assert monitor.figure_slot.children == (monitor.curves_note,)
     assert monitor.wait_for(lambda m: m.status == "completed", WAIT_S), monitor.status
     wait_for(lambda: monitor.flush() or "cv_accuracy" in monitor.metrics, "the stored results")
     monitor.flush()
