@@ -20,14 +20,13 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import traitlets
 
 from bearing_workbench.analysis.history import history_csv
 from bearing_workbench.panels.download import DownloadLink
-from bearing_workbench.panels.live_figure import LiveFigureWidget
 from bearing_workbench.panels.throttle import DEFAULT_INTERVAL_S, Coalescer
 from bearing_workbench.runner.cluster import existing_client
 from bearing_workbench.runner.following import Follower
@@ -53,6 +52,9 @@ from bearing_workbench.runner.monitoring import (
     trains_by_epoch,
 )
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
+
+if TYPE_CHECKING:  # plotly is imported with the first figure (about 0.5 s; the app defers it)
+    from bearing_workbench.panels.live_figure import LiveFigureWidget
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +251,8 @@ class TrainingMonitor(widgets.VBox):
 
     def _build_figure(self) -> None:
         """The epoch curves (loss and accuracy, train and val, the best epoch) and their downloads."""
+        from bearing_workbench.panels.live_figure import LiveFigureWidget
+
         record = self._record
         figure = LiveFigureWidget(
             data=[
