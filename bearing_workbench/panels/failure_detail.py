@@ -21,6 +21,7 @@ from bearing_workbench.store import Store
 log = logging.getLogger(__name__)
 
 MAX_POINTS = 4000
+ORDERS_ZOOM = 1.2  # the orders view reaches 1.2 x the highest marked order
 MAX_WINDOW_LINES = 40  # more window boundaries than this would only grey the plot
 FIGURE_HEIGHT = 300
 WRONG_COLOR = "#d95f02"
@@ -48,7 +49,8 @@ class FailureDetail(widgets.VBox):
     """Signal, spectrum, class probabilities and metadata of one test record of an experiment.
 
     Attributes kept for callers and tests: `case` (None when it could not be built, with `message`
-    saying why), `signal_figure`, `spectrum_figure`, `probability_figure`.
+    saying why), `signal_figure`, `spectrum_figure` (0 Hz to Nyquist), `orders_figure` (a zoom on
+    the shaft orders; None without a speed) and `probability_figure`.
     """
 
     def __init__(self, store: Store, experiment_id: int, record_id: str):
@@ -56,6 +58,7 @@ class FailureDetail(widgets.VBox):
         self.case: FailureCase | None = None
         self.signal_figure: LiveFigureWidget | None = None
         self.spectrum_figure: LiveFigureWidget | None = None
+        self.orders_figure: LiveFigureWidget | None = None
         self.probability_figure: LiveFigureWidget | None = None
         self.message = widgets.HTML()
         try:
@@ -68,12 +71,16 @@ class FailureDetail(widgets.VBox):
         case = self.case
         self.signal_figure = self._signal(case)
         self.spectrum_figure = self._spectrum(case)
+        if case.order_markers:
+            # Orders crowd into the first per cent of a 0-Nyquist axis: a zoom of their own.
+            self.orders_figure = self._spectrum(case, top_hz=ORDERS_ZOOM * case.order_markers[-1][1])
         self.probability_figure = self._probabilities(case)
         self.message.value = self._header(case)
         self.children = [
             self.message,
             self.signal_figure,
             self.spectrum_figure,
+            *([self.orders_figure] if self.orders_figure is not None else []),
             widgets.HBox([self.probability_figure, widgets.HTML(self._metadata_table(case))]),
         ]
 
@@ -137,11 +144,14 @@ class FailureDetail(widgets.VBox):
         )
 
     @staticmethod
-    def _spectrum(case: FailureCase) -> LiveFigureWidget:
-        f, m = min_max_decimate(case.frequencies_hz, case.magnitude, MAX_POINTS)
+    def _spectrum(case: FailureCase, top_hz: float | None = None) -> LiveFigureWidget:
+        """The amplitude spectrum up to `top_hz` (default Nyquist); shaft orders marked when zoomed."""
+        keep = case.frequencies_hz <= top_hz if top_hz is not None else slice(None)
+        frequencies, magnitude = case.frequencies_hz[keep], case.magnitude[keep]
+        f, m = min_max_decimate(frequencies, magnitude, MAX_POINTS)
         floor = float(np.max(case.magnitude)) * 1e-7 if case.magnitude.size else 0.0
         shapes, annotations = [], []
-        for label, hz in case.order_markers:
+        for label, hz in case.order_markers if top_hz is not None else ():
             shapes.append(
                 {
                     "type": "line",
@@ -165,11 +175,10 @@ class FailureDetail(widgets.VBox):
                     "yanchor": "bottom",
                 }
             )
-        speed = (
-            f"; shaft orders at {case.speed_hz:.2f} Hz"
-            if case.order_markers
-            else "; no shaft speed in the metadata"
-        )
+        if top_hz is None:
+            title = "magnitude spectrum (Hann window), 0 Hz to Nyquist"
+        else:
+            title = f"shaft orders: spectrum to {top_hz:.0f} Hz, speed {case.speed_hz:.2f} Hz (metadata)"
         return LiveFigureWidget(
             data=[
                 {
@@ -182,10 +191,10 @@ class FailureDetail(widgets.VBox):
                 }
             ],
             layout={
-                "title": {"text": f"magnitude spectrum (Hann){speed}", "font": {"size": 13}},
+                "title": {"text": title, "font": {"size": 13}},
                 "height": FIGURE_HEIGHT,
                 "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
-                "xaxis": {"title": {"text": f"frequency (Hz){_points_note(f.size, case.magnitude.size)}"}},
+                "xaxis": {"title": {"text": f"frequency (Hz){_points_note(f.size, frequencies.size)}"}},
                 "yaxis": {"title": {"text": "amplitude"}, "type": "log"},
                 "shapes": shapes,
                 "annotations": annotations,

@@ -216,7 +216,13 @@ class ModelViews(widgets.VBox):
                 f"where layer {n_layers} looks: record {data['record_id']}",
                 xaxis={"title": {"text": f"time (s){decimated}"}},
                 yaxis={"title": {"text": "signal"}},
-                yaxis2={"title": {"text": "attention"}, "overlaying": "y", "side": "right"},
+                yaxis2={
+                    "title": {"text": "attention"},
+                    "overlaying": "y",
+                    "side": "right",
+                    "rangemode": "tozero",
+                    "showgrid": False,
+                },
                 legend={"orientation": "h", "y": -0.3},
             ),
         )
@@ -249,7 +255,7 @@ class ModelViews(widgets.VBox):
                 for name, values in data["series"].items()
             ],
             layout=_layout(
-                section.title,
+                "",  # the section heading names it
                 xaxis={"title": {"text": data.get("x_label", "epoch")}},
                 yaxis={"title": {"text": data.get("y_label", "")}},
             ),
@@ -273,7 +279,7 @@ class ModelViews(widgets.VBox):
                 }
             ],
             layout=_layout(
-                section.title,
+                "",  # the section heading names it
                 height=max(FIGURE_HEIGHT, 60 + 22 * len(labels)),
                 xaxis={"title": {"text": data.get("value_label", "")}},
                 yaxis={"autorange": "reversed", "automargin": True},  # first label on top

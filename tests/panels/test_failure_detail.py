@@ -37,10 +37,16 @@ def test_a_record_in_detail(analysis_store, trained_ids):  # noqa: F811
 
     spectrum = view.spectrum_figure
     assert len(spectrum.data[0].x) <= MAX_POINTS < case.magnitude.size
+    assert max(spectrum.data[0].x) == case.frequencies_hz[-1]  # up to Nyquist
+    assert max(spectrum.data[0].y) == case.magnitude.max()  # the peak survives decimation
     assert "min-max decimated" in spectrum.layout.xaxis.title.text
-    markers = [shape.x0 for shape in spectrum.layout.shapes]
+    # The orders get a zoom of their own, with a marker and a label per order.
+    orders = view.orders_figure
+    top = 1.2 * case.order_markers[-1][1]
+    assert max(orders.data[0].x) <= top and len(orders.data[0].x) == np.sum(case.frequencies_hz <= top)
+    markers = [shape.x0 for shape in orders.layout.shapes]
     np.testing.assert_allclose(markers, [hz for _, hz in case.order_markers])
-    assert [a.text for a in spectrum.layout.annotations] == [label for label, _ in case.order_markers]
+    assert [a.text for a in orders.layout.annotations] == [label for label, _ in case.order_markers]
 
     bars = view.probability_figure.data[0]
     np.testing.assert_allclose(bars.x, case.probabilities)
