@@ -286,17 +286,18 @@ def _rebuild_model(run: _Run) -> tuple[Any, Any]:
     return model, spec
 
 
-def _test_record_id(run: _Run) -> str:
-    if run.record_id is not None:
-        return run.record_id
+def _test_records(run: _Run) -> list[tuple[str, str, str]]:
+    """(record id, true label, predicted label) of every test record, as in predictions_test.csv."""
     path = artifact_path(run.out_dir, "predictions_test")
     try:
         predictions = read_predictions(path)
     except ValueError as exc:
+        if run.record_id is not None:
+            return []  # a record named by the caller needs no list to be shown
         raise MissingArtifact(f"no test record to run: {exc}") from None
-    if not predictions.record_ids:
-        raise MissingArtifact(f"no test record to run: {run._where(path.name)} is empty")
-    return predictions.record_ids[0]
+    names = predictions.class_names
+    rows = zip(predictions.record_ids, predictions.y_true, predictions.y_pred, strict=True)
+    return [(record_id, names[int(t)], names[int(p)]) for record_id, t, p in rows]
 
 
 def attention_maps(model: Any, window: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -321,7 +322,10 @@ def _attention(run: _Run) -> list[ModelSection]:
     model, spec = _rebuild_model(run)
     if not hasattr(model, "attention_weights"):
         raise MissingArtifact(f"the {run.record.family} model keeps no attention weights")
-    record_id = _test_record_id(run)
+    test_records = _test_records(run)
+    if run.record_id is None and not test_records:
+        raise MissingArtifact(f"no test record to run: {run._where('predictions_test.csv')} is empty")
+    record_id = run.record_id if run.record_id is not None else test_records[0][0]
     stored = read_record(experiment_dataset_path(run.store, run.record), record_id)
     if stored.signal.shape[0] < spec.length:
         raise MissingArtifact(
@@ -346,6 +350,7 @@ def _attention(run: _Run) -> list[ModelSection]:
                 "patch_size": patch,
                 "n_heads": n_heads,
                 "record_id": record_id,
+                "test_records": test_records,
                 "true_label": stored.label,
                 "predicted": spec.class_names[int(np.argmax(probs))],
                 "probabilities": probs,
@@ -615,6 +620,24 @@ def _section_title(builder: SectionBuilder) -> str:
     }.get(target, "Model view")
 
 
+def _build(builder: SectionBuilder, run: _Run) -> list[ModelSection]:
+    try:
+        return builder(run)
+    except MissingArtifact as exc:
+        return [ModelSection(title=_section_title(builder), kind="note", note=str(exc))]
+    except Exception as exc:  # a results page shows what failed, never a traceback
+        log.warning(
+            "model view %s of experiment %s failed", _section_title(builder), run.record.id, exc_info=True
+        )
+        return [
+            ModelSection(
+                title=_section_title(builder),
+                kind="note",
+                note=f"this view could not be built: {type(exc).__name__}: {exc}",
+            )
+        ]
+
+
 def model_sections(store: Store, experiment_id: int, *, record_id: str | None = None) -> list[ModelSection]:
     """The model-specific views of experiment `experiment_id`, in page order.
 
@@ -627,21 +650,11 @@ def model_sections(store: Store, experiment_id: int, *, record_id: str | None = 
     if isinstance(builders, str):
         return [ModelSection(title="Model views", kind="note", note=builders)]
     run = _Run(store, record, record_id)
-    sections: list[ModelSection] = []
-    for builder in builders:
-        try:
-            sections.extend(builder(run))
-        except MissingArtifact as exc:
-            sections.append(ModelSection(title=_section_title(builder), kind="note", note=str(exc)))
-        except Exception as exc:  # a results page shows what failed, never a traceback
-            log.warning(
-                "model view %s of experiment %s failed", _section_title(builder), experiment_id, exc_info=True
-            )
-            sections.append(
-                ModelSection(
-                    title=_section_title(builder),
-                    kind="note",
-                    note=f"this view could not be built: {type(exc).__name__}: {exc}",
-                )
-            )
-    return sections
+    return [section for builder in builders for section in _build(builder, run)]
+
+
+def attention_section(store: Store, experiment_id: int, record_id: str | None = None) -> ModelSection:
+    """The attention maps of a transformer experiment on test record `record_id` (default: the first
+    test record); a note when they cannot be computed."""
+    run = _Run(store, store.get_experiment(experiment_id), record_id)
+    return _build(_attention, run)[0]

@@ -16,7 +16,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from bearing_workbench.analysis.decimation import min_max_decimate
-from bearing_workbench.analysis.model_views import ModelSection, model_sections
+from bearing_workbench.analysis.model_views import ModelSection, attention_section, model_sections
 from bearing_workbench.panels.live_figure import LiveFigureWidget
 from bearing_workbench.store import Store
 
@@ -50,7 +50,8 @@ class ModelViews(widgets.VBox):
     """The model-specific sections of one experiment, one block per `ModelSection`.
 
     Attributes kept for callers and tests: `sections`, `figures` (section title -> its figure
-    widgets) and, for a transformer, `layer_selector` and `attention_figure`.
+    widgets) and, for a transformer, `layer_selector`, `record_selector` (which test record the
+    attention is computed on), `attention_figure` and `received_figure`.
     """
 
     def __init__(self, store: Store, experiment_id: int, sections: Sequence[ModelSection] | None = None):
@@ -58,7 +59,10 @@ class ModelViews(widgets.VBox):
         self.experiment_id = experiment_id
         self.sections = list(model_sections(store, experiment_id) if sections is None else sections)
         self.figures: dict[str, list[LiveFigureWidget]] = {}
+        self._store = store
         self.layer_selector: widgets.Dropdown | None = None
+        self.record_selector: widgets.Dropdown | None = None
+        self.attention_message: widgets.HTML | None = None
         self.attention_figure: LiveFigureWidget | None = None
         self.received_figure: LiveFigureWidget | None = None
         self._attention: ModelSection | None = None
@@ -151,52 +155,43 @@ class ModelViews(widgets.VBox):
         data = section.data
         self._attention = section
         n_layers = len(data["layers"])
-        tokens = ["CLS"] + [f"p{t}" for t in range(1, data["layers"][0].shape[0])]
         self.layer_selector = widgets.Dropdown(
             options=[(f"layer {i + 1} of {n_layers}", i) for i in range(n_layers)],
-            value=n_layers - 1,
+            value=n_layers - 1,  # the last layer first: the class token is read from it
             description="Layer",
         )
+        records = data.get("test_records") or [(data["record_id"], data["true_label"], data["predicted"])]
+        self.record_selector = widgets.Dropdown(
+            options=[
+                (f"{rid}: {true}{'' if true == pred else f' (predicted {pred})'}", rid)
+                for rid, true, pred in records
+            ],
+            value=data["record_id"],
+            description="Test record",
+            layout=widgets.Layout(width="420px"),
+            style={"description_width": "initial"},
+        )
+        self.attention_message = widgets.HTML()
         self.attention_figure = LiveFigureWidget(
             data=[
                 {
                     "type": "heatmap",
-                    "z": data["layers"][n_layers - 1].tolist(),
-                    "x": tokens,
-                    "y": tokens,
                     "colorscale": "Viridis",
                     "hovertemplate": "query %{y} -> key %{x}: %{z:.3f}<extra></extra>",
                 }
             ],
             layout=_layout(
-                f"attention, layer {n_layers} (mean over {data['n_heads']} heads)",
+                "",
                 height=420,
                 xaxis={"title": {"text": "key token"}},
                 yaxis={"title": {"text": "query token"}, "autorange": "reversed"},
             ),
         )
-        fs = float(data["fs"])
-        signal = np.asarray(data["signal"])
-        t, y = min_max_decimate(np.arange(signal.size) / fs, signal, MAX_SIGNAL_POINTS)
-        bounds = np.asarray(data["patch_bounds"])
-        centres = (bounds.mean(axis=1) / fs).tolist()
-        width = float(data["patch_size"]) / fs
-        decimated = f", min-max decimated to {t.size} of {signal.size} points" if t.size < signal.size else ""
         self.received_figure = LiveFigureWidget(
             data=[
-                {
-                    "type": "scatter",
-                    "x": t.tolist(),
-                    "y": y.tolist(),
-                    "name": "signal",
-                    "mode": "lines",
-                    "line": {"width": 1, "color": "#999"},
-                },
+                {"type": "scatter", "name": "signal", "mode": "lines", "line": {"width": 1, "color": "#999"}},
                 {
                     "type": "bar",
-                    "x": centres,
-                    "y": data["received"][n_layers - 1].tolist(),
-                    "width": width,
                     "name": "attention received",
                     "yaxis": "y2",
                     "opacity": 0.6,
@@ -204,8 +199,6 @@ class ModelViews(widgets.VBox):
                 },
                 {
                     "type": "scatter",
-                    "x": centres,
-                    "y": data["cls_attention"][n_layers - 1].tolist(),
                     "name": "class token's attention",
                     "yaxis": "y2",
                     "mode": "lines",
@@ -213,8 +206,7 @@ class ModelViews(widgets.VBox):
                 },
             ],
             layout=_layout(
-                f"where layer {n_layers} looks: record {data['record_id']}",
-                xaxis={"title": {"text": f"time (s){decimated}"}},
+                "",
                 yaxis={"title": {"text": "signal"}},
                 yaxis2={
                     "title": {"text": "attention"},
@@ -226,25 +218,63 @@ class ModelViews(widgets.VBox):
                 legend={"orientation": "h", "y": -0.3},
             ),
         )
-        self.layer_selector.observe(self._show_layer, names="value")
-        return [self.layer_selector, self.attention_figure, self.received_figure]
+        self._draw_attention()
+        self.layer_selector.observe(lambda _: self._draw_attention(), names="value")
+        self.record_selector.observe(self._show_record, names="value")
+        return [
+            widgets.HBox([self.record_selector, self.layer_selector]),
+            self.attention_message,
+            self.attention_figure,
+            self.received_figure,
+        ]
 
-    def _show_layer(self, change: dict[str, Any]) -> None:
-        layer = int(change["new"])
-        data = self._attention.data if self._attention is not None else None
-        if data is None or self.attention_figure is None or self.received_figure is None:
+    def _show_record(self, change: dict[str, Any]) -> None:
+        """Recompute the attention maps on another test record (one forward pass of the model)."""
+        section = attention_section(self._store, self.experiment_id, str(change["new"]))
+        if section.kind != "attention":
+            self.attention_message.value = f"<div style='color:#b00020'>{_esc(section.note)}</div>"
             return
+        self._attention = section
+        self._draw_attention()
+
+    def _draw_attention(self) -> None:
+        """Fill the attention figures from the current section, at the selected layer."""
+        if self._attention is None or self.attention_figure is None or self.received_figure is None:
+            return
+        data = self._attention.data
+        layer = int(self.layer_selector.value) if self.layer_selector is not None else 0
+        n_tokens = data["layers"][layer].shape[0]
+        tokens = ["CLS"] + [f"p{t}" for t in range(1, n_tokens)]
+        fs = float(data["fs"])
+        signal = np.asarray(data["signal"])
+        t, y = min_max_decimate(np.arange(signal.size) / fs, signal, MAX_SIGNAL_POINTS)
+        centres = (np.asarray(data["patch_bounds"]).mean(axis=1) / fs).tolist()
+        decimated = f", min-max decimated to {t.size} of {signal.size} points" if t.size < signal.size else ""
+        verdict = (
+            data["predicted"] if data["predicted"] == data["true_label"] else f"{data['predicted']} (wrong)"
+        )
+        self.attention_message.value = (
+            f"<div style='font-size:90%'>record {_esc(data['record_id'])}: true {_esc(data['true_label'])}, "
+            f"predicted on this window {_esc(verdict)}</div>"
+        )
         with self.attention_figure.batch_update():
-            self.attention_figure.data[0].z = data["layers"][layer].tolist()
+            heatmap = self.attention_figure.data[0]
+            heatmap.z = data["layers"][layer].tolist()
+            heatmap.x = tokens
+            heatmap.y = tokens
             self.attention_figure.layout.title.text = (
                 f"attention, layer {layer + 1} (mean over {data['n_heads']} heads)"
             )
         with self.received_figure.batch_update():
-            self.received_figure.data[1].y = data["received"][layer].tolist()
-            self.received_figure.data[2].y = data["cls_attention"][layer].tolist()
+            trace_signal, trace_received, trace_cls = self.received_figure.data
+            trace_signal.x, trace_signal.y = t.tolist(), y.tolist()
+            trace_received.x, trace_received.y = centres, data["received"][layer].tolist()
+            trace_received.width = float(data["patch_size"]) / fs
+            trace_cls.x, trace_cls.y = centres, data["cls_attention"][layer].tolist()
             self.received_figure.layout.title.text = (
                 f"where layer {layer + 1} looks: record {data['record_id']}"
             )
+            self.received_figure.layout.xaxis.title.text = f"time (s){decimated}"
 
     def _render_curves(self, section: ModelSection) -> list[widgets.Widget]:
         data = section.data

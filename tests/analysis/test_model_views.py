@@ -8,6 +8,7 @@ import torch
 
 from bearing_workbench.analysis.model_views import (
     FAMILY_SECTIONS,
+    attention_section,
     filter_spectra,
     first_conv_weight,
     model_sections,
@@ -103,6 +104,20 @@ def test_transformer_attention_on_a_chosen_record(analysis_store, trained_ids):
     attention = model_sections(analysis_store, experiment_id, record_id=chosen)[0]
     assert attention.data["record_id"] == chosen
     np.testing.assert_allclose(attention.data["probabilities"], predictions.probs[-1], atol=1e-5)
+    names = predictions.class_names
+    assert attention.data["test_records"] == [
+        (r, names[t], names[p])
+        for r, t, p in zip(predictions.record_ids, predictions.y_true, predictions.y_pred, strict=True)
+    ]
+    alone = attention_section(analysis_store, experiment_id, chosen)
+    np.testing.assert_allclose(alone.data["layers"][1], attention.data["layers"][1])
+
+
+def test_attention_on_an_unknown_record_or_family_is_a_note(analysis_store, trained_ids):
+    section = attention_section(analysis_store, trained_ids["transformer"], "rec-nope")
+    assert section.kind == "note" and "rec-nope" in section.note
+    section = attention_section(analysis_store, trained_ids["cnn1d"])
+    assert section.kind == "note" and "keeps no attention weights" in section.note
 
 
 def test_pinn_curves_come_from_the_epoch_history(analysis_store, trained_ids):

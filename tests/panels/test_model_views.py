@@ -7,7 +7,7 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 
-from bearing_workbench.analysis.model_views import model_sections
+from bearing_workbench.analysis.model_views import attention_section, model_sections
 from bearing_workbench.panels.live_figure import LiveFigureWidget
 from bearing_workbench.panels.model_views import HIGHLIGHT_COLOR, ModelViews, model_views_widget
 
@@ -68,6 +68,20 @@ def test_layer_selector_changes_the_attention_heatmap(analysis_store, trained_id
     # The window under the bars is decimated for display and says so.
     assert len(received.data[0].x) <= 4000
     assert "min-max decimated to" in received.layout.xaxis.title.text
+
+
+def test_record_selector_recomputes_the_attention(analysis_store, trained_ids):  # noqa: F811
+    experiment_id = trained_ids["transformer"]
+    view = ModelViews(analysis_store, experiment_id)
+    records = [value for _, value in view.record_selector.options]
+    assert len(records) == 3 and view.record_selector.value == records[0]
+    view.layer_selector.value = 0
+    view.record_selector.value = records[2]
+    expected = attention_section(analysis_store, experiment_id, records[2]).data
+    np.testing.assert_allclose(np.array(view.attention_figure.data[0].z), expected["layers"][0], atol=1e-12)
+    np.testing.assert_allclose(np.array(view.received_figure.data[1].y), expected["received"][0])
+    assert records[2] in view.received_figure.layout.title.text
+    assert records[2] in view.attention_message.value
 
 
 def test_the_ensemble_bar_is_highlighted(analysis_store, trained_ids):  # noqa: F811
