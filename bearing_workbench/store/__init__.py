@@ -7,6 +7,7 @@ from bearing_workbench.store.errors import (
     SchemaVersionError,
     StoreError,
 )
+from bearing_workbench.store.filters import BUILTIN_PRESETS, FilterPreset, HistoryFilters
 from bearing_workbench.store.records import (
     CampaignRecord,
     ComparisonRecord,
@@ -34,6 +35,7 @@ from bearing_workbench.store.workspace import (
 )
 
 __all__ = [
+    "BUILTIN_PRESETS",
     "SCHEMA_VERSION",
     "CampaignRecord",
     "ComparisonRecord",
@@ -42,6 +44,8 @@ __all__ = [
     "EpochRecord",
     "EventRecord",
     "ExperimentRecord",
+    "FilterPreset",
+    "HistoryFilters",
     "InUseError",
     "InvalidTransition",
     "NotFoundError",

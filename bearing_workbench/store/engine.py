@@ -20,7 +20,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from bearing_workbench.store.errors import SchemaVersionError, StoreError
 from bearing_workbench.store.json_values import dumps
-from bearing_workbench.store.tables import SCHEMA_VERSION, Base, SchemaVersionRow, utcnow
+from bearing_workbench.store.tables import SCHEMA_VERSION, Base, FilterPresetRow, SchemaVersionRow, utcnow
 
 BUSY_TIMEOUT_MS = 20_000
 SCHEMA_LOCK_TIMEOUT_S = 120.0
@@ -29,8 +29,13 @@ WRITE_OPTION = "bearing_workbench_write"
 # Key of the PostgreSQL advisory lock held while creating or migrating the schema.
 _PG_SCHEMA_LOCK_KEY = 0x4257_5343  # "BWSC"
 
+
+def _add_filter_presets(conn: Connection) -> None:
+    FilterPresetRow.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
 # version -> function bringing a database at version-1 up to version, run in one transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_filter_presets}
 
 
 class unicode_lower(FunctionElement[str]):  # noqa: N801 - named like the SQL function it stands for

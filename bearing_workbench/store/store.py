@@ -8,7 +8,7 @@ import operator
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,22 @@ from sqlalchemy.sql import ColumnElement
 
 from bearing_workbench.store.engine import create_engines, ensure_schema, sqlite_file, unicode_lower
 from bearing_workbench.store.errors import DuplicateNameError, InUseError, NotFoundError
+from bearing_workbench.store.exports import (
+    DEFAULT_CSV_COLUMNS,
+    EXPORT_FILES,
+    default_export_name,
+    experiments_csv,
+    export_path,
+    write_export,
+)
+from bearing_workbench.store.filters import (
+    BUILTIN_PRESETS,
+    METRIC_ORDER_PREFIX,
+    ORDER_COLUMNS,
+    FilterPreset,
+    HistoryFilters,
+    preset_name,
+)
 from bearing_workbench.store.json_values import to_jsonable
 from bearing_workbench.store.records import (
     CampaignRecord,
@@ -41,6 +57,7 @@ from bearing_workbench.store.tables import (
     EventRow,
     ExperimentRow,
     ExplanationRow,
+    FilterPresetRow,
     utcnow,
 )
 from bearing_workbench.store.workspace import (
@@ -55,17 +72,8 @@ log = logging.getLogger(__name__)
 
 EPOCH_COLUMNS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 DATASET_SOURCES = ("generated", "imported")
-_ORDER_COLUMNS = {
-    "created_at": ExperimentRow.created_at,
-    "started_at": ExperimentRow.started_at,
-    "finished_at": ExperimentRow.finished_at,
-    "duration_s": ExperimentRow.duration_s,
-    "name": ExperimentRow.name,
-    "family": ExperimentRow.family,
-    "status": ExperimentRow.status,
-    "id": ExperimentRow.id,
-}
-_METRIC_ORDER_PREFIX = "metrics."
+_ORDER_COLUMNS = {name: getattr(ExperimentRow, name) for name in ORDER_COLUMNS}
+_METRIC_ORDER_PREFIX = METRIC_ORDER_PREFIX
 _TRASH_DIR = ".trash"
 
 _Row = TypeVar("_Row", bound=Base)
@@ -119,6 +127,12 @@ def _statuses(status: RunStatus | str | Iterable[RunStatus | str]) -> list[RunSt
             allowed = ", ".join(s.value for s in RunStatus)
             raise ValueError(f"status {item!r} is not one of: {allowed}") from None
     return out
+
+
+def _unique_ids(values: Iterable[int]) -> list[int]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValueError(f"experiment_ids must be a list of integer ids, got {values!r}")
+    return list(dict.fromkeys(_require_id(v, "experiment id") for v in values))
 
 
 def _texts(value: str | Iterable[str], field: str) -> list[str]:
@@ -243,26 +257,33 @@ class Store:
             )
 
     def _remove_with_folder(self, folder: Path | None, delete_rows: Callable[[Session], None]) -> None:
-        """Delete rows and a folder together: never rows without the folder or the folder without rows.
+        """Delete rows and a folder together: never rows without the folder or the folder without rows."""
+        self._remove_with_folders([] if folder is None else [folder], delete_rows)
 
-        The folder is first moved aside inside the workspace (an atomic rename), the rows are deleted
-        in one transaction, and only then is the moved folder removed; if the transaction fails the
-        folder is moved back.
+    def _remove_with_folders(self, folders: Iterable[Path], delete_rows: Callable[[Session], None]) -> None:
+        """Delete rows and folders together: all of them, or (on any error) none.
+
+        The folders are first moved aside inside the workspace (atomic renames), the rows are deleted
+        in one transaction, and only then are the moved folders removed; if a move or the transaction
+        fails, the folders already moved are moved back.
         """
-        trash: Path | None = None
-        if folder is not None and (folder.exists() or folder.is_symlink()):
-            trash_root = confined_path(self.workspace, _TRASH_DIR)
-            trash_root.mkdir(exist_ok=True)
-            trash = trash_root / f"{folder.name}-{uuid.uuid4().hex}"
-            os.replace(folder, trash)
+        moved: list[tuple[Path, Path]] = []  # (original, trash)
         try:
+            for folder in folders:
+                if not (folder.exists() or folder.is_symlink()):
+                    continue
+                trash_root = confined_path(self.workspace, _TRASH_DIR)
+                trash_root.mkdir(exist_ok=True)
+                trash = trash_root / f"{folder.name}-{uuid.uuid4().hex}"
+                os.replace(folder, trash)
+                moved.append((folder, trash))
             with self.transaction() as session:
                 delete_rows(session)
         except BaseException:
-            if trash is not None:
-                os.replace(trash, folder)  # type: ignore[arg-type]
+            for folder, trash in reversed(moved):
+                os.replace(trash, folder)
             raise
-        if trash is not None:
+        for _folder, trash in moved:
             if trash.is_symlink() or trash.is_file():
                 trash.unlink()
             else:
@@ -629,6 +650,162 @@ class Store:
             session.execute(delete(ExperimentRow).where(ExperimentRow.id == record.id))
 
         self._remove_with_folder(experiment_dir(record.id, self.workspace), delete_rows)
+
+    def delete_experiments(self, experiment_ids: Iterable[int]) -> list[int]:
+        """Delete several experiments (rows and artifact folders) in one go: all of them or, on any error,
+        none. Refused, naming them, when some do not exist or are running or paused. Returns the ids."""
+        ids = _unique_ids(experiment_ids)
+        if not ids:
+            return []
+
+        def check(rows: Iterable[tuple[int, RunStatus]]) -> None:
+            found = {row_id: RunStatus(status) for row_id, status in rows}
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise NotFoundError(
+                    *(("experiment", missing[0]) if len(missing) == 1 else ("experiments", missing))
+                )
+            busy = [
+                f"{i} ({found[i].value})" for i in ids if found[i] in (RunStatus.RUNNING, RunStatus.PAUSED)
+            ]
+            if busy:
+                raise InUseError(
+                    f"experiment(s) {', '.join(busy)} still running; stop them before deleting them "
+                    "(nothing was deleted)"
+                )
+
+        query = select(ExperimentRow.id, ExperimentRow.status).where(ExperimentRow.id.in_(ids))
+        with self._reading() as session:
+            check(session.execute(query).all())
+
+        def delete_rows(session: Session) -> None:
+            check(session.execute(query.with_for_update()).all())  # started since we looked?
+            session.execute(delete(ExperimentRow).where(ExperimentRow.id.in_(ids)))
+
+        self._remove_with_folders([experiment_dir(i, self.workspace) for i in ids], delete_rows)
+        return ids
+
+    def export_experiments(
+        self,
+        experiment_ids: Iterable[int],
+        filename: str | None = None,
+        files: Iterable[str] = EXPORT_FILES,
+    ) -> Path:
+        """Write a zip of the experiments' stored rows, epochs and result files; return its path.
+
+        Args:
+            filename: the archive's name under ``<workspace>/exports/`` (default from the ids and the
+                time); names that leave that folder are refused.
+            files: artifact file names taken from each experiment's folder when present; names that
+                leave the folder are refused.
+        """
+        ids = _unique_ids(experiment_ids)
+        if not ids:
+            raise ValueError("experiment_ids: choose at least one experiment to export")
+        now = utcnow()
+        target = export_path(self.workspace, filename or default_export_name(ids, now))
+        with self._reading() as session:
+            rows = {r.id: r for r in session.scalars(select(ExperimentRow).where(ExperimentRow.id.in_(ids)))}
+            missing = [i for i in ids if i not in rows]
+            if missing:
+                raise NotFoundError(
+                    *(("experiment", missing[0]) if len(missing) == 1 else ("experiments", missing))
+                )
+            records = [ExperimentRecord.from_row(rows[i]) for i in ids]
+            epochs: dict[int, list[EpochRecord]] = {i: [] for i in ids}
+            for row in session.scalars(
+                select(EpochRow).where(EpochRow.experiment_id.in_(ids)).order_by(EpochRow.epoch)
+            ):
+                epochs[row.experiment_id].append(EpochRecord.from_row(row))
+        folders = {i: experiment_dir(i, self.workspace) for i in ids}
+        write_export(target, records, epochs, folders, files)
+        return target
+
+    def experiments_csv(
+        self,
+        filters: HistoryFilters | Mapping[str, Any] | None = None,
+        columns: Sequence[str] = DEFAULT_CSV_COLUMNS,
+    ) -> str:
+        """Every experiment matching `filters` (in their order) as CSV with `columns` (a column name or
+        ``metrics.<key>``; see `store.exports.EXPERIMENT_COLUMNS`)."""
+        chosen = HistoryFilters() if filters is None else HistoryFilters.from_json(filters)
+        return experiments_csv(self.list_experiments(**chosen.query(), limit=None), columns)
+
+    # -- saved filters of the history page -----------------------------------------------------------
+
+    def save_filter_preset(
+        self, name: str, filters: HistoryFilters | Mapping[str, Any], *, replace: bool = False
+    ) -> int:
+        """Save `filters` under `name` (unique; built-in names are reserved); return the row id.
+
+        Args:
+            replace: overwrite a saved preset of that name instead of raising DuplicateNameError.
+        """
+        name = preset_name(name)
+        if name.casefold() in {b.casefold() for b in BUILTIN_PRESETS}:
+            raise ValueError(f"preset name {name!r} is a built-in preset; choose another name")
+        value = HistoryFilters.from_json(filters if isinstance(filters, HistoryFilters) else dict(filters))
+        stored = to_jsonable(value.to_json(), "filters")
+        try:
+            with self.transaction() as session:
+                row = session.scalar(
+                    select(FilterPresetRow).where(FilterPresetRow.name == name).with_for_update()
+                )
+                if row is not None and not replace:
+                    raise DuplicateNameError("filter preset", name, row.id)
+                if row is None:
+                    row = FilterPresetRow(name=name, filters=stored, created_at=utcnow())
+                    session.add(row)
+                else:
+                    row.filters = stored
+                session.flush()
+                return row.id
+        except IntegrityError:
+            # A concurrent writer took the name between our check and insert.
+            with self._reading() as session:
+                found = session.scalar(select(FilterPresetRow.id).where(FilterPresetRow.name == name))
+            if found is not None:
+                raise DuplicateNameError("filter preset", name, found) from None
+            raise
+
+    def get_filter_preset(self, name: str) -> FilterPreset:
+        """A built-in or saved preset by name; its stored filters are validated on the way out."""
+        if name in BUILTIN_PRESETS:
+            return FilterPreset(name, BUILTIN_PRESETS[name], builtin=True)
+        with self._reading() as session:
+            row = session.scalar(select(FilterPresetRow).where(FilterPresetRow.name == name))
+            if row is None:
+                raise NotFoundError("filter preset", name)
+            return FilterPreset(
+                row.name,
+                HistoryFilters.from_json(row.filters, f"filter preset {row.name!r}"),
+                builtin=False,
+                id=row.id,
+                created_at=row.created_at,
+            )
+
+    def list_filter_presets(self) -> list[FilterPreset]:
+        """The built-in presets, then the saved ones by name (a saved one that no longer validates is
+        left out, with a warning in the log)."""
+        out = [FilterPreset(name, filters, builtin=True) for name, filters in BUILTIN_PRESETS.items()]
+        with self._reading() as session:
+            rows = list(session.scalars(select(FilterPresetRow).order_by(FilterPresetRow.name)))
+        for row in rows:
+            try:
+                filters = HistoryFilters.from_json(row.filters, f"filter preset {row.name!r}")
+            except ValueError as exc:
+                log.warning("skipping a saved filter preset: %s", exc)
+                continue
+            out.append(FilterPreset(row.name, filters, builtin=False, id=row.id, created_at=row.created_at))
+        return out
+
+    def delete_filter_preset(self, name: str) -> None:
+        """Delete a saved preset (built-in ones cannot be deleted)."""
+        if name in BUILTIN_PRESETS:
+            raise ValueError(f"{name!r} is a built-in preset and cannot be deleted")
+        with self.transaction() as session:
+            if session.execute(delete(FilterPresetRow).where(FilterPresetRow.name == name)).rowcount != 1:
+                raise NotFoundError("filter preset", name)
 
     # -- epochs and events -------------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ from sqlalchemy.types import TypeDecorator
 
 from bearing_workbench.store.status import RunStatus
 
-SCHEMA_VERSION = 1
+# 2: filter_presets (saved filters of the history page).
+SCHEMA_VERSION = 2
 
 
 def utcnow() -> datetime:
@@ -223,4 +224,16 @@ class ComparisonRow(Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     experiment_ids: Mapped[list[Any]] = mapped_column(nullable=False)
     result: Mapped[dict[str, Any] | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+
+class FilterPresetRow(Base):
+    """Filters of the experiment history saved under a name (`store.filters.HistoryFilters` as JSON)."""
+
+    __tablename__ = "filter_presets"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    filters: Mapped[dict[str, Any]] = mapped_column(nullable=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)

@@ -44,9 +44,9 @@ def _count(store: Store, row_type: type) -> int:
 # -- schema ---------------------------------------------------------------------------------------
 
 
-def test_schema_has_version_one_and_reopens(store: Store, db_url: str, workspace: Path) -> None:
+def test_schema_has_version_two_and_reopens(store: Store, db_url: str, workspace: Path) -> None:
     with store.transaction() as session:
-        assert session.scalar(select(SchemaVersionRow.version)) == SCHEMA_VERSION == 1
+        assert session.scalar(select(SchemaVersionRow.version)) == SCHEMA_VERSION == 2
     experiment = store.create_experiment("a", "cnn1d", {})
     again = Store(url=db_url, workspace=workspace)
     try:
