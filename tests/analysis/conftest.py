@@ -98,3 +98,37 @@ def empty_store(tmp_path: Path) -> Iterator[Store]:
     store = Store(workspace=tmp_path)
     yield store
     store.dispose()
+
+
+SYNTHETIC_TONE_HZ = 125.0
+
+
+@pytest.fixture
+def synthetic_experiment(empty_store: Store) -> tuple[Store, int, str]:
+    """(store, experiment id, test record id) of an experiment written by hand over an unregistered
+    dataset file of pure tones without speed metadata; the test record is a 125 Hz tone of amplitude 2."""
+    import numpy as np
+
+    from bearing_workbench.data.dataset_file import write_dataset
+    from bearing_workbench.models.predictions import make_predictions, predictions_csv
+    from bearing_workbench.store.workspace import experiment_dir
+
+    fs, n = 2048.0, 4096
+    t = np.arange(n) / fs
+    signals = np.stack([2.0 * np.sin(2 * np.pi * SYNTHETIC_TONE_HZ * t), np.sin(2 * np.pi * 300.0 * t)])
+    path = write_dataset(
+        empty_store.workspace / "tones.h5",
+        signals.astype(np.float32),
+        np.array([0, 1]),
+        fs=fs,
+        class_names=("healthy", "wear"),
+        metadata={"load_frac": np.array([0.5, 0.7])},
+        record_ids=["tone-a", "tone-b"],
+    )
+    experiment_id = empty_store.create_experiment(
+        "tones", "cnn1d", {"data": {"dataset": str(path)}, "model": {"family": "cnn1d"}}
+    )
+    folder = experiment_dir(experiment_id, empty_store.workspace, create=True)
+    predictions = make_predictions(["tone-a"], [0], np.array([[0.25, 0.75]]), ("healthy", "wear"))
+    (folder / "predictions_test.csv").write_text(predictions_csv(predictions), encoding="utf-8")
+    return empty_store, experiment_id, "tone-a"

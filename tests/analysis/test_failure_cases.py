@@ -11,6 +11,8 @@ from bearing_workbench.data.dataset_file import Dataset
 from bearing_workbench.store.workspace import experiment_dir
 from bearing_workbench.training.artifacts import read_predictions
 
+from .conftest import SYNTHETIC_TONE_HZ
+
 
 def test_spectrum_of_two_tones_peaks_at_their_frequencies_with_their_amplitudes():
     fs, n = 1000.0, 2000  # 0.5 Hz bins: both tones on a bin
@@ -105,3 +107,23 @@ def test_min_max_decimation_keeps_peaks_and_order():
     np.testing.assert_array_equal(short_y, y[:10])
     with pytest.raises(ValueError, match="max_points"):
         min_max_decimate(x, y, 1)
+
+
+def test_a_synthetic_tone_peaks_at_its_frequency_and_has_no_order_markers(synthetic_experiment):
+    store, experiment_id, record_id = synthetic_experiment
+    case = failure_case(store, experiment_id, record_id)
+    assert case.dataset_path.name == "tones.h5"  # found through the config's path: not registered
+    assert case.frequencies_hz[np.argmax(case.magnitude)] == pytest.approx(SYNTHETIC_TONE_HZ)
+    assert case.magnitude.max() == pytest.approx(2.0, rel=1e-4)
+    assert case.speed_hz is None and case.order_markers == ()
+    assert case.metadata == {"load_frac": pytest.approx(0.5)}
+    assert (case.true_label, case.predicted_label, case.correct) == ("healthy", "wear", False)
+    assert case.true_probability == 0.25 and case.confidence == 0.75
+    assert case.window_samples is None
+
+
+def test_a_missing_dataset_is_named(synthetic_experiment):
+    store, experiment_id, record_id = synthetic_experiment
+    failure_case(store, experiment_id, record_id).dataset_path.unlink()
+    with pytest.raises(ValueError, match="data.dataset: .*tones.h5"):
+        failure_case(store, experiment_id, record_id)

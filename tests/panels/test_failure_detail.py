@@ -8,7 +8,7 @@ from bearing_workbench.panels.failure_detail import MAX_POINTS, FailureDetail, f
 from bearing_workbench.store.workspace import experiment_dir
 from bearing_workbench.training.artifacts import read_predictions
 
-from ..analysis.conftest import analysis_store, trained_ids  # noqa: F401
+from ..analysis.conftest import analysis_store, empty_store, synthetic_experiment, trained_ids  # noqa: F401
 
 
 def _first_test_record(store, experiment_id: int) -> str:
@@ -60,3 +60,13 @@ def test_an_unknown_record_shows_the_message(analysis_store, trained_ids):  # no
     assert view.case is None and view.signal_figure is None
     assert "rec-nope" in view.message.value and "not in the test predictions" in view.message.value
     assert view.children == (view.message,)
+
+
+def test_without_a_shaft_speed_there_is_no_orders_view(synthetic_experiment):  # noqa: F811
+    store, experiment_id, record_id = synthetic_experiment
+    view = failure_detail_widget(store, experiment_id, record_id)
+    assert view.case is not None and view.orders_figure is None
+    assert view.spectrum_figure.layout.shapes == ()
+    assert len(view.children) == 4  # header, signal, spectrum, probabilities with metadata
+    assert view.signal_figure.layout.xaxis.title.text == "time (s), min-max decimated to 4000 of 4096 points"
+    assert "misclassified" in view.message.value
