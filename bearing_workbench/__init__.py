@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "list_families": "bearing_workbench.models",
     "ConfigWizard": "bearing_workbench.panels",
     "TrainingMonitor": "bearing_workbench.panels",
+    "ExperimentResults": "bearing_workbench.panels",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -14,6 +14,7 @@ from bearing_workbench.lazy_exports import lazy_exports
 _EXPORTS: dict[str, str] = {
     "ConfigWizard": "bearing_workbench.panels.wizard",
     "TrainingMonitor": "bearing_workbench.panels.monitor",
+    "ExperimentResults": "bearing_workbench.panels.results",
 }
 
 __all__ = list(_EXPORTS)

@@ -1,0 +1,414 @@
+"""The results panel driven from Python: tabs built on selection, the confusion matrix and its cells,
+failure cases, downloads confined to the experiment folder, the PDF report button, delete."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import sys
+import types
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+from plotly.callbacks import Points
+
+from bearing_workbench.analysis.results import (
+    baselines,
+    cell_records,
+    confusion_matrix,
+    recommendations,
+)
+from bearing_workbench.panels import results as results_panel
+from bearing_workbench.panels.results import TAB_TITLES, ExperimentResults
+from bearing_workbench.store import NotFoundError, Store
+
+from ..analysis.results_fixtures import experiment_folder, results_ids, results_store  # noqa: F401
+
+
+@pytest.fixture
+def cnn(results_store: Store, results_ids: dict[str, int]) -> ExperimentResults:  # noqa: F811
+    return ExperimentResults(results_ids["cnn1d_later"], store=results_store)
+
+
+def _link_bytes(link: widgets.HTML) -> bytes:
+    match = re.search(r'href="data:[^;]+;base64,([^"]+)"', link.value)
+    assert match, f"no data in the link: {link.value[:200]}"
+    return base64.b64decode(match.group(1))
+
+
+def _copy_of(source: Store, experiment_id: int, target: Store, family: str | None = None) -> int:
+    """A completed experiment of `target` holding a copy of `experiment_id`'s real artifacts."""
+    record = source.get_experiment(experiment_id)
+    copy = target.create_experiment(record.name, family or record.family, record.config)
+    shutil.copytree(experiment_folder(source, experiment_id), experiment_folder(target, copy))
+    target.transition(copy, "start")
+    target.set_metrics(copy, record.metrics or {})
+    target.transition(copy, "complete")
+    return copy
+
+
+# -- construction, header, overview -------------------------------------------------------------------
+
+
+def test_only_the_overview_is_built_with_the_panel(
+    cnn: ExperimentResults,
+    results_store: Store,  # noqa: F811
+    results_ids: dict[str, int],  # noqa: F811
+) -> None:
+    record = results_store.get_experiment(results_ids["cnn1d_later"])
+    assert cnn.built_tabs == ["Overview"]
+    assert [cnn.tabs.get_title(i) for i in range(4)] == list(TAB_TITLES)
+    assert all(not cnn.tabs.children[i].children for i in (1, 2, 3))
+    assert cnn.experiment_id == record.id and cnn.status == "completed"
+    assert record.name in cnn.header_html.value and "completed" in cnn.header_html.value
+    accuracy = cnn.bundle.metrics["accuracy"]
+    assert 'data-key="accuracy"' in cnn.cards_html.value
+    assert f"{100 * accuracy:.1f} %" in cnn.cards_html.value
+    assert "epochs run" in cnn.summary_html.value and "time per epoch" in cnn.summary_html.value
+
+
+def test_overview_shows_signed_baselines_and_the_recommendations(
+    cnn: ExperimentResults,
+    results_store: Store,  # noqa: F811
+) -> None:
+    found = baselines(results_store, cnn.bundle)
+    assert [b.experiment_id for b in cnn.baselines] == [b.experiment_id for b in found]
+    html = cnn.baselines_html.value
+    for b in found:
+        assert f"?experiment={b.experiment_id}" in html
+        if b.difference:
+            color = "#2e7d32" if b.difference > 0 else "#c62828"
+            assert f'style="color:{color};font-weight:600">{100 * b.difference:+.1f} pts' in html
+        else:
+            assert "±0.0 pts" in html
+    for r in recommendations(results_store, cnn.bundle, found):
+        assert f"bw-{r.level}" in cnn.recommendations_html.value
+        assert r.text.replace("'", "&#x27;") in cnn.recommendations_html.value
+
+
+def test_a_classical_run_has_no_epoch_summary(results_store: Store, results_ids: dict[str, int]) -> None:  # noqa: F811
+    panel = ExperimentResults(str(results_ids["classical"]), store=results_store)  # digits, as from a URL
+    assert "not in epochs" in panel.summary_html.value
+    assert "time per epoch" not in panel.summary_html.value
+    panel.show_tab("Visualisations")
+    assert panel.history_figure is None
+    assert "not trained in epochs" in panel.tabs.children[2].children[1].value
+
+
+def test_refuses_unknown_and_unfinished_experiments(fresh_store: Store) -> None:
+    with pytest.raises(NotFoundError):
+        ExperimentResults(42, store=fresh_store)
+    pending = fresh_store.create_experiment("waiting", "cnn1d", {})
+    with pytest.raises(ValueError, match="is pending, not completed"):
+        ExperimentResults(pending, store=fresh_store)
+    with pytest.raises(ValueError, match="positive integer"):
+        ExperimentResults("abc", store=fresh_store)
+
+
+# -- detailed metrics -----------------------------------------------------------------------------------
+
+
+def test_selecting_a_tab_builds_it_once(cnn: ExperimentResults) -> None:
+    cnn.tabs.selected_index = 1
+    assert cnn.built_tabs == ["Overview", "Detailed metrics"]
+    figure = cnn.confusion_figure
+    cnn.tabs.selected_index = 0
+    cnn.show_tab("Detailed metrics")
+    assert cnn.confusion_figure is figure and cnn.built_tabs.count("Detailed metrics") == 1
+    with pytest.raises(ValueError, match="tab must be one of"):
+        cnn.show_tab("Nope")
+
+
+def test_per_class_table_flags_weak_classes(cnn: ExperimentResults) -> None:
+    cnn.show_tab("Detailed metrics")
+    weak = [r for r in cnn.per_class_rows if r["weak"]]
+    assert cnn.per_class_html.value.count("bw-weak") == len(weak)
+    for row in cnn.per_class_rows:
+        assert f'<td style="padding:2px 10px 2px 0">{row["class"]}</td>' in cnn.per_class_html.value
+
+
+def test_confusion_matrix_toggles_between_counts_and_row_shares(cnn: ExperimentResults) -> None:
+    cnn.show_tab("Detailed metrics")
+    trace = cnn.confusion_figure.data[0]
+    counts = confusion_matrix(cnn.bundle.metrics)
+    assert np.array_equal(np.asarray(trace.z), counts)
+    assert np.array_equal(np.asarray(trace.customdata), counts)  # hover shows the counts either way
+    assert list(trace.x) == cnn.bundle.class_names and list(trace.y) == cnn.bundle.class_names
+    cnn.normalised_toggle.value = True
+    assert cnn.normalised is True
+    shares = np.asarray(trace.z)
+    assert np.allclose(shares, confusion_matrix(cnn.bundle.metrics, normalised=True))
+    assert np.allclose(shares.sum(axis=1)[counts.sum(axis=1) > 0], 1.0)
+    assert np.array_equal(np.asarray(trace.customdata), counts)
+    cnn.normalised = False
+    assert np.array_equal(np.asarray(trace.z), counts) and cnn.normalised_toggle.value is False
+
+
+def test_roc_curves_one_per_class_with_auc(cnn: ExperimentResults) -> None:
+    cnn.show_tab("Detailed metrics")
+    names = [t.name for t in cnn.roc_figure.data]
+    for name in cnn.bundle.class_names:
+        auc = cnn.bundle.metrics["roc"][name]["auc"]
+        assert f"{name} (AUC {auc:.3f})" in names
+    assert names[-1] == "chance"
+
+
+def test_clicking_a_cell_filters_the_failure_cases(cnn: ExperimentResults) -> None:
+    cnn.show_tab("Detailed metrics")
+    predictions = cnn.bundle.predictions
+    names = list(predictions.class_names)
+    # The cell of the first test record: never empty.
+    t, p = int(predictions.y_true[0]), int(predictions.y_pred[0])
+    trace = cnn.confusion_figure.data[0]
+    points = Points(point_inds=[[t, p]], xs=[names[p]], ys=[names[t]], trace_name=trace.name, trace_index=0)
+    trace._dispatch_on_click(points, None)  # what plotly does when the browser reports a click
+    expected = cell_records(predictions, names[t], names[p])
+    assert cnn.selected_cell == (names[t], names[p])
+    assert f"{len(expected)} test record(s)" in cnn.cell_html.value
+    for row in expected:
+        assert row["record_id"] in cnn.cell_html.value
+    # The failure cases, built afterwards, list that cell's records, not the 10 worst.
+    cnn.cell_button.click()
+    assert cnn.tabs.selected_index == 2 and "Visualisations" in cnn.built_tabs
+    assert [v for _, v in cnn.failure_select.options] == [r["record_id"] for r in expected]
+    assert cnn.failure_reset.layout.display == ""
+    cnn.failure_reset.click()
+    worst = [w["record_id"] for w in cnn.bundle.metrics["worst_predictions"]]
+    assert [v for _, v in cnn.failure_select.options] == worst and cnn.selected_cell == ()
+    # A click with the tab already built filters the list at once.
+    cnn.select_cell(names[t], names[p])
+    assert [v for _, v in cnn.failure_select.options] == [r["record_id"] for r in expected]
+
+
+def test_selecting_a_failure_case_shows_its_detail(cnn: ExperimentResults) -> None:
+    cnn.show_tab("Visualisations")
+    first = cnn.failure_select.options[0][1]
+    cnn.failure_select.value = first
+    assert cnn.selected_record == first
+    (detail,) = cnn.failure_detail.children
+    if results_panel._module_exists(results_panel.FAILURE_DETAIL):
+        from bearing_workbench.panels.failure_detail import FailureDetail
+
+        assert isinstance(detail, FailureDetail)
+        assert detail.case is not None and detail.case.record_id == first
+    else:
+        assert "not available" in detail.value
+
+
+def test_history_curves_and_model_views(cnn: ExperimentResults) -> None:
+    cnn.show_tab("Visualisations")
+    epochs = [row["epoch"] for row in cnn.bundle.history]
+    train_loss = cnn.history_figure.data[0]
+    assert train_loss.name == "train loss" and list(train_loss.x) == epochs
+    assert list(train_loss.y) == [row["train_loss"] for row in cnn.bundle.history]
+    assert (
+        cnn.history_figure._config["toImageButtonOptions"]["filename"]
+        == f"experiment-{cnn.experiment_id}-curves"
+    )
+    section = cnn.tabs.children[2].children[3]
+    if results_panel._module_exists(results_panel.MODEL_VIEWS):
+        from bearing_workbench.panels.model_views import ModelViews
+
+        assert isinstance(section, ModelViews)
+    else:
+        assert "not available" in section.value
+
+
+def test_missing_companion_modules_leave_a_note(
+    results_store: Store,  # noqa: F811
+    results_ids: dict[str, int],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for module in (results_panel.MODEL_VIEWS, results_panel.FAILURE_DETAIL, results_panel.NOTIFICATIONS):
+        monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
+    panel = ExperimentResults(results_ids["cnn1d"], store=results_store)
+    assert panel.children[0] is panel.header_html  # no notification area
+    panel.show_tab("Visualisations")
+    assert "model-specific views are not available" in panel.tabs.children[2].children[3].value
+    panel.failure_select.value = panel.failure_select.options[0][1]
+    assert "failure-case detail is not available" in panel.failure_detail.children[0].value
+
+
+def test_notification_area_on_top_when_there_is_one(
+    results_store: Store,  # noqa: F811
+    results_ids: dict[str, int],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    area = widgets.HTML("toasts")
+    seen: list[Any] = []
+    fake = types.ModuleType(results_panel.NOTIFICATIONS)
+    fake.notification_area = lambda store=None: seen.append(store) or area  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, results_panel.NOTIFICATIONS, fake)
+    panel = ExperimentResults(results_ids["cnn1d"], store=results_store)
+    assert panel.children[0] is area and seen == [results_store]
+
+
+# -- artifacts --------------------------------------------------------------------------------------------
+
+
+def test_downloads_carry_the_experiment_files(cnn: ExperimentResults) -> None:
+    cnn.show_tab("Artifacts")
+    folder = cnn.bundle.folder
+    for name in ("config.yaml", "predictions_test.csv", "history.json", "metrics.json", "best.pt"):
+        link = cnn.download_links[name]
+        assert f'download="experiment-{cnn.experiment_id}-{name}"' in link.value
+        assert _link_bytes(link) == (folder / name).read_bytes()
+    # Tiny runs write no ONNX file (the quick preset): the link stays greyed out.
+    assert "href" not in cnn.download_links["model.onnx"].value
+    assert cnn.download_name("model.onnx") == f"experiment-{cnn.experiment_id}-model.onnx"
+
+
+def test_large_files_wait_for_a_click(cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(results_panel, "EAGER_BYTES", 10)
+    cnn.show_tab("Artifacts")
+    link = cnn.download_links["config.yaml"]
+    assert "href" not in link.value
+    cnn.prepare_buttons["config.yaml"].click()
+    assert _link_bytes(link) == (cnn.bundle.folder / "config.yaml").read_bytes()
+    assert cnn.prepare_buttons["config.yaml"].layout.display == "none"
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "../1/metrics.json", "sub/../../x"])
+def test_paths_out_of_the_experiment_folder_are_refused(cnn: ExperimentResults, name: str) -> None:
+    cnn.show_tab("Artifacts")
+    with pytest.raises(ValueError, match="escapes the folder|must be relative"):
+        cnn.artifact_file(name)
+    with pytest.raises(ValueError):
+        cnn.prepare_download(name)
+
+
+def test_missing_files_are_named(cnn: ExperimentResults) -> None:
+    with pytest.raises(FileNotFoundError, match=f"experiment {cnn.experiment_id} has no model.onnx"):
+        cnn.artifact_file("model.onnx")
+
+
+def test_clone_and_ensemble_links(
+    cnn: ExperimentResults,
+    results_store: Store,  # noqa: F811
+    results_ids: dict[str, int],  # noqa: F811
+    fresh_store: Store,
+) -> None:
+    cnn.show_tab("Artifacts")
+    links = cnn.action_links.value
+    assert f'href="wizard.ipynb?clone={cnn.experiment_id}"' in links
+    assert f'href="wizard.ipynb?family=ensemble&amp;members={cnn.experiment_id}"' in links
+    ensemble = _copy_of(results_store, results_ids["classical"], fresh_store, family="ensemble")
+    panel = ExperimentResults(ensemble, store=fresh_store)
+    panel.show_tab("Artifacts")
+    assert "members=" not in panel.action_links.value
+    assert "cannot be a member" in panel.action_links.value
+
+
+def _fake_reports(monkeypatch: pytest.MonkeyPatch, submit: Any) -> None:
+    module = types.ModuleType(results_panel.REPORTS)
+    module.submit_report = submit  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, results_panel.REPORTS, module)
+
+
+def test_report_button_shows_progress_then_offers_the_pdf(
+    cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf = cnn.bundle.folder / "report.pdf"
+    calls: list[dict[str, Any]] = []
+    future: Future[str] = Future()
+
+    def submit_report(experiment_id: int, *, store: Any = None, client: Any = None, on_progress: Any = None):
+        calls.append({"id": experiment_id, "store": store})
+        on_progress(0.4, "drawing the confusion matrix")
+        return future
+
+    _fake_reports(monkeypatch, submit_report)
+    cnn.show_tab("Artifacts")
+    assert cnn.report_status == "" and not cnn.report_button.disabled
+    cnn.report_button.click()
+    assert calls == [{"id": cnn.experiment_id, "store": cnn._store}]
+    assert cnn.report_status == "running" and cnn.report_button.disabled
+    assert (
+        cnn.report_bar.value == pytest.approx(0.4)
+        and "drawing the confusion matrix" in cnn.report_label.value
+    )
+    pdf.write_bytes(b"%PDF-1.7 tiny")
+    try:
+        future.set_result(str(pdf))  # runs the done callback
+        assert cnn.report_status == "done" and cnn.report_path == str(pdf.resolve())
+        assert _link_bytes(cnn.report_link) == b"%PDF-1.7 tiny"
+        assert f'download="experiment-{cnn.experiment_id}-report.pdf"' in cnn.report_link.value
+        assert cnn.report_link.layout.display == "" and not cnn.report_button.disabled
+    finally:
+        pdf.unlink()
+
+
+def test_report_failures_and_paths_outside_the_workspace(
+    cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere.pdf"
+    outside.write_bytes(b"%PDF")
+    futures: list[Future[str]] = []
+
+    def submit_report(experiment_id: int, **_: Any) -> Future[str]:
+        futures.append(Future())
+        return futures[-1]
+
+    _fake_reports(monkeypatch, submit_report)
+    cnn.show_tab("Artifacts")
+    cnn.report_button.click()
+    futures[-1].set_result(str(outside))
+    assert cnn.report_status == "failed" and "outside the workspace" in cnn.report_label.value
+    assert "href" not in cnn.report_link.value
+    cnn.report_button.click()
+    futures[-1].set_exception(RuntimeError("chromium crashed"))
+    assert cnn.report_status == "failed" and "chromium crashed" in cnn.report_label.value
+
+
+def test_report_not_available_without_its_module(
+    cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, results_panel.REPORTS, None)
+    cnn.show_tab("Artifacts")
+    assert cnn.report_status == "unavailable" and cnn.report_button.disabled
+    assert "report generation not available" in cnn.report_label.value
+    cnn._on_report()  # a click that raced the check
+    assert cnn.report_status == "unavailable"
+
+
+def test_delete_asks_first_then_removes_rows_and_folder(
+    results_store: Store,  # noqa: F811
+    results_ids: dict[str, int],  # noqa: F811
+    fresh_store: Store,
+) -> None:
+    copy = _copy_of(results_store, results_ids["cnn1d"], fresh_store)
+    folder = experiment_folder(fresh_store, copy)
+    panel = ExperimentResults(copy, store=fresh_store)
+    panel.show_tab("Artifacts")
+    assert panel.confirm_box.layout.display == "none"
+    panel.delete_button.click()
+    assert panel.confirm_box.layout.display == ""
+    panel.confirm_no.click()
+    assert panel.confirm_box.layout.display == "none" and fresh_store.get_experiment(copy) and folder.is_dir()
+    panel.delete_button.click()
+    panel.confirm_yes.click()
+    assert panel.deleted is True
+    (message,) = panel.children
+    assert "was deleted" in message.value
+    with pytest.raises(NotFoundError):
+        fresh_store.get_experiment(copy)
+    assert not folder.exists()
+
+
+def test_a_refused_delete_is_said(
+    results_store: Store,  # noqa: F811
+    results_ids: dict[str, int],  # noqa: F811
+    fresh_store: Store,
+) -> None:
+    copy = _copy_of(results_store, results_ids["classical"], fresh_store)
+    panel = ExperimentResults(copy, store=fresh_store)
+    panel.show_tab("Artifacts")
+    fresh_store.delete_experiment(copy)  # deleted elsewhere meanwhile
+    panel.delete_button.click()
+    panel.confirm_yes.click()
+    assert panel.deleted is False and "could not delete" in panel.notice_html.value
