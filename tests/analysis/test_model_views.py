@@ -13,6 +13,10 @@ from bearing_workbench.analysis.model_views import (
     first_conv_weight,
     model_sections,
 )
+from bearing_workbench.models import list_families
+from bearing_workbench.models.builders import build_model
+from bearing_workbench.models.inputs import InputSpec
+from bearing_workbench.models.registry import get_family
 from bearing_workbench.store import Store
 from bearing_workbench.store.workspace import experiment_dir
 from bearing_workbench.training.artifacts import read_json, read_predictions, write_json
@@ -231,3 +235,29 @@ def test_an_unregistered_family_gets_a_note(empty_store):
     experiment_id = _hand_made(empty_store, "quantum")
     (section,) = model_sections(empty_store, experiment_id)
     assert section.kind == "note" and "'quantum' is not registered" in section.note
+
+
+@pytest.mark.parametrize("family", list_families())
+def test_every_registered_family_gets_views_or_notes_never_an_error(empty_store, family):
+    experiment_id = _hand_made(empty_store, family)
+    sections = model_sections(empty_store, experiment_id)
+    assert sections and all(s.kind == "note" and s.note for s in sections)
+    assert family in FAMILY_SECTIONS  # a new family should say which views it gets
+
+
+@pytest.mark.parametrize("family", ["cnn1d", "resnet1d", "transformer", "pinn"])
+def test_the_filter_view_finds_a_first_layer_on_the_raw_signal(family):
+    spec = InputSpec(
+        kind="signal",
+        n_classes=3,
+        class_names=("healthy", "imbalance", "wear"),
+        fs=20480.0,
+        length=4096,
+        meta_names=("speed_hz", "sommerfeld", "reynolds"),
+    )
+    model = build_model(family, get_family(family).default_params(), spec)
+    key = first_conv_weight(model.state_dict(), 3, in_channels=1)
+    assert key is not None
+    # It is the convolution the input meets first.
+    first = next(m for m in model.modules() if isinstance(m, torch.nn.Conv1d))
+    assert first.weight.data_ptr() == model.state_dict()[key].data_ptr()
