@@ -445,7 +445,7 @@ class ExperimentResults(widgets.VBox):
                     "colorscale": "Blues",
                     "text": self._cell_texts(z),
                     "texttemplate": "%{text}",
-                    "hovertemplate": "true %{y}<br>predicted %{x}<br>%{customdata} record(s)<extra></extra>",
+                    "hovertemplate": self._cell_hover(),
                 }
             ],
             {
@@ -457,6 +457,10 @@ class ExperimentResults(widgets.VBox):
         )
         figure.data[0].on_click(self._on_cell_click)
         return figure
+
+    def _cell_hover(self) -> str:
+        share = ", %{z:.1%} of the true class" if self.normalised else ""
+        return f"true %{{y}}<br>predicted %{{x}}<br>%{{customdata}} record(s){share}<extra></extra>"
 
     def _cell_texts(self, z: list[list[float]]) -> list[list[str]]:
         if self.normalised:
@@ -471,6 +475,7 @@ class ExperimentResults(widgets.VBox):
         with figure.batch_update():
             figure.data[0].z = z
             figure.data[0].text = self._cell_texts(z)
+            figure.data[0].hovertemplate = self._cell_hover()
 
     def _on_cell_click(self, trace: Any, points: Any, selector: Any = None) -> None:
         """Heatmap click: `points.ys` / `points.xs` hold the true / predicted class of the cell."""
@@ -828,11 +833,11 @@ class ExperimentResults(widgets.VBox):
                 raise ValueError(f"the report {path} is outside the workspace {root}; not offered")
             inside = confined_path(root, path.relative_to(root))
             data = inside.read_bytes()
+            self.report_link.set_data(data)  # refuses a file too large for a link
         except Exception as exc:
             log.warning("report of experiment %s failed: %s", self.experiment_id, exc)
             self._report_failed(exc)
             return
-        self.report_link.set_data(data)
         self.report_link.layout.display = ""
         self.report_bar.value = 1.0
         self.report_bar.bar_style = "success"

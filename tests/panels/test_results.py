@@ -145,7 +145,9 @@ def test_confusion_matrix_toggles_between_counts_and_row_shares(cnn: ExperimentR
     assert np.allclose(shares, confusion_matrix(cnn.bundle.metrics, normalised=True))
     assert np.allclose(shares.sum(axis=1)[counts.sum(axis=1) > 0], 1.0)
     assert np.array_equal(np.asarray(trace.customdata), counts)
+    assert "of the true class" in trace.hovertemplate and "%{customdata} record(s)" in trace.hovertemplate
     cnn.normalised = False
+    assert "of the true class" not in trace.hovertemplate
     assert np.array_equal(np.asarray(trace.z), counts) and cnn.normalised_toggle.value is False
 
 
