@@ -7,6 +7,9 @@ python -m bench.run runner                                      (progress and co
 python -m bench.run overhead                                    (runner vs direct training, ~5 min)
 python -m bench.run monitor                                     (training monitor construction and redraws)
 python -m bench.run apps                                        (Voila apps in Chromium, ~5 min)
+python -m bench.run results                                     (results panel build, ~2 min)
+python -m bench.run history                                     (history with 10 000 experiments)
+python -m bench.run report                                      (PDF report generation)
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ SUITES = {
     "overhead": ("bench.bench_runner_overhead", "run"),
     "monitor": ("bench.bench_panels", "run"),
     "apps": ("bench.bench_apps", "run"),
+    "results": ("bench.bench_results", "run"),
+    "history": ("bench.bench_history", "run"),
+    "report": ("bench.bench_report", "run"),
 }
 
 
