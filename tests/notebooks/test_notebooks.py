@@ -58,8 +58,8 @@ def test_notebooks_are_saved_without_outputs_or_widget_state(path: Path) -> None
     assert nb.metadata.kernelspec.name == "python3"
 
 
-def test_getting_started_runs_top_to_bottom(workspace_env: Path) -> None:
-    notebook = ROOT / "notebooks" / "getting_started.ipynb"
+def nbval(notebook: Path) -> None:
+    """Run `notebook` top to bottom as nbval (lax) does, in a kernel of this environment."""
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", str(notebook), "-q", "-p", "no:cacheprovider"],
         capture_output=True,
@@ -69,6 +69,11 @@ def test_getting_started_runs_top_to_bottom(workspace_env: Path) -> None:
         timeout=900,
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def test_getting_started_runs_top_to_bottom(workspace_env: Path) -> None:
+    notebook = ROOT / "notebooks" / "getting_started.ipynb"
+    nbval(notebook)
     store = Store(workspace=workspace_env)
     assert [d.name for d in store.list_datasets()] == ["getting-started"]
     [experiment] = store.list_experiments()
@@ -120,3 +125,21 @@ def test_batch_notebook_names_a_bad_parameter(tiny: str, tmp_path: Path) -> None
         _batch(tmp_path, model="classical", dataset=tiny, overrides={"training.batch_size": 0})
     assert "training.batch_size" in str(failed.value)
     assert not Store().list_experiments()  # nothing half-recorded
+
+
+def test_study_results_runs_top_to_bottom(tiny: str, workspace_env: Path) -> None:
+    from bearing_workbench.config import preset_config
+    from bearing_workbench.training.experiment import create_experiment, train_experiment
+
+    store = Store(workspace=workspace_env)
+    for algorithm in ("random_forest", "svm"):
+        config = preset_config(
+            "quick", "classical", tiny, {"name": f"study {algorithm}", "model.params.algorithm": algorithm}
+        )
+        train_experiment(store, create_experiment(store, config))
+    store.dispose()
+    notebook = ROOT / "notebooks" / "study_results.ipynb"
+    nbval(notebook)
+    latest = Store(workspace=workspace_env).list_experiments(order_by="finished_at", limit=1)[0]
+    report = workspace_env / "experiments" / str(latest.id) / "report.pdf"
+    assert report.read_bytes()[:5] == b"%PDF-"
