@@ -34,6 +34,8 @@ _EXPORTS: dict[str, str] = {
     "ConfigWizard": "bearing_workbench.panels",
     "TrainingMonitor": "bearing_workbench.panels",
     "ExperimentResults": "bearing_workbench.panels",
+    "ExperimentHistory": "bearing_workbench.panels",
+    "CompareView": "bearing_workbench.panels",
 }
 
 __all__ = ["__version__", *_EXPORTS]

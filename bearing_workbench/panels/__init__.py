@@ -15,6 +15,8 @@ _EXPORTS: dict[str, str] = {
     "ConfigWizard": "bearing_workbench.panels.wizard",
     "TrainingMonitor": "bearing_workbench.panels.monitor",
     "ExperimentResults": "bearing_workbench.panels.results",
+    "ExperimentHistory": "bearing_workbench.panels.history",
+    "CompareView": "bearing_workbench.panels.compare",
 }
 
 __all__ = list(_EXPORTS)

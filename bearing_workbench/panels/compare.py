@@ -1,0 +1,271 @@
+"""Side-by-side comparison of 2 to 10 completed experiments: ``CompareView([3, 5, 7])``.
+
+Everything shown comes from `analysis.comparison.compare_experiments`: the metrics table (best value
+of each column in bold), the validation curves overlaid (accuracy and loss, one colour per
+experiment), the settings that differ (highlighted; unchanged ones behind a toggle), McNemar's test
+of each pair with its conclusion in words, and the suggested winner. "Save comparison" keeps the
+result in the store (`Store.save_comparison`).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+import ipywidgets as widgets
+import traitlets
+
+from bearing_workbench.analysis.comparison import Comparison, compare_experiments, p_text
+from bearing_workbench.runner.monitoring import format_duration
+from bearing_workbench.store import Store
+
+log = logging.getLogger(__name__)
+
+# plotly's default qualitative palette: ten colours for at most ten experiments.
+COLORS = (
+    "#636efa",
+    "#ef553b",
+    "#00cc96",
+    "#ab63fa",
+    "#ffa15a",
+    "#19d3f3",
+    "#ff6692",
+    "#b6e880",
+    "#ff97ff",
+    "#fecb52",
+)
+CHANGED_STYLE = "background:#fff3cd"
+MUTED = "color:#6b7280"
+CELL = "padding:3px 8px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top"
+NO_VALUE = "\u2014"
+# Metrics table columns: (key, label, higher is better?) ; None: not ranked.
+METRIC_COLUMNS = (
+    ("accuracy", "accuracy", True),
+    ("macro_precision", "macro precision", True),
+    ("macro_recall", "macro recall", True),
+    ("macro_f1", "macro-F1", True),
+    ("epochs", "epochs", None),
+    ("duration_s", "duration", False),
+    ("n_test", "test records", None),
+)
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _value_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _td(content: Any) -> str:
+    return f"<td style='{CELL}'>{content}</td>"
+
+
+def _table(header: list[str], rows: list[str]) -> str:
+    head = "".join(f"<th style='{CELL};background:#f3f4f6'>{h}</th>" for h in header)
+    return f"<table style='border-collapse:collapse;font-size:13px'><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def metrics_table_html(comparison: Comparison) -> str:
+    """The metrics table, the best value of each ranked column in bold."""
+    best: dict[str, Any] = {}
+    for key, _label, higher in METRIC_COLUMNS:
+        values = [getattr(s, key) for s in comparison.experiments if getattr(s, key) is not None]
+        if higher is not None and values:
+            best[key] = max(values) if higher else min(values)
+    rows = []
+    for i, summary in enumerate(comparison.experiments):
+        cells = [
+            _td(f"<span style='color:{COLORS[i % len(COLORS)]}'>&#9632;</span> #{summary.id}"),
+            _td(_esc(summary.name)),
+            _td(_esc(summary.family)),
+        ]
+        for key, _label, _higher in METRIC_COLUMNS:
+            value = getattr(summary, key)
+            if value is None:
+                text = NO_VALUE
+            elif key == "duration_s":
+                text = format_duration(value)
+            elif isinstance(value, float):
+                text = f"{100 * value:.2f} %"
+            else:
+                text = str(value)
+            bold = key in best and value == best[key]
+            cells.append(f"<td style='{CELL}'>{'<b>' + text + '</b>' if bold else text}</td>")
+        marker = " style='background:#e8f5e9'" if summary.id == comparison.winner.experiment_id else ""
+        rows.append(f"<tr{marker}>{''.join(cells)}</tr>")
+    return _table(["#", "name", "model", *(label for _, label, _ in METRIC_COLUMNS)], rows)
+
+
+def settings_table_html(comparison: Comparison, only_changed: bool = True) -> str:
+    """The settings diff: changed rows highlighted; unchanged ones too unless `only_changed`."""
+    ids = comparison.experiment_ids
+    rows = []
+    for row in comparison.hyperparameters:
+        if only_changed and not row.changed:
+            continue
+        cells = "".join(
+            f"<td style='{CELL}'>{_esc(_value_text(row.values[i])) if i in row.values else NO_VALUE}</td>"
+            for i in ids
+        )
+        style = f" style='{CHANGED_STYLE}'" if row.changed else ""
+        key = _td(f"<code>{_esc(row.key)}</code>")
+        rows.append(f"<tr{style} data-changed='{str(row.changed).lower()}'>{key}{cells}</tr>")
+    if not rows:
+        return f"<span style='{MUTED}'>every setting is the same</span>"
+    return _table(["setting", *(f"#{i}" for i in ids)], rows)
+
+
+def mcnemar_table_html(comparison: Comparison) -> str:
+    """One row per pair: the 2x2 counts, the p value and the conclusion."""
+    rows = []
+    for test in comparison.mcnemar:
+        verdict = "significant" if test.significant else "not significant"
+        cells = [
+            f"#{test.a} vs #{test.b}",
+            test.n_shared,
+            test.both_right,
+            test.only_a_right,
+            test.only_b_right,
+            test.both_wrong,
+            f"{_esc(p_text(test.p_value))}<br><span style='{MUTED}'>{_esc(test.method)}</span>",
+            f"<b>{verdict}</b><br>{_esc(test.conclusion)}",
+        ]
+        rows.append("<tr>" + "".join(_td(c) for c in cells) + "</tr>")
+    return _table(
+        [
+            "pair",
+            "shared records",
+            "both right",
+            "only first right",
+            "only second right",
+            "both wrong",
+            "p",
+            "conclusion",
+        ],
+        rows,
+    )
+
+
+class CompareView(widgets.VBox):
+    """Metrics, curves, settings diff, McNemar's tests and the suggested winner of 2 to 10 experiments.
+
+    Args:
+        experiment_ids: completed experiments, in the order shown (ComparisonError otherwise, naming them).
+        store: default the workspace's store.
+    """
+
+    experiment_ids = traitlets.List(traitlets.Int())
+    winner_id = traitlets.Int(None, allow_none=True)
+    notice = traitlets.Unicode("")
+
+    def __init__(self, experiment_ids: list[int], store: Store | None = None):
+        super().__init__()
+        self._store = store if store is not None else Store()
+        self.comparison = compare_experiments(self._store, experiment_ids)
+        self.experiment_ids = list(self.comparison.experiment_ids)
+        self.winner_id = self.comparison.winner.experiment_id
+        self._build()
+        self.add_class("bw-compare-view")
+
+    def _build(self) -> None:
+        comparison = self.comparison
+        ids = ", ".join(f"#{i}" for i in comparison.experiment_ids)
+        self.title_html = widgets.HTML(f"<h3 style='margin:0.3em 0'>Comparison of {_esc(ids)}</h3>")
+        self.winner_html = widgets.HTML(
+            "<div style='background:#e8f5e9;border-left:4px solid #2e7d32;padding:6px 10px;margin:4px 0'>"
+            f"&#127942; {_esc(comparison.winner.summary)}</div>"
+        )
+        self.metrics_html = widgets.HTML(metrics_table_html(comparison))
+        self.figure = self._curves()
+        without = [s.label for s in comparison.experiments if not comparison.curves.get(s.id)]
+        self.curves_note = widgets.HTML(
+            f"<span style='{MUTED}'>no training curves for {_esc(', '.join(without))} "
+            "(trained in one step, not in epochs)</span>"
+            if without
+            else ""
+        )
+        curves: list[widgets.Widget] = [self.figure] if self.figure is not None else []
+        self.only_changed = widgets.Checkbox(
+            value=True, description="only settings that differ", indent=False
+        )
+        self.settings_html = widgets.HTML(settings_table_html(comparison, True))
+        self.only_changed.observe(
+            lambda change: setattr(
+                self.settings_html, "value", settings_table_html(comparison, change["new"])
+            ),
+            names="value",
+        )
+        self.mcnemar_html = widgets.HTML(mcnemar_table_html(comparison))
+        notes = "".join(f"<li>{_esc(n)}</li>" for n in comparison.notes)
+        self.notes_html = widgets.HTML(f"<ul style='{MUTED};margin:0.3em 0'>{notes}</ul>" if notes else "")
+        self.save_name = widgets.Text(value=f"comparison of {ids}", layout=widgets.Layout(width="320px"))
+        self.save_button = widgets.Button(description="Save comparison", layout=widgets.Layout(width="auto"))
+        self.save_button.on_click(lambda _: self.save(self.save_name.value))
+        self.notice_html = widgets.HTML()
+        self.children = [
+            self.title_html,
+            self.winner_html,
+            widgets.HTML("<b>Test metrics</b>"),
+            self.metrics_html,
+            widgets.HTML("<b>Validation curves</b>"),
+            *curves,
+            self.curves_note,
+            widgets.HTML("<b>Settings</b>"),
+            self.only_changed,
+            self.settings_html,
+            widgets.HTML("<b>McNemar's test, each pair, on the test records they share</b>"),
+            self.mcnemar_html,
+            self.notes_html,
+            widgets.HBox([self.save_name, self.save_button, self.notice_html]),
+        ]
+
+    def _curves(self) -> Any:
+        """Val accuracy and val loss per epoch, one colour per experiment; None when none has epochs."""
+        comparison = self.comparison
+        if not any(comparison.curves.get(i) for i in comparison.experiment_ids):
+            return None
+        from plotly.subplots import make_subplots
+
+        from bearing_workbench.panels.live_figure import LiveFigureWidget
+
+        figure = make_subplots(rows=1, cols=2, subplot_titles=("validation accuracy", "validation loss"))
+        for i, summary in enumerate(comparison.experiments):
+            rows = comparison.curves.get(summary.id) or []
+            if not rows:
+                continue
+            epochs = [r["epoch"] for r in rows]
+            color = COLORS[i % len(COLORS)]
+            for col, key in ((1, "val_acc"), (2, "val_loss")):
+                figure.add_scatter(
+                    x=epochs,
+                    y=[r.get(key) for r in rows],
+                    mode="lines+markers",
+                    name=summary.label,
+                    legendgroup=str(summary.id),
+                    showlegend=col == 1,
+                    line={"color": color},
+                    row=1,
+                    col=col,
+                )
+        figure.update_xaxes(title_text="epoch")
+        figure.update_layout(height=340, margin={"l": 50, "r": 20, "t": 40, "b": 40}, template="plotly_white")
+        return LiveFigureWidget(figure)
+
+    def save(self, name: str) -> int | None:
+        """Save the comparison (ids and result) in the store under `name`; returns its id."""
+        try:
+            saved = self._store.save_comparison(name, self.experiment_ids, self.comparison.to_dict())
+        except (ValueError, LookupError) as exc:
+            self.notice = f"not saved: {exc}"
+            self.notice_html.value = f"<span style='color:#c62828'>{_esc(self.notice)}</span>"
+            return None
+        self.notice = f"saved as comparison {saved}"
+        self.notice_html.value = f"<span style='{MUTED}'>{_esc(self.notice)}</span>"
+        return saved

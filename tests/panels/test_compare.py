@@ -1,0 +1,81 @@
+"""CompareView driven in Python: tables, curves, settings toggle, McNemar's conclusions, save."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bearing_workbench.analysis.comparison import ComparisonError
+from bearing_workbench.panels import CompareView
+from bearing_workbench.store import Store
+
+from .history_runs import completed_run, config_of, pattern
+
+
+@pytest.fixture
+def trio(fresh_store: Store) -> tuple[Store, dict[str, int]]:
+    a, b = pattern(both_right=20, both_wrong=5, only_a=12, only_b=3)
+    ids = {
+        "cnn": completed_run(fresh_store, "cnn", "cnn1d", a, epochs=3, config=config_of("cnn1d", filters=32)),
+        "cnn wide": completed_run(
+            fresh_store, "cnn wide", "cnn1d", b, epochs=2, config=config_of("cnn1d", filters=64)
+        ),
+        "forest": completed_run(fresh_store, "forest", "classical", b),
+    }
+    return fresh_store, ids
+
+
+def test_compare_view_shows_metrics_curves_settings_and_tests(trio) -> None:
+    store, ids = trio
+    view = CompareView([ids["cnn"], ids["cnn wide"], ids["forest"]], store=store)
+    assert view.experiment_ids == [ids["cnn"], ids["cnn wide"], ids["forest"]]
+    assert view.winner_id == ids["cnn"]  # 32/40 right against 23/40
+    assert f"Suggested: #{ids['cnn']} cnn" in view.winner_html.value
+    # the best accuracy, precision and recall (80.00 %, the same here) are bold; the others are not
+    assert view.metrics_html.value.count("<b>80.00 %</b>") == 3
+    assert "57.50 %" in view.metrics_html.value and "<b>57.50 %</b>" not in view.metrics_html.value
+    # curves: val accuracy and val loss per experiment with epochs; the classical one has none
+    names = [trace.name for trace in view.figure.data]
+    assert names == [f"#{ids['cnn']} cnn"] * 2 + [f"#{ids['cnn wide']} cnn wide"] * 2
+    assert list(view.figure.data[0].y) == pytest.approx([0.6, 0.7, 0.8])
+    assert f"no training curves for #{ids['forest']} forest" in view.curves_note.value
+    # settings: only the differing rows, highlighted; the toggle shows the unchanged ones too
+    changed = view.settings_html.value
+    assert "model.params.filters" in changed and "model.family" in changed
+    assert "training.learning_rate" not in changed
+    assert "data-changed='false'" not in changed
+    view.only_changed.value = False
+    everything = view.settings_html.value
+    assert "training.learning_rate" in everything and "data-changed='false'" in everything
+    assert len(re.findall("background:#fff3cd", everything)) == len(
+        re.findall("data-changed='true'", everything)
+    )
+    # McNemar: cnn against cnn wide has the known counts and conclusion
+    table = view.mcnemar_html.value
+    assert f"#{ids['cnn']} vs #{ids['cnn wide']}" in table
+    assert "is right on 12 records where" in table and "p = 0.035" in table
+    assert "the difference is significant at 5 %" in table
+
+
+def test_compare_view_without_curves_and_save(trio) -> None:
+    store, ids = trio
+    other = completed_run(store, "svm", "classical", [True] * 30 + [False] * 10)
+    view = CompareView([ids["forest"], other], store=store)
+    assert view.figure is None
+    assert "not significant" in view.mcnemar_html.value
+    saved = view.save("forest vs svm")
+    assert saved is not None and view.notice == f"saved as comparison {saved}"
+    record = store.get_comparison(saved)
+    assert record.experiment_ids == [ids["forest"], other]
+    assert record.result["winner"]["experiment_id"] == view.winner_id
+    assert view.save("  ") is None and "not saved" in view.notice
+
+
+def test_compare_view_refuses_what_cannot_be_compared(trio) -> None:
+    store, ids = trio
+    with pytest.raises(ComparisonError, match="got 1"):
+        CompareView([ids["cnn"]], store=store)
+    pending = store.create_experiment("later", "cnn1d", {})
+    with pytest.raises(ComparisonError, match=rf"not completed: {pending} \(pending\)"):
+        CompareView([ids["cnn"], pending], store=store)
