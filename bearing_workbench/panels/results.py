@@ -393,7 +393,9 @@ class ExperimentResults(widgets.VBox):
             )
         )
         self.normalised_toggle = widgets.ToggleButtons(
-            options=[("counts", False), ("normalised by true class", True)], value=self.normalised
+            options=[("counts", False), ("normalised by true class", True)],
+            value=self.normalised,
+            style={"button_width": "auto"},
         )
         widgets.link((self.normalised_toggle, "value"), (self, "normalised"))
         self.confusion_figure = self._confusion_figure()

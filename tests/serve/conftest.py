@@ -15,16 +15,22 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import nbformat
 import psutil
 import pytest
 
+from bearing_workbench.chromium import FLAGS, chromium_path
 from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
 from bearing_workbench.data.registration import register_dataset
 from bearing_workbench.store import Store
 
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = chromium_path()
+UI_TIMEOUT_MS = 120_000  # the first view of a step may wait for imports in the kernel
+RUN_TIMEOUT_MS = 300_000
 DATASET = "tiny"
 CLASSES = ("healthy", "imbalance", "misalignment")
 START_TIMEOUT_S = 180.0
@@ -210,3 +216,22 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) 
 @pytest.fixture(scope="session")
 def workspace_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tiny_workspace(tmp_path_factory.mktemp("serve-ws"))
+
+
+def launch_chromium(playwright: Any, user_data_dir: str) -> Any:
+    """Debian's Chromium, headless, with a fresh profile and no traffic of its own."""
+    return playwright.chromium.launch_persistent_context(
+        user_data_dir,
+        executable_path=CHROMIUM,
+        args=FLAGS,
+        viewport={"width": 1280, "height": 1000},
+    )
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("BEARING_WORKBENCH_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots in {path}")
+    return path

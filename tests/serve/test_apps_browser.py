@@ -7,7 +7,6 @@ Screenshots go to ``$BEARING_WORKBENCH_SCREENSHOTS`` (default: a temporary folde
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -17,19 +16,22 @@ from urllib.parse import urlparse
 import pytest
 
 from bearing_workbench.config import preset_config
-from bearing_workbench.chromium import FLAGS, chromium_path
 from bearing_workbench.training.experiment import create_experiment
 
-from .conftest import DATASET, Server, end_server, start_server
+from .conftest import (
+    CHROMIUM,
+    DATASET,
+    ROOT,
+    RUN_TIMEOUT_MS,
+    UI_TIMEOUT_MS,
+    Server,
+    end_server,
+    launch_chromium,
+    start_server,
+)
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = chromium_path()
-CHROMIUM_ARGS = FLAGS
-UI_TIMEOUT_MS = 120_000
-RUN_TIMEOUT_MS = 300_000
 
 expect.set_options(timeout=UI_TIMEOUT_MS)  # the first view of a step may wait for imports in the kernel
 
@@ -37,16 +39,6 @@ pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).is_file(),
     reason="Debian's chromium is not installed (apt-get install chromium; ./scripts/test.sh does so as root)",
 )
-
-
-def launch_chromium(playwright, user_data_dir: str) -> BrowserContext:
-    """Debian's Chromium, headless, with a fresh profile and no traffic of its own."""
-    return playwright.chromium.launch_persistent_context(
-        user_data_dir,
-        executable_path=CHROMIUM,
-        args=CHROMIUM_ARGS,
-        viewport={"width": 1280, "height": 1000},
-    )
 
 
 @pytest.fixture(scope="module")
@@ -69,15 +61,6 @@ def browser(requests_seen: list[str]) -> Iterator[BrowserContext]:
         context.on("request", lambda request: requests_seen.append(request.url))
         yield context
         context.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = os.environ.get("BEARING_WORKBENCH_SCREENSHOTS")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    print(f"screenshots in {path}")
-    return path
 
 
 def _open(browser: BrowserContext, url: str) -> Page:
