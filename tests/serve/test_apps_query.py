@@ -8,7 +8,14 @@ import sys
 
 import pytest
 
-from bearing_workbench.serve.apps import monitor_app, positive_id, query_params, wizard_app
+from bearing_workbench.serve.apps import (
+    id_list,
+    monitor_app,
+    positive_id,
+    query_params,
+    results_app,
+    wizard_app,
+)
 
 
 def test_query_params_drop_the_token_and_keep_the_last_value(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,6 +44,19 @@ def test_apps_show_a_message_for_bad_queries(monkeypatch: pytest.MonkeyPatch, tm
     assert "no experiment yet" in shown(monitor_app(""))
     assert "unknown model family 'nope'" in shown(wizard_app("family=nope"))
     assert "?clone= must be an experiment id" in shown(wizard_app("clone=zero"))
+    assert "?members= must be experiment ids separated by commas, got 'x'" in shown(
+        wizard_app("family=ensemble&members=2,x")
+    )
+    assert "?experiment= must be an experiment id" in shown(results_app("experiment=../../etc/passwd"))
+    assert "?experiment=5: there is no such experiment" in shown(results_app("experiment=5"))
+    assert "no experiment yet" in shown(results_app(""))
+
+
+def test_id_lists() -> None:
+    assert id_list({"members": " 2, 6,,7 "}, "members") == [2, 6, 7]
+    assert id_list({}, "members") == []
+    with pytest.raises(ValueError, match=r"\?members= must be experiment ids"):
+        id_list({"members": "2,-1"}, "members")
 
 
 def test_app_kernels_skip_the_rfc3987_grammar_and_still_validate_notebooks() -> None:
