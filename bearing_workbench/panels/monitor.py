@@ -51,6 +51,7 @@ from bearing_workbench.runner.monitoring import (
     stored_results,
     trains_by_epoch,
 )
+from bearing_workbench.runner.notify import run_end_event
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
 
 if TYPE_CHECKING:  # plotly is imported with the first figure (about 0.5 s; the app defers it)
@@ -164,6 +165,10 @@ class TrainingMonitor(widgets.VBox):
         self._follower: Follower | None = None
         self._epoch_based = trains_by_epoch(self._record.family)
         self._log_tail = LogTail.of_experiment(self._record.id, self._store.workspace, LOG_LINES)
+        from bearing_workbench.panels.notifications import notification_area  # anywidget: here only
+
+        self.notifications = notification_area(self._store)  # shared by every panel of this kernel
+        self._ended_live = False  # a final status arrived live: toast it once the record is read
         self.figure_ready = threading.Event()  # set once the curves are drawn (or there are none)
         self._build(defer_figure)
         super().__init__(children=self._layout())
@@ -340,6 +345,7 @@ class TrainingMonitor(widgets.VBox):
     def _layout(self) -> list[widgets.Widget]:
         half = widgets.Layout(width="50%", padding="0 8px 0 0")
         return [
+            self.notifications,
             self.header_html,
             widgets.HBox(
                 [self.progress_bar, self.progress_label], layout=widgets.Layout(align_items="center")
@@ -407,12 +413,16 @@ class TrainingMonitor(widgets.VBox):
         with self._lock:
             if self._closed or generation != self._generation:
                 return  # a follower replaced by Retry still delivering
+            was_final = is_terminal(self._state.status)
             changed = self._state.apply(message)
             if not changed:
                 return
             if STATUS in changed:
                 self._awaiting = None
                 self.notice = ""  # what an action said is answered by the new status
+                # Seen ending here, not replayed: a run already over when the monitor opened gets no toast.
+                if not self._replaying and not was_final and is_terminal(self._state.status):
+                    self._ended_live = True
             self._dirty |= changed
             self._sync_traits()
             replaying = self._replaying
@@ -477,6 +487,9 @@ class TrainingMonitor(widgets.VBox):
                 self._refresh_record()
                 dirty |= self._dirty
                 self._dirty = set()
+                if self._ended_live:
+                    self._ended_live = False
+                    self._toast_end()
             self.header_html.value = self._header_html()
             if dirty & {STATUS, PROGRESS}:
                 self.progress_bar.value = min(1.0, max(0.0, state.progress))
@@ -512,6 +525,21 @@ class TrainingMonitor(widgets.VBox):
             else:
                 self.notice_html.value = ""
             self.renders += 1
+
+    def _toast_end(self) -> None:
+        """The run ended while watched: a toast (the area drops it if the cluster's notifier was first)."""
+        state, record = self._state, self._record
+        stored = str(record.status) == state.status  # the store has the end's error, hint and metrics
+        event = run_end_event(
+            record.id,
+            state.status,
+            name=record.name,
+            metrics=record.metrics if stored else None,
+            error=(record.error if stored else None) or state.error,
+            hint=(record.hint if stored else None) or state.hint,
+            duration_s=record.duration_s if stored else None,
+        )
+        self.notifications.run_end_later(event, self._store)
 
     def _header_html(self) -> str:
         info = header(self._record, datetime.now(UTC))
@@ -733,6 +761,7 @@ class TrainingMonitor(widgets.VBox):
             log.exception("retry of experiment %s failed", self._record.id)
             self._say(f"could not retry: {type(exc).__name__}: {exc}")
             return
+        self.notifications.forget(self._record.id)  # its next end is news
         self._restart()
         self._say("resubmitted: the run continues from its latest checkpoint")
 
@@ -777,7 +806,8 @@ class TrainingMonitor(widgets.VBox):
             self._follower.close()
         self._redraw.close()
         for child in self._all_widgets():
-            child.close()
+            if child is not self.notifications:  # shared with the other panels
+                child.close()
         super().close()
 
     def _all_widgets(self) -> list[widgets.Widget]:

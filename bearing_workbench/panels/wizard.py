@@ -20,7 +20,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -105,6 +105,8 @@ class ConfigWizard(widgets.VBox):
         client: the Dask client `runner.launch` uses (default: the local cluster or the configured one).
         clone_from: start from the config of this stored experiment (expert mode, step 2).
         family: preselect a model family (step 1 still shows all cards).
+        members: preselect the ids of an ensemble's members (the family defaults to ensemble; expert
+            mode, so that they show in their field, validated like any other).
     """
 
     step = traitlets.Int(1)
@@ -128,12 +130,17 @@ class ConfigWizard(widgets.VBox):
         client: Any = None,
         clone_from: int | None = None,
         family: str | None = None,
+        members: Sequence[int] | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self._store = store
         self.client = client
         self.monitor: Any = None
+        self.notifications: Any = None  # the shared notification area, once a run is launched
+        self._members = _member_ids(members, family)
+        if self._members is not None:
+            family = family or "ensemble"
         self.launched_config: ExperimentConfig | None = None
         self.saved_config_path: str | None = None
         self.saved_preset_path: str | None = None
@@ -172,6 +179,8 @@ class ConfigWizard(widgets.VBox):
         self.observe(self._on_name, names="name")
         self.observe(lambda change: self._show_message(), names="message")
         self._show_step()
+        if self._members is not None:
+            self.mode = "expert"  # the members field is in the expert form
         if family is not None:
             self.select_family(family)
         if clone_from is not None:
@@ -543,15 +552,27 @@ class ConfigWizard(widgets.VBox):
         if ref != "experiment":
             return []
         records = self.store.list_experiments(status="completed", limit=200)
-        return [(f"#{r.id} {r.name} ({r.family})", r.id) for r in records if r.family != "ensemble"]
+        options = [(f"#{r.id} {r.name} ({r.family})", r.id) for r in records if r.family != "ensemble"]
+        offered = {value for _, value in options}
+        for member in self._members or ():  # preselected ones that cannot be chosen: say what they are
+            if member not in offered:
+                try:
+                    record = self.store.get_experiment(member)
+                except LookupError:
+                    continue  # the form shows it as not found
+                options.append((f"#{record.id} {record.name} ({record.family}, {record.status})", record.id))
+        return options
 
     def _preset_values(self, family: str) -> dict[str, Any] | None:
         preset = self._presets.get(self.preset) if 2 in self._built else None
         try:
-            return filled_config(preset_config(preset or self.preset, family, self.dataset or "dataset"))
+            values = filled_config(preset_config(preset or self.preset, family, self.dataset or "dataset"))
         except ConfigError as exc:
             self.message = f"preset {self.preset} does not fit {family}: {exc}"
             return None
+        if family == "ensemble" and self._members is not None:
+            values["model"]["params"]["members"] = list(self._members)
+        return values
 
     def _fill_from_preset(self) -> None:
         if self.family is None:
@@ -612,7 +633,13 @@ class ConfigWizard(widgets.VBox):
         """Check the current config (what every change does) and show each message by its field."""
         if self.family is None or 2 not in self._built or self._quiet:
             return
-        found = check_config(self.current_config(), self._facts())
+        config = self.current_config()
+        found = check_config(config, self._facts())
+        if self.family == "ensemble":
+            from bearing_workbench.models.ensemble_members import member_errors  # imports the store
+
+            members = config["model"].get("params", {}).get("members") or []
+            found += member_errors(self.store, members if isinstance(members, list) else [])
         errors: dict[str, str] = {}
         for error in found:
             errors[error.field] = (
@@ -939,6 +966,7 @@ class ConfigWizard(widgets.VBox):
             return None
         self.launched_config = config
         self._show_launched(experiment_id, "launched")
+        self._announce(experiment_id, config.name, "started")
         return experiment_id
 
     def resume(self, experiment_id: int) -> int | None:
@@ -961,7 +989,24 @@ class ConfigWizard(widgets.VBox):
             self._quiet = False
         self._show_launched(experiment_id, "resumed from its latest checkpoint")
         self.step = 4
+        self._announce(experiment_id, record.name, "resumed")
         return experiment_id
+
+    def _announce(self, experiment_id: int, name: str | None, verb: str) -> None:
+        """A "started" toast in the shared notification area, shown above the wizard; the first launch
+        also offers browser notifications."""
+        try:
+            from bearing_workbench.panels.notifications import notification_area
+
+            area = notification_area(self.store)
+            area.ask_for_permission()
+            area.started(experiment_id, name, verb)
+        except Exception:  # the run is launched whatever happens to its toast
+            log.exception("no notification for experiment %s", experiment_id)
+            return
+        self.notifications = area
+        if area not in self.children:
+            self.children = (area, *self.children)
 
     def _show_launched(self, experiment_id: int, verb: str) -> None:
         self._launched = True
@@ -1044,6 +1089,20 @@ class ConfigWizard(widgets.VBox):
         if self.monitor is not None and hasattr(self.monitor, "close"):
             self.monitor.close()
         super().close()
+
+
+def _member_ids(members: Sequence[int] | None, family: str | None) -> list[int] | None:
+    """The `members` argument as a list of ids; ValueError naming it when it is not one."""
+    if members is None:
+        return None
+    if family not in (None, "ensemble"):
+        raise ValueError(f"members: only the ensemble family combines members, not {family!r}")
+    if isinstance(members, str | bytes) or not isinstance(members, Sequence):
+        raise ValueError(f"members: expected a list of experiment ids, got {members!r}")
+    bad = [m for m in members if isinstance(m, bool) or not isinstance(m, int)]
+    if bad:
+        raise ValueError(f"members: expected experiment ids (integers), got {bad[0]!r}")
+    return list(members)
 
 
 def _plain(markup: str) -> str:
