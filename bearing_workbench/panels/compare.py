@@ -180,7 +180,7 @@ class CompareView(widgets.VBox):
         self.title_html = widgets.HTML(f"<h3 style='margin:0.3em 0'>Comparison of {_esc(ids)}</h3>")
         self.winner_html = widgets.HTML(
             "<div style='background:#e8f5e9;border-left:4px solid #2e7d32;padding:6px 10px;margin:4px 0'>"
-            f"&#127942; {_esc(comparison.winner.summary)}</div>"
+            f"&#9733; {_esc(comparison.winner.summary)}</div>"  # a star: the machines have no emoji font
         )
         self.metrics_html = widgets.HTML(metrics_table_html(comparison))
         self.figure = self._curves()

@@ -72,7 +72,14 @@ def _open(browser: BrowserContext, url: str) -> Page:
 def test_wizard_launches_a_quick_run_that_the_monitor_follows_to_completed(
     server: Server, browser: BrowserContext, shots: Path
 ) -> None:
-    page = _open(browser, server.app_url("wizard"))
+    browser.grant_permissions(["notifications"], origin=server.base)
+    page = browser.new_page()
+    # The page can be told it is hidden (a background tab): browser notifications are for that case.
+    page.add_init_script(
+        "Object.defineProperty(document, 'visibilityState', "
+        "{get: () => (window.__bwHidden ? 'hidden' : 'visible')});"
+    )
+    page.goto(server.app_url("wizard"), timeout=UI_TIMEOUT_MS)
     next_button = page.get_by_role("button", name="Next", exact=True)
     expect(next_button).to_be_disabled(timeout=UI_TIMEOUT_MS)  # no model chosen yet
     page.get_by_role("button", name="Classical ML").click()
@@ -95,9 +102,21 @@ def test_wizard_launches_a_quick_run_that_the_monitor_follows_to_completed(
     expect(page.get_by_text("you can close this page").first).to_be_visible()
     launched = page.get_by_text(re.compile(r"Experiment #\d+ launched"))
     experiment_id = int(re.search(r"#(\d+)", launched.inner_text()).group(1))
+    expect(page.locator('.bw-toast[data-kind="started"]').first).to_be_visible()
+    page.evaluate("window.__bwHidden = true")  # the user switched to another tab
     monitor = page.locator(".bw-training-monitor")
     expect(monitor).to_be_visible()
     expect(monitor.get_by_role("button", name="View results")).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    # The run ended while the page was hidden: a toast linking to its results, and a browser notification.
+    done = page.locator('.bw-toast[data-kind="completed"]').first
+    expect(done).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    expect(done.locator(f'a[href*="results.ipynb?experiment={experiment_id}"]')).to_have_count(1)
+    page.wait_for_function(
+        "(window.__bwNotifications || []).some(n => n.kind === 'completed')", timeout=UI_TIMEOUT_MS
+    )
+    shown = page.evaluate("window.__bwNotifications")
+    assert any(str(experiment_id) in (n.get("link") or "") for n in shown), shown
+    page.evaluate("window.__bwHidden = false")
     page.screenshot(path=shots / "wizard-4-launched-completed.png", full_page=True)
     store = server.store()
     record = store.get_experiment(experiment_id)
