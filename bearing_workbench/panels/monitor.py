@@ -687,7 +687,10 @@ class TrainingMonitor(widgets.VBox):
         self.results_html.value = (
             self._table(summary.lines)
             + where
-            + f'<div style="{MUTED}">per-class results, confusion matrix and ROC: the results panel</div>'
+            + f'<div style="{MUTED}">per-class results, confusion matrix, ROC, failure cases, downloads and '
+            f'the PDF report: <a href="results.ipynb?experiment={self._record.id}" target="_blank" '
+            f'style="color:#1565c0;text-decoration:underline">the results page</a> '
+            f"(in a notebook: <code>ExperimentResults({self._record.id})</code>)</div>"
         )
         data = summary.metrics_path.read_bytes() if summary.has_metrics_file else None
         self.metrics_link.set_data(data)
