@@ -186,9 +186,7 @@ def _signal_fs(run: _Run) -> float:
     return float(fs)
 
 
-def _raw_filters(
-    run: _Run, *, title: str = "First-layer filters", required: bool = True
-) -> list[ModelSection]:
+def _raw_filters(run: _Run, title: str, *, required: bool = True) -> list[ModelSection]:
     state = run.state_dict
     key = first_conv_weight(state, 3, in_channels=1)
     if key is None:
@@ -221,7 +219,7 @@ def _raw_filters(
     ]
 
 
-def _image_filters(run: _Run) -> list[ModelSection]:
+def _image_filters(run: _Run, title: str) -> list[ModelSection]:
     state = run.state_dict
     key = first_conv_weight(state, 4)
     if key is None:
@@ -230,7 +228,7 @@ def _image_filters(run: _Run) -> list[ModelSection]:
     n, rows, columns = weights.shape
     return [
         ModelSection(
-            title="First-layer 2-D filters",
+            title=title,
             kind="filters2d",
             data={"weights": weights, "layer": key},
             note=(
@@ -318,7 +316,7 @@ def attention_maps(model: Any, window: np.ndarray) -> tuple[list[np.ndarray], np
     return maps, probs
 
 
-def _attention(run: _Run) -> list[ModelSection]:
+def _attention(run: _Run, title: str) -> list[ModelSection]:
     model, spec = _rebuild_model(run)
     if not hasattr(model, "attention_weights"):
         raise MissingArtifact(f"the {run.record.family} model keeps no attention weights")
@@ -340,7 +338,7 @@ def _attention(run: _Run) -> list[ModelSection]:
     n_heads = int(model.layers[0].attn.n_heads)
     return [
         ModelSection(
-            title="Attention maps",
+            title=title,
             kind="attention",
             data={
                 "layers": maps,
@@ -396,7 +394,7 @@ def _curves_section(
     )
 
 
-def _physics_curves(run: _Run) -> list[ModelSection]:
+def _physics_curves(run: _Run, title: str) -> list[ModelSection]:
     if not run.history:
         raise MissingArtifact(f"no epochs recorded for experiment {run.record.id} (history.json, store)")
     params = (run.record.config.get("model") or {}).get("params") or {}
@@ -404,7 +402,7 @@ def _physics_curves(run: _Run) -> list[ModelSection]:
     weight_text = f"lambda_physics = {weight:g}" if isinstance(weight, int | float) else "lambda_physics"
     physics = _curves_section(
         run,
-        "Physics loss",
+        title,
         "KL(physics || model)",
         {"train": "physics_loss", "validation": "val_physics_loss"},
         f"KL divergence of the model's class probabilities from the fault-band physics' ones, added to "
@@ -460,13 +458,13 @@ _CONTRIBUTION_NOTES = {
 }
 
 
-def _ensemble_contributions(run: _Run) -> list[ModelSection]:
+def _ensemble_contributions(run: _Run, title: str) -> list[ModelSection]:
     members = _members(run)
     kind = str(run.summary.get("contribution_kind") or "contribution")
     method = run.summary.get("method")
     return [
         ModelSection(
-            title="Member contributions",
+            title=title,
             kind="bars",
             data={
                 "labels": [_member_label(m) for m in members],
@@ -479,14 +477,14 @@ def _ensemble_contributions(run: _Run) -> list[ModelSection]:
     ]
 
 
-def _ensemble_accuracy(run: _Run) -> list[ModelSection]:
+def _ensemble_accuracy(run: _Run, title: str) -> list[ModelSection]:
     members = _members(run)
     ensemble = _summary_value(run, "test_accuracy", "the ensemble's test accuracy")
     values = [float(m.get("test_accuracy") or 0.0) for m in members] + [float(ensemble)]
     best = max(values[:-1])
     return [
         ModelSection(
-            title="Test accuracy: members and ensemble",
+            title=title,
             kind="bars",
             data={
                 "labels": [_member_label(m) for m in members] + ["ensemble"],
@@ -507,7 +505,7 @@ def _matrix(value: Any, n: int, name: str) -> np.ndarray:
     return matrix
 
 
-def _ensemble_diversity(run: _Run) -> list[ModelSection]:
+def _ensemble_diversity(run: _Run, title: str) -> list[ModelSection]:
     members = _members(run)
     diversity = _summary_value(run, "diversity", "member diversity")
     n = len(members)
@@ -521,7 +519,7 @@ def _ensemble_diversity(run: _Run) -> list[ModelSection]:
     error_rate = diversity.get("error_rate")
     return [
         ModelSection(
-            title=f"Diversity on the {diversity.get('split', 'test')} split",
+            title=f"{title} on the {diversity.get('split', 'test')} split",
             kind="matrices",
             data={
                 "labels": [_member_label(m) for m in members],
@@ -540,7 +538,7 @@ def _ensemble_diversity(run: _Run) -> list[ModelSection]:
 # -- classical ----------------------------------------------------------------------------------------
 
 
-def _feature_importance(run: _Run) -> list[ModelSection]:
+def _feature_importance(run: _Run, title: str) -> list[ModelSection]:
     importance = _summary_value(run, "feature_importance", "feature importances")
     if not isinstance(importance, dict) or not importance:
         raise MissingArtifact(f"{run._where('model_summary.json')}: feature_importance is empty")
@@ -556,7 +554,7 @@ def _feature_importance(run: _Run) -> list[ModelSection]:
         cv_text = f" Cross-validation accuracy {float(cv):.4f} +- {std:.4f} over {folds} folds."
     return [
         ModelSection(
-            title=f"Feature importance (top {len(top)} of {len(ranked)})",
+            title=f"{title} (top {len(top)} of {len(ranked)})",
             kind="bars",
             data={
                 "labels": [k for k, _ in top],
@@ -570,28 +568,44 @@ def _feature_importance(run: _Run) -> list[ModelSection]:
 
 # -- the per-family table -----------------------------------------------------------------------------
 
-SectionBuilder = Callable[[_Run], list[ModelSection]]
 
-FAMILY_SECTIONS: dict[str, tuple[SectionBuilder, ...]] = {
-    "cnn1d": (_raw_filters,),
-    "resnet1d": (_raw_filters,),
-    "pinn": (_physics_curves, _raw_filters),
-    "transformer": (
-        _attention,
-        functools.partial(_raw_filters, title="Patch-embedding filters (first convolution)"),
-    ),
+@dataclass(frozen=True)
+class View:
+    """One entry of a family's page: its title (also the title of the note shown when it cannot be
+    built) and the function building its sections from the stored run."""
+
+    title: str
+    build: Callable[[_Run, str], list[ModelSection]]
+
+
+def _raw_branch_filters(run: _Run, title: str) -> list[ModelSection]:
+    return _raw_filters(run, title, required=False)  # only a dual-stream network has a raw branch
+
+
+FIRST_LAYER = View("First-layer filters", _raw_filters)
+ATTENTION = View("Attention maps", _attention)
+
+FAMILY_SECTIONS: dict[str, tuple[View, ...]] = {
+    "cnn1d": (FIRST_LAYER,),
+    "resnet1d": (FIRST_LAYER,),
+    "pinn": (View("Physics loss", _physics_curves), FIRST_LAYER),
+    "transformer": (ATTENTION, View("Patch-embedding filters (first convolution)", _raw_filters)),
     "spectrogram": (
-        _image_filters,
-        functools.partial(_raw_filters, title="Raw-branch filters", required=False),
+        View("First-layer 2-D filters", _image_filters),
+        View("Raw-branch filters", _raw_branch_filters),
     ),
-    "ensemble": (_ensemble_contributions, _ensemble_accuracy, _ensemble_diversity),
-    "classical": (_feature_importance,),
+    "ensemble": (
+        View("Member contributions", _ensemble_contributions),
+        View("Test accuracy: members and ensemble", _ensemble_accuracy),
+        View("Diversity", _ensemble_diversity),
+    ),
+    "classical": (View("Feature importance", _feature_importance),),
 }
 """Family -> the views it gets, in page order. A family not listed gets first-layer filters when it
 is a neural network on raw signals (by its registry entry), else a note."""
 
 
-def _builders_for(family: str) -> tuple[SectionBuilder, ...] | str:
+def _views_for(family: str) -> tuple[View, ...] | str:
     if family in FAMILY_SECTIONS:
         return FAMILY_SECTIONS[family]
     try:
@@ -599,39 +613,20 @@ def _builders_for(family: str) -> tuple[SectionBuilder, ...] | str:
     except UnknownFamilyError:
         return f"family {family!r} is not registered in this workbench: no model-specific view"
     if spec.epoch_based and spec.input_kind == "signal":
-        return (_raw_filters,)
+        return (FIRST_LAYER,)
     return f"no model-specific view for the {spec.title} family yet"
 
 
-def _section_title(builder: SectionBuilder) -> str:
-    target = builder.func if isinstance(builder, functools.partial) else builder
-    keywords = builder.keywords if isinstance(builder, functools.partial) else {}
-    if "title" in keywords:
-        return str(keywords["title"])
-    return {
-        _raw_filters: "First-layer filters",
-        _image_filters: "First-layer 2-D filters",
-        _attention: "Attention maps",
-        _physics_curves: "Physics loss",
-        _ensemble_contributions: "Member contributions",
-        _ensemble_accuracy: "Test accuracy: members and ensemble",
-        _ensemble_diversity: "Diversity",
-        _feature_importance: "Feature importance",
-    }.get(target, "Model view")
-
-
-def _build(builder: SectionBuilder, run: _Run) -> list[ModelSection]:
+def _build(view: View, run: _Run) -> list[ModelSection]:
     try:
-        return builder(run)
+        return view.build(run, view.title)
     except MissingArtifact as exc:
-        return [ModelSection(title=_section_title(builder), kind="note", note=str(exc))]
+        return [ModelSection(title=view.title, kind="note", note=str(exc))]
     except Exception as exc:  # a results page shows what failed, never a traceback
-        log.warning(
-            "model view %s of experiment %s failed", _section_title(builder), run.record.id, exc_info=True
-        )
+        log.warning("model view %s of experiment %s failed", view.title, run.record.id, exc_info=True)
         return [
             ModelSection(
-                title=_section_title(builder),
+                title=view.title,
                 kind="note",
                 note=f"this view could not be built: {type(exc).__name__}: {exc}",
             )
@@ -646,15 +641,15 @@ def model_sections(store: Store, experiment_id: int, *, record_id: str | None = 
             ``predictions_test.csv``).
     """
     record = store.get_experiment(experiment_id)
-    builders = _builders_for(record.family)
-    if isinstance(builders, str):
-        return [ModelSection(title="Model views", kind="note", note=builders)]
+    views = _views_for(record.family)
+    if isinstance(views, str):
+        return [ModelSection(title="Model views", kind="note", note=views)]
     run = _Run(store, record, record_id)
-    return [section for builder in builders for section in _build(builder, run)]
+    return [section for view in views for section in _build(view, run)]
 
 
 def attention_section(store: Store, experiment_id: int, record_id: str | None = None) -> ModelSection:
     """The attention maps of a transformer experiment on test record `record_id` (default: the first
     test record); a note when they cannot be computed."""
     run = _Run(store, store.get_experiment(experiment_id), record_id)
-    return _build(_attention, run)[0]
+    return _build(ATTENTION, run)[0]
