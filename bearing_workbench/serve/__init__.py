@@ -38,7 +38,7 @@ from urllib.parse import quote
 TOKEN_ENV = "BEARING_WORKBENCH_TOKEN"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
-APPS = ("wizard", "monitor")
+APPS = ("wizard", "monitor", "results", "history")
 # A page left open keeps its kernel (it is connected); a closed one frees it after this long.
 DEFAULT_CULL_IDLE_TIMEOUT_S = 600
 DEFAULT_CULL_INTERVAL_S = 60
@@ -140,7 +140,8 @@ def app_urls(port: int, token: str, experiment_id: int | None = None) -> dict[st
     for app in APPS:
         urls[app] = f"{base}/voila/render/{app}.ipynb?{query}"
     if experiment_id is not None:
-        urls["monitor"] = f"{base}/voila/render/monitor.ipynb?experiment={experiment_id}&{query}"
+        for app in ("monitor", "results"):
+            urls[app] = f"{base}/voila/render/{app}.ipynb?experiment={experiment_id}&{query}"
     return urls
 
 
@@ -417,11 +418,16 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
                 _error(f"Voilà did not start (exit status {voila.poll()}); see its messages above")
                 return 1
             urls = app_urls(settings.port, token)
-            monitor = app_urls(settings.port, token, experiment_id=0)["monitor"].replace("=0&", "=<id>&")
+            of_run = {
+                app: url.replace("=0&", "=<id>&")
+                for app, url in app_urls(settings.port, token, experiment_id=0).items()
+            }
             out("")
             out(f"Bearing Workbench is serving at {urls['home']}")
             out(f"  configure and launch: {urls['wizard']}")
-            out(f"  watch a run:          {monitor}")
+            out(f"  watch a run:          {of_run['monitor']}")
+            out(f"  study its results:    {of_run['results']}")
+            out(f"  every experiment:     {urls['history']}")
             if not generated:
                 out(f"  (token from {'--token' if settings.token else TOKEN_ENV})")
             out("Press Ctrl-C to stop.")

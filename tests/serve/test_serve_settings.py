@@ -53,6 +53,8 @@ def test_urls_carry_the_token_and_the_experiment() -> None:
     assert urls["home"] == "http://127.0.0.1:8866/?token=a%20b%2Bc"
     assert urls["wizard"].startswith("http://127.0.0.1:8866/voila/render/wizard.ipynb?token=")
     assert "monitor.ipynb?experiment=7&token=" in app_urls(8866, "t", experiment_id=7)["monitor"]
+    assert "results.ipynb?experiment=7&token=" in app_urls(8866, "t", experiment_id=7)["results"]
+    assert urls["history"].startswith("http://127.0.0.1:8866/voila/render/history.ipynb?token=")
 
 
 @pytest.mark.parametrize(
