@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.report import median, write_section
+from bench.report import median, timed, write_section
 
 N_EXPERIMENTS = 10_000
 PAGE = 50
@@ -118,16 +118,6 @@ def _first_page(store: Any, **query: Any) -> None:
     store.count_experiments(**where)
 
 
-def _timed(fn: Any, repeats: int) -> list[float]:
-    fn()  # warm-up: imports, the page cache, SQLAlchemy's statement cache
-    out = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
-
-
 def run(repeats: int = 3) -> None:
     """Fill a store with 10 000 experiments, time the first pages and the panel, write BENCHMARKS.md."""
     from bearing_workbench.panels.history import ExperimentHistory
@@ -152,14 +142,14 @@ def run(repeats: int = 3) -> None:
                     store, offset=N_EXPERIMENTS - PAGE
                 ),
             }
-            figures = {label: _timed(fn, repeats) for label, fn in cases.items()}
+            figures = {label: timed(fn, repeats, warmup=1) for label, fn in cases.items()}
 
             def panel() -> None:
                 history = ExperimentHistory(store=store)
                 assert len(history.table.rows) == PAGE and history.total == N_EXPERIMENTS
                 history.close()
 
-            figures["`ExperimentHistory(store=...)` to its first page"] = _timed(panel, repeats)
+            figures["`ExperimentHistory(store=...)` to its first page"] = timed(panel, repeats, warmup=1)
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
     for label, times in figures.items():

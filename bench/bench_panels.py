@@ -16,18 +16,13 @@ python -m bench.run monitor
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import types
-from pathlib import Path
 from typing import Any
 
-from bench.report import median, write_section
+from bench.report import fresh_process, median, write_section
 
 HISTORY_EPOCHS = 50
 FLOOD_BATCHES = 2000
@@ -175,23 +170,6 @@ def _flood(store: Any, batches: int, steps: int, rate: float | None = None) -> d
     }
 
 
-def _cold(workspace: str, experiment_id: int) -> dict[str, Any]:
-    env = {**os.environ, "BEARING_WORKBENCH_WORKSPACE": workspace}
-    env.pop("BEARING_WORKBENCH_DB_URL", None)
-    env.pop("BEARING_WORKBENCH_SCHEDULER", None)
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(
-        [sys.executable, "-c", _COLD, str(experiment_id)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def run(repeats: int = 3, batches: int = FLOOD_BATCHES, epochs: int = HISTORY_EPOCHS) -> dict[str, Any]:
     """Measure the monitor (construction 5 x `repeats` times, `repeats` floods) and write BENCHMARKS.md."""
     from bearing_workbench.panels import ConfigWizard, TrainingMonitor
@@ -201,7 +179,7 @@ def run(repeats: int = 3, batches: int = FLOOD_BATCHES, epochs: int = HISTORY_EP
     try:
         with Store(workspace=workspace) as store:
             experiment_id = _completed_experiment(store, epochs)
-            cold = _cold(workspace, experiment_id)
+            cold = fresh_process(_COLD, experiment_id, workspace=workspace)
             print(f"cold: {cold}")
             TrainingMonitor(experiment_id, store=store, client=NO_SCHEDULER).close()  # warm-up
             builds = []

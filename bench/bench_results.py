@@ -13,16 +13,13 @@ python -m bench.run results
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.report import median, write_section
+from bench.report import fresh_process, median, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "bench" / ".workspace"
@@ -45,22 +42,6 @@ def _copy_workspace(target: Path) -> Path:
         raise SystemExit(f"{SOURCE} has no stored experiments: run `python -m bench.run training` first")
     shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns("*.lock", "epoch-*.pt"))
     return target
-
-
-def _cold(workspace: Path, experiment_id: int) -> dict[str, float]:
-    env = {**os.environ, "BEARING_WORKBENCH_WORKSPACE": str(workspace)}
-    env.pop("BEARING_WORKBENCH_DB_URL", None)
-    env.pop("BEARING_WORKBENCH_SCHEDULER", None)
-    done = subprocess.run(
-        [sys.executable, "-c", _COLD, str(experiment_id)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run(repeats: int = 3) -> dict[str, Any]:
@@ -86,7 +67,7 @@ def run(repeats: int = 3) -> dict[str, Any]:
                     panel.show_tab(title)
                     tabs[title].append(time.perf_counter() - start)
                 panel.close()
-            cold = _cold(workspace, record.id)
+            cold = fresh_process(_COLD, record.id, workspace=workspace)
             row = {
                 "id": record.id,
                 "name": record.name,

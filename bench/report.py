@@ -45,6 +45,28 @@ def timed(fn: Callable[[], object], repeats: int, warmup: int = 0) -> list[float
     return out
 
 
+def fresh_process(code: str, *args: object, workspace: str | os.PathLike[str]) -> dict:
+    """Run `code` in a new Python process over `workspace` (no scheduler, the default store) and
+    return the JSON object its last output line prints: for figures taken cold."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BEARING_WORKBENCH_WORKSPACE": str(workspace)}
+    env.pop("BEARING_WORKBENCH_DB_URL", None)
+    env.pop("BEARING_WORKBENCH_SCHEDULER", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
 

@@ -26,6 +26,7 @@ import ipywidgets as widgets
 import traitlets
 
 from bearing_workbench.analysis.history import history_csv
+from bearing_workbench.panels.curves import CURVES, best_epoch_trace, curve_traces, curves_layout
 from bearing_workbench.panels.download import DownloadLink
 from bearing_workbench.panels.throttle import DEFAULT_INTERVAL_S, Coalescer
 from bearing_workbench.runner.cluster import existing_client
@@ -68,14 +69,6 @@ STATUS_COLORS = {
     "completed": "#2e7d32",
 }
 BAR_STYLES = {"completed": "success", "failed": "danger", "paused": "warning", "stopped": "warning"}
-# Figure traces: (metric key, legend name, y axis, line dash)
-TRACES = (
-    ("train_loss", "train loss", "y", "solid"),
-    ("val_loss", "val loss", "y", "dot"),
-    ("train_acc", "train accuracy", "y2", "solid"),
-    ("val_acc", "val accuracy", "y2", "dot"),
-)
-TRACE_COLORS = {"train_loss": "#d95f02", "val_loss": "#d95f02", "train_acc": "#1b9e77", "val_acc": "#1b9e77"}
 LOG_LINES = 500
 ASKED = {
     "pause": "pause asked: the run checkpoints after its current batch, then waits",
@@ -260,49 +253,8 @@ class TrainingMonitor(widgets.VBox):
 
         record = self._record
         figure = LiveFigureWidget(
-            data=[
-                {
-                    "type": "scatter",
-                    "x": [],
-                    "y": [],
-                    "name": name,
-                    "yaxis": axis,
-                    "mode": "lines+markers",
-                    "line": {"dash": dash, "color": TRACE_COLORS[key]},
-                    "hovertemplate": "%{y:.4g}" if axis == "y" else "%{y:.1%}",
-                }
-                for key, name, axis, dash in TRACES
-            ]
-            + [
-                {
-                    "type": "scatter",
-                    "x": [],
-                    "y": [],
-                    "name": "best val accuracy",
-                    "yaxis": "y2",
-                    "mode": "markers",
-                    "marker": {"symbol": "star", "size": 13, "color": "#1b9e77"},
-                    "hovertemplate": "best %{y:.1%}",
-                }
-            ],
-            layout={
-                "height": 340,
-                "margin": {"l": 60, "r": 60, "t": 30, "b": 45},
-                "hovermode": "x unified",
-                "dragmode": "zoom",
-                "legend": {"orientation": "h", "y": 1.12, "x": 0},
-                "xaxis": {"title": {"text": "epoch"}},
-                "yaxis": {"title": {"text": "loss"}, "rangemode": "tozero"},
-                "yaxis2": {
-                    "title": {"text": "accuracy"},
-                    "overlaying": "y",
-                    "side": "right",
-                    "range": [0, 1.02],
-                    "dtick": 0.2,
-                    "tickformat": ".0%",
-                    "showgrid": False,
-                },
-            },
+            data=[*curve_traces(), best_epoch_trace()],
+            layout=curves_layout(),
             state_lock=self._lock,  # _render changes the figure under this lock
         )
         # PNG export is plotly's own camera button (client-side, offline); name the file after the run.
@@ -586,14 +538,14 @@ class TrainingMonitor(widgets.VBox):
         epochs = tuple(curves["epoch"])
         with self.figure.batch_update():
             # The traces stay; only their data grows (a rebuild would reset the user's zoom and legend).
-            for trace, (key, _, _, _) in zip(self.figure.data, TRACES, strict=False):
+            for trace, (key, *_) in zip(self.figure.data, CURVES, strict=False):
                 trace.x = epochs
                 trace.y = tuple(curves[key])
             axis = epoch_axis(state.total_epochs, state.epoch)
             if axis is not None and axis != self._x_axis:  # only when it changes: it would undo a zoom
                 self.figure.layout.xaxis.range, self.figure.layout.xaxis.dtick = axis
                 self._x_axis = axis
-            best = self.figure.data[len(TRACES)]
+            best = self.figure.data[len(CURVES)]
             if state.best_epoch is not None:
                 best.x, best.y = (state.best_epoch,), (state.best_val_acc,)
             else:

@@ -41,6 +41,7 @@ from bearing_workbench.analysis.results import (
     roc_curves,
     training_summary,
 )
+from bearing_workbench.panels.curves import best_epoch_trace, curve_traces, curves_layout
 from bearing_workbench.panels.download import MAX_BYTES, DownloadLink, safe_filename
 from bearing_workbench.runner.monitoring import format_bytes, format_duration, local_time
 from bearing_workbench.store import Store, confined_path
@@ -69,13 +70,6 @@ DOWNLOADS = (
 )
 # Files up to this size are put in their link when the tab opens; larger ones on a click.
 EAGER_BYTES = 2 * 2**20
-# Same curves and colours as the training monitor (not imported from it: it pulls Dask in).
-CURVES = (
-    ("train_loss", "train loss", "y", "solid", "#d95f02"),
-    ("val_loss", "val loss", "y", "dot", "#d95f02"),
-    ("train_acc", "train accuracy", "y2", "solid", "#1b9e77"),
-    ("val_acc", "val accuracy", "y2", "dot", "#1b9e77"),
-)
 MODEL_VIEWS = "bearing_workbench.panels.model_views"
 FAILURE_DETAIL = "bearing_workbench.panels.failure_detail"
 NOTIFICATIONS = "bearing_workbench.panels.notifications"
@@ -570,53 +564,11 @@ class ExperimentResults(widgets.VBox):
 
     def _history_figure(self) -> LiveFigureWidget:
         history = self.bundle.history
-        epochs = [row["epoch"] for row in history]
-        data = [
-            {
-                "type": "scatter",
-                "x": epochs,
-                "y": [row.get(key) for row in history],
-                "name": name,
-                "yaxis": axis,
-                "mode": "lines+markers",
-                "line": {"dash": dash, "color": color},
-                "hovertemplate": "%{y:.4g}" if axis == "y" else "%{y:.1%}",
-            }
-            for key, name, axis, dash, color in CURVES
-        ]
         best = self.summary["best_epoch"]
         best_row = next((row for row in history if row["epoch"] == best), None)
-        if best_row is not None and best_row.get("val_acc") is not None:
-            data.append(
-                {
-                    "type": "scatter",
-                    "x": [best],
-                    "y": [best_row["val_acc"]],
-                    "name": "best epoch",
-                    "yaxis": "y2",
-                    "mode": "markers",
-                    "marker": {"symbol": "star", "size": 13, "color": "#1b9e77"},
-                    "hovertemplate": "best %{y:.1%}",
-                }
-            )
+        star = best_epoch_trace(best, best_row.get("val_acc") if best_row else None)
         return _figure(
-            data,
-            {
-                "height": 340,
-                "hovermode": "x unified",
-                "legend": {"orientation": "h", "y": 1.12, "x": 0},
-                "xaxis": {"title": {"text": "epoch"}},
-                "yaxis": {"title": {"text": "loss"}, "rangemode": "tozero"},
-                "yaxis2": {
-                    "title": {"text": "accuracy"},
-                    "overlaying": "y",
-                    "side": "right",
-                    "range": [0, 1.02],
-                    "tickformat": ".0%",
-                    "showgrid": False,
-                },
-            },
-            f"experiment-{self.experiment_id}-curves",
+            [*curve_traces(history), star], curves_layout(), f"experiment-{self.experiment_id}-curves"
         )
 
     def _model_views(self) -> widgets.Widget:

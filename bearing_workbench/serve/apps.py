@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -80,8 +80,9 @@ def wizard_app(query: str | None = None) -> Any:
         return _message(f"cannot open the wizard: {exc}")
 
 
-def monitor_app(query: str | None = None) -> Any:
-    """The monitor app: `TrainingMonitor` of ``?experiment=<id>``, else links to recent experiments."""
+def _experiment_app(query: str | None, app: str, title: str, open_panel: Callable[[int, Any], Any]) -> Any:
+    """`open_panel(id, store)` for ``?experiment=<id>``, else links to the recent experiments in `app`;
+    a bad, unknown or (for results) unfinished experiment gets a message naming it."""
     from bearing_workbench.store import NotFoundError, Store
 
     params = query_params(query)
@@ -91,35 +92,35 @@ def monitor_app(query: str | None = None) -> Any:
         return _message(str(exc))
     store = Store()
     if experiment_id is None:
-        return recent_experiments(store)
-    from bearing_workbench.panels.monitor import TrainingMonitor
-
+        return recent_experiments(store, app=app, title=title)
     try:
-        return TrainingMonitor(experiment_id, store=store, defer_figure=True)
-    except NotFoundError:
-        return _message(f"?experiment={experiment_id}: there is no such experiment in this workspace")
-
-
-def results_app(query: str | None = None) -> Any:
-    """The results app: `ExperimentResults` of ``?experiment=<id>``, else links to recent experiments."""
-    from bearing_workbench.store import NotFoundError, Store
-
-    params = query_params(query)
-    try:
-        experiment_id = positive_id(params, "experiment")
-    except ValueError as exc:
-        return _message(str(exc))
-    store = Store()
-    if experiment_id is None:
-        return recent_experiments(store, app="results.ipynb", title="Choose a run to study")
-    from bearing_workbench.panels.results import ExperimentResults
-
-    try:
-        return ExperimentResults(experiment_id, store=store)
+        return open_panel(experiment_id, store)
     except NotFoundError:
         return _message(f"?experiment={experiment_id}: there is no such experiment in this workspace")
     except ValueError as exc:  # not completed yet, or its result files are missing
         return _message(f"?experiment={experiment_id}: {exc}")
+
+
+def monitor_app(query: str | None = None) -> Any:
+    """The monitor app: `TrainingMonitor` of ``?experiment=<id>``, else links to recent experiments."""
+
+    def open_panel(experiment_id: int, store: Any) -> Any:
+        from bearing_workbench.panels.monitor import TrainingMonitor
+
+        return TrainingMonitor(experiment_id, store=store, defer_figure=True)
+
+    return _experiment_app(query, "monitor.ipynb", "Choose a run to watch", open_panel)
+
+
+def results_app(query: str | None = None) -> Any:
+    """The results app: `ExperimentResults` of ``?experiment=<id>``, else links to recent experiments."""
+
+    def open_panel(experiment_id: int, store: Any) -> Any:
+        from bearing_workbench.panels.results import ExperimentResults
+
+        return ExperimentResults(experiment_id, store=store)
+
+    return _experiment_app(query, "results.ipynb", "Choose a run to study", open_panel)
 
 
 def history_app(query: str | None = None) -> Any:
