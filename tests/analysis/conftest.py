@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bearing_workbench.config import preset_config
-from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
-from bearing_workbench.data.registration import register_dataset
 from bearing_workbench.store import Store
+
+from ..tiny_data import tiny_store
 
 CLASSES = ("healthy", "imbalance", "misalignment")
 DATASET = "tiny-analysis"
@@ -53,13 +53,7 @@ TINY_RUNS: dict[str, dict[str, object]] = {
 def analysis_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A workspace with a registered 3-class dataset of 4 records per class, 0.7 s each (14336 samples)."""
     root = tmp_path_factory.mktemp("analysis-ws")
-    store = Store(workspace=root)
-    path = generate_dataset(
-        root / "datasets" / "tiny.h5",
-        GeneratorConfig(per_class=4, duration_s=0.7, classes=CLASSES, seed=11),
-        workers=1,
-    )
-    register_dataset(store, path, name=DATASET)
+    store = tiny_store(root, per_class=4, duration_s=0.7, seed=11, name=DATASET)
     yield store
     store.dispose()
 

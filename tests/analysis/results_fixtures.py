@@ -11,24 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
-from bearing_workbench.data.registration import register_dataset
 from bearing_workbench.store import Store
 
-from .conftest import CLASSES, DATASET, tiny_run_config
+from ..tiny_data import tiny_store
+from .conftest import DATASET, tiny_run_config
 
 
 @pytest.fixture(scope="session")
 def results_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A workspace with the analysis tests' 3-class dataset (4 records per class, 0.7 s each)."""
     root = tmp_path_factory.mktemp("results-ws")
-    store = Store(workspace=root)
-    path = generate_dataset(
-        root / "datasets" / "tiny.h5",
-        GeneratorConfig(per_class=4, duration_s=0.7, classes=CLASSES, seed=11),
-        workers=1,
-    )
-    register_dataset(store, path, name=DATASET)
+    store = tiny_store(root, per_class=4, duration_s=0.7, seed=11, name=DATASET)
     yield store
     store.dispose()
 

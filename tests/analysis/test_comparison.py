@@ -24,11 +24,11 @@ from bearing_workbench.analysis.comparison import (
     suggest_winner,
 )
 from bearing_workbench.config import preset_config
-from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
-from bearing_workbench.data.registration import register_dataset
 from bearing_workbench.models.predictions import make_predictions
 from bearing_workbench.store import Store, experiment_dir
 from bearing_workbench.training.experiment import create_experiment, train_experiment
+
+from ..tiny_data import tiny_store
 
 CLASSES = ("healthy", "imbalance", "misalignment")
 
@@ -169,13 +169,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, dict
     """Two classical runs and a 2-epoch cnn1d on a 3-class dataset of 5 records per class (0.5 s),
     trained and stored by the training code; plus one pending and one failed experiment."""
     root = tmp_path_factory.mktemp("compare-ws")
-    store = Store(workspace=root)
-    path = generate_dataset(
-        root / "datasets" / "tiny.h5",
-        GeneratorConfig(per_class=5, duration_s=0.5, classes=CLASSES, seed=5),
-        workers=1,
-    )
-    register_dataset(store, path, name="tiny")
+    store = tiny_store(root, per_class=5, duration_s=0.5, seed=5)
     ids = {}
     for key, family, overrides in (
         ("forest", "classical", {"model.params.algorithm": "random_forest", "model.params.n_estimators": 10}),

@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 
 from bearing_workbench.config import preset_config
-from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
-from bearing_workbench.data.registration import register_dataset
 from bearing_workbench.panels import notifications
 from bearing_workbench.panels.monitor import TrainingMonitor
 from bearing_workbench.panels.notifications import (
@@ -27,6 +25,7 @@ from bearing_workbench.runner.launch import submit
 from bearing_workbench.runner.notify import notify, registered_notifiers, run_end_event
 from bearing_workbench.store import Store, experiment_dir
 
+from ..tiny_data import tiny_store
 from .conftest import wait_for, wait_status
 from .test_wizard import CLASSES, to_expert_cnn, wizard_store  # noqa: F401 (a fixture)
 
@@ -309,13 +308,7 @@ def test_launch_toasts_the_start_and_asks_for_browser_notifications(
 def members_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A tiny registered dataset and experiments to combine: two completed, one running, one ensemble."""
     root: Path = tmp_path_factory.mktemp("members-ws")
-    made = Store(workspace=root)
-    path = generate_dataset(
-        root / "datasets" / "tiny.h5",
-        GeneratorConfig(per_class=3, duration_s=0.5, classes=CLASSES, seed=5),
-        workers=1,
-    )
-    register_dataset(made, path, name="tiny")
+    made = tiny_store(root, per_class=3, duration_s=0.5, seed=5)
     yield made
     made.dispose()
 

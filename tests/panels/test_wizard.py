@@ -13,13 +13,12 @@ import pytest
 import yaml
 
 from bearing_workbench.config import ExperimentConfig, TrainingConfig
-from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
-from bearing_workbench.data.registration import register_dataset
 from bearing_workbench.models import list_families, load_config, param_fields, validate_config
 from bearing_workbench.panels.wizard import LAUNCHED_NOTE, ConfigWizard
 from bearing_workbench.store import Store, experiment_dir
 from bearing_workbench.training.dataset_facts import dataset_facts
 
+from ..tiny_data import tiny_store
 from .conftest import wait_status
 
 CLASSES = ("healthy", "imbalance", "misalignment")
@@ -29,13 +28,7 @@ CLASSES = ("healthy", "imbalance", "misalignment")
 def wizard_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A workspace of its own with a registered 3-class dataset of 3 records per class, 0.5 s each."""
     root = tmp_path_factory.mktemp("wizard-ws")
-    workspace_store = Store(workspace=root)
-    path = generate_dataset(
-        root / "datasets" / "tiny.h5",
-        GeneratorConfig(per_class=3, duration_s=0.5, classes=CLASSES, seed=5),
-        workers=1,
-    )
-    register_dataset(workspace_store, path, name="tiny")
+    workspace_store = tiny_store(root, per_class=3, duration_s=0.5, seed=5)
     yield workspace_store
     workspace_store.dispose()
 

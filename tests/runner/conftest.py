@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from bearing_workbench.config import preset_config
-from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
-from bearing_workbench.data.registration import register_dataset
 from bearing_workbench.store import Store, is_terminal
+
+from ..tiny_data import tiny_store
 
 CLASSES = ("healthy", "imbalance", "misalignment")
 DATASET = "tiny"
@@ -22,13 +22,7 @@ WAIT_S = 90.0
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A workspace with a registered 3-class dataset of 3 records per class, 0.5 s each."""
     root = tmp_path_factory.mktemp("runner-ws")
-    workspace_store = Store(workspace=root)
-    path = generate_dataset(
-        root / "datasets" / "tiny.h5",
-        GeneratorConfig(per_class=3, duration_s=0.5, classes=CLASSES, seed=5),
-        workers=1,
-    )
-    register_dataset(workspace_store, path, name=DATASET)
+    workspace_store = tiny_store(root, per_class=3, duration_s=0.5, seed=5, name=DATASET)
     yield workspace_store
     workspace_store.dispose()
 

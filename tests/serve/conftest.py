@@ -23,9 +23,9 @@ import psutil
 import pytest
 
 from bearing_workbench.chromium import FLAGS, chromium_path
-from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
-from bearing_workbench.data.registration import register_dataset
 from bearing_workbench.store import Store
+
+from ..tiny_data import tiny_store
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = chromium_path()
@@ -50,13 +50,7 @@ def free_port() -> int:
 
 def tiny_workspace(root: Path) -> Path:
     """A workspace with dataset `tiny`: 3 classes x 6 records of 1 s (the quick preset's window)."""
-    store = Store(workspace=root)
-    path = generate_dataset(
-        root / "datasets" / "tiny.h5",
-        GeneratorConfig(per_class=6, duration_s=1.0, classes=CLASSES, seed=11),
-        workers=1,
-    )
-    register_dataset(store, path, name=DATASET)
+    store = tiny_store(root, per_class=6, duration_s=1.0, seed=11)
     store.dispose()
     return root
 
