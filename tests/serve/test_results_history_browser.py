@@ -37,6 +37,8 @@ from .conftest import (
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
+expect.set_options(timeout=UI_TIMEOUT_MS)  # a tab's first figure may wait for plotly's import in the kernel
+
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).is_file(),
     reason="Debian's chromium is not installed (apt-get install chromium; ./scripts/test.sh does so as root)",
