@@ -724,7 +724,9 @@ class ExperimentResults(widgets.VBox):
     # report
 
     def _report_widgets(self) -> list[widgets.Widget]:
-        self.report_button = widgets.Button(description="Generate PDF report", icon="file-pdf-o")
+        self.report_button = widgets.Button(
+            description="Generate PDF report", icon="file-pdf-o", layout=widgets.Layout(width="auto")
+        )
         self.report_button.on_click(self._on_report)
         self.report_bar = widgets.FloatProgress(
             value=0.0, min=0.0, max=1.0, layout=widgets.Layout(width="40%", display="none")
