@@ -102,3 +102,33 @@ def test_an_experiment_that_has_not_completed_is_named(empty_store: Store) -> No
     experiment_id = empty_store.create_experiment("still running", "cnn1d", {"training": {"epochs": 2}})
     with pytest.raises(ValueError, match=f"experiment {experiment_id}"):
         report_html(empty_store, experiment_id)
+
+
+def _fake_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
+    """Put a shell script in chromium's place (its arguments are what html_to_pdf passes)."""
+    script = tmp_path / "fake-chromium"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(pdf, "chromium_path", lambda: str(script))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('echo "noise" >&2; echo "boom: cannot print" >&2; exit 3', r"(?s)status 3.*boom: cannot print"),
+        ("exit 0", "wrote no PDF"),  # exits well but prints nothing: the empty temp file is not a PDF
+        ("sleep 30", "did not print the PDF within 1 s"),
+    ],
+    ids=["fails", "writes-nothing", "hangs"],
+)
+def test_a_failing_chromium_is_named_with_its_stderr_and_the_old_file_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, message: str
+) -> None:
+    _fake_chromium(tmp_path, monkeypatch, body)
+    target = tmp_path / "out" / "report.pdf"
+    target.parent.mkdir()
+    target.write_bytes(b"%PDF-1.7 earlier report")
+    with pytest.raises(pdf.PdfError, match=message):
+        pdf.html_to_pdf("<p>hello</p>", target, timeout_s=1)
+    assert list(target.parent.iterdir()) == [target]  # no temporary file left beside it
+    assert target.read_bytes() == b"%PDF-1.7 earlier report"
