@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bearing_workbench.config import ExperimentConfig
+from bearing_workbench.config import ConfigError, ExperimentConfig
+from bearing_workbench.models.ensemble_members import member_errors
 from bearing_workbench.models.validation import validate_config
 from bearing_workbench.runner.cluster import GPU_RESOURCE, current_client, has_gpu_workers
 from bearing_workbench.runner.control import RUN, set_command, task_key
@@ -122,7 +123,11 @@ def submit(
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries must be a non-negative integer, got {retries!r}")
     store = store if store is not None else Store()
-    validate_config(config, dataset_facts(config, store))  # ConfigError: nothing recorded or submitted
+    checked = validate_config(config, dataset_facts(config, store))  # ConfigError: nothing recorded
+    if checked.model.family == "ensemble":  # its members must be stored, completed experiments now
+        problems = member_errors(store, checked.model.params.get("members") or [])
+        if problems:
+            raise ConfigError(problems)
     client = current_client(client)
     experiment_id = create_experiment(store, config, parent_id=parent_id, campaign_id=campaign_id, tags=tags)
     _submit_task(client, store, experiment_id, level, retries)

@@ -6,11 +6,12 @@ import threading
 
 import pytest
 
+from bearing_workbench.config import preset_config
 from bearing_workbench.config.messages import ConfigError
 from bearing_workbench.runner.following import follow
 from bearing_workbench.runner.launch import PRIORITIES, submit, task_states
 
-from .conftest import epoch_numbers, status_path, tiny_config, wait_for, wait_status
+from .conftest import DATASET, epoch_numbers, status_path, tiny_config, wait_for, wait_status
 
 
 def _train_keys(client) -> set[str]:
@@ -63,6 +64,20 @@ def test_bad_config_is_refused_before_anything_is_submitted(client, store):
         submit(tiny_config(), client=client, store=store, priority="urgent")
     assert store.count_experiments() == before
     assert PRIORITIES == {"high": 10, "normal": 0, "low": -10}
+
+
+def test_an_ensemble_of_missing_or_unfinished_members_is_refused(client, store):
+    pending = store.create_experiment("not finished", "cnn1d", {"training": {"epochs": 1}})
+    config = preset_config(
+        "quick", "ensemble", DATASET, {"data.window": None, "model.params.members": [999_999, pending]}
+    )
+    before = store.count_experiments()
+    keys = _train_keys(client)
+    with pytest.raises(ConfigError) as err:
+        submit(config, client=client, store=store)
+    assert err.value.by_field().keys() == {"model.params.members"}
+    assert "experiment 999999 does not exist" in str(err.value) and f"experiment {pending}" in str(err.value)
+    assert store.count_experiments() == before and _train_keys(client) == keys
 
 
 def test_ten_concurrent_trainings_all_complete(client, store):
