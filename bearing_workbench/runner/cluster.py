@@ -53,6 +53,7 @@ import subprocess
 import threading
 from typing import Any
 
+import dask
 import distributed
 import psutil
 
@@ -94,7 +95,19 @@ def _memory_per_worker(n_workers: int) -> int:
     return int(psutil.virtual_memory().total * 0.9 / max(1, n_workers))
 
 
+# A local cluster closes a worker's nanny when no worker of that name is back `lost-worker-timeout`
+# (15 s) after one was lost. It checks once, at that moment: a worker killed, restarted by its nanny,
+# then killed again about 15 s later is caught between the two, and its nanny is closed for good (seen
+# as a cluster left with one worker). The nanny restarts its worker itself; it must not be closed.
+LOST_WORKER_TIMEOUT = "7d"
+
+
+def _keep_nannies() -> None:
+    dask.config.set({"distributed.deploy.lost-worker-timeout": LOST_WORKER_TIMEOUT})
+
+
 def _cpu_cluster(n_workers: int, threads_per_worker: int, processes: bool) -> Any:
+    _keep_nannies()
     return distributed.LocalCluster(
         n_workers=n_workers,
         threads_per_worker=threads_per_worker,
@@ -106,6 +119,7 @@ def _cpu_cluster(n_workers: int, threads_per_worker: int, processes: bool) -> An
 
 def _gpu_cluster(gpus: list[str], threads_per_worker: int) -> Any:
     """One worker per GPU with the resource ``GPU: 1`` (dask-cuda when installed)."""
+    _keep_nannies()
     resources = {GPU_RESOURCE: 1}
     try:
         from dask_cuda import LocalCUDACluster
