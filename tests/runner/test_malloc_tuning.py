@@ -36,5 +36,7 @@ def _faults(mode: str) -> int:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc tuning is Linux-only")
 def test_tuned_thresholds_reuse_freed_blocks_instead_of_faulting_them_in_again():
     pages = 50 * 4 * 2**20 // os.sysconf("SC_PAGE_SIZE")
-    assert _faults("plain") > 0.2 * pages  # every block mapped and zeroed anew
+    plain = _faults("plain")
+    if plain <= 0.2 * pages:  # seen once in CI: then there is nothing for the tuning to save
+        pytest.skip(f"untuned, this process faulted only {plain} of {pages} pages in again")
     assert _faults("tuned") < 0.05 * pages
