@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = chromium_path()
 UI_TIMEOUT_MS = 120_000  # the first view of a step may wait for imports in the kernel
 RUN_TIMEOUT_MS = 300_000
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(),
+    reason="Debian's chromium is not installed (apt-get install chromium; ./scripts/test.sh does so as root)",
+)
 DATASET = "tiny"
 CLASSES = ("healthy", "imbalance", "misalignment")
 START_TIMEOUT_S = 180.0

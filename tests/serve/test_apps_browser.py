@@ -19,8 +19,8 @@ from bearing_workbench.config import preset_config
 from bearing_workbench.training.experiment import create_experiment
 
 from .conftest import (
-    CHROMIUM,
     DATASET,
+    NEEDS_CHROMIUM,
     ROOT,
     RUN_TIMEOUT_MS,
     UI_TIMEOUT_MS,
@@ -35,10 +35,7 @@ from playwright.sync_api import BrowserContext, Page, expect, sync_playwright  #
 
 expect.set_options(timeout=UI_TIMEOUT_MS)  # the first view of a step may wait for imports in the kernel
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).is_file(),
-    reason="Debian's chromium is not installed (apt-get install chromium; ./scripts/test.sh does so as root)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")

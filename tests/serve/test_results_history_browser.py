@@ -22,8 +22,8 @@ from bearing_workbench.store import Store
 from bearing_workbench.training.experiment import create_experiment, train_experiment
 
 from .conftest import (
-    CHROMIUM,
     DATASET,
+    NEEDS_CHROMIUM,
     ROOT,
     RUN_TIMEOUT_MS,
     UI_TIMEOUT_MS,
@@ -39,10 +39,7 @@ from playwright.sync_api import BrowserContext, Page, expect, sync_playwright  #
 
 expect.set_options(timeout=UI_TIMEOUT_MS)  # a tab's first figure may wait for plotly's import in the kernel
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).is_file(),
-    reason="Debian's chromium is not installed (apt-get install chromium; ./scripts/test.sh does so as root)",
-)
+pytestmark = NEEDS_CHROMIUM
 ALGORITHMS = ("random_forest", "svm")
 
 
