@@ -25,7 +25,6 @@ from bearing_workbench.store.status import (
     next_status,
 )
 from bearing_workbench.store.store import Store
-from bearing_workbench.store.tables import SCHEMA_VERSION
 from bearing_workbench.store.workspace import (
     confined_path,
     database_url,
@@ -36,7 +35,6 @@ from bearing_workbench.store.workspace import (
 
 __all__ = [
     "BUILTIN_PRESETS",
-    "SCHEMA_VERSION",
     "CampaignRecord",
     "ComparisonRecord",
     "DatasetRecord",

@@ -1,4 +1,4 @@
-"""Database engines and schema creation, safe for many processes writing at once."""
+"""Database engines, safe for many processes writing at once (the schema: `store/schema.py`)."""
 
 from __future__ import annotations
 
@@ -6,36 +6,20 @@ import json
 import os
 import time
 import weakref
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-from filelock import Timeout as LockTimeout
-from sqlalchemy import Connection, Engine, String, create_engine, event, inspect, select, text, update
+from sqlalchemy import Connection, Engine, String, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from bearing_workbench.store.errors import SchemaVersionError, StoreError
 from bearing_workbench.store.json_values import dumps
-from bearing_workbench.store.tables import SCHEMA_VERSION, Base, FilterPresetRow, SchemaVersionRow, utcnow
 
 BUSY_TIMEOUT_MS = 20_000
-SCHEMA_LOCK_TIMEOUT_S = 120.0
 # Execution option that marks the engine whose transactions write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "bearing_workbench_write"
-# Key of the PostgreSQL advisory lock held while creating or migrating the schema.
-_PG_SCHEMA_LOCK_KEY = 0x4257_5343  # "BWSC"
-
-
-def _add_filter_presets(conn: Connection) -> None:
-    FilterPresetRow.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
-
-
-# version -> function bringing a database at version-1 up to version, run in one transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_filter_presets}
 
 
 class unicode_lower(FunctionElement[str]):  # noqa: N801 - named like the SQL function it stands for
@@ -145,61 +129,3 @@ def create_engines(url: str) -> tuple[Engine, Engine]:
         engine = create_engine(url, pool_pre_ping=True, **common)
     _LIVE_ENGINES.add(engine)
     return engine, engine.execution_options(**{WRITE_OPTION: True})
-
-
-def _stored_version(conn: Connection) -> int | None:
-    if not inspect(conn).has_table(SchemaVersionRow.__tablename__):
-        return None
-    return conn.execute(select(SchemaVersionRow.version).where(SchemaVersionRow.id == 1)).scalar_one_or_none()
-
-
-def _check_not_newer(version: int | None, url: str) -> None:
-    if version is not None and version > SCHEMA_VERSION:
-        raise SchemaVersionError(
-            f"database {url} has schema version {version}, newer than this workbench understands "
-            f"({SCHEMA_VERSION}); upgrade bearing-workbench"
-        )
-
-
-def ensure_schema(read_engine: Engine, write_engine: Engine, lock_path: Path) -> None:
-    """Create the tables or migrate them to SCHEMA_VERSION, once, under a file lock."""
-    url = read_engine.url.render_as_string(hide_password=True)
-    db_file = sqlite_file(str(read_engine.url))
-    if db_file is None or db_file.exists():
-        # Fast path, no lock: a database already at this version (the usual case for every worker).
-        with read_engine.connect() as conn:
-            version = _stored_version(conn)
-        _check_not_newer(version, url)
-        if version == SCHEMA_VERSION:
-            return
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with FileLock(str(lock_path), timeout=SCHEMA_LOCK_TIMEOUT_S), write_engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # The file lock only covers one machine; workers elsewhere share the database.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK_KEY})
-            version = _stored_version(conn)
-            _check_not_newer(version, url)
-            if version == SCHEMA_VERSION:
-                return  # another process did it while we waited
-            if version is None:
-                Base.metadata.create_all(conn)
-                conn.execute(
-                    SchemaVersionRow.__table__.insert().values(
-                        id=1, version=SCHEMA_VERSION, updated_at=utcnow()
-                    )
-                )
-                return
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[target](conn)
-            Base.metadata.create_all(conn)  # tables added by the new version
-            conn.execute(
-                update(SchemaVersionRow)
-                .where(SchemaVersionRow.id == 1)
-                .values(version=SCHEMA_VERSION, updated_at=utcnow())
-            )
-    except LockTimeout as exc:
-        raise StoreError(
-            f"could not take the schema lock {lock_path} within {SCHEMA_LOCK_TIMEOUT_S:.0f} s; "
-            "another process may be stuck creating the database schema"
-        ) from exc

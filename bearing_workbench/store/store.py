@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement
 
-from bearing_workbench.store.engine import create_engines, ensure_schema, sqlite_file, unicode_lower
+from bearing_workbench.store.engine import create_engines, sqlite_file, unicode_lower
 from bearing_workbench.store.errors import DuplicateNameError, InUseError, NotFoundError
 from bearing_workbench.store.exports import (
     DEFAULT_CSV_COLUMNS,
@@ -47,6 +47,7 @@ from bearing_workbench.store.records import (
     EventRecord,
     ExperimentRecord,
 )
+from bearing_workbench.store.schema import ensure_schema
 from bearing_workbench.store.status import RunAction, RunStatus, is_terminal, next_status
 from bearing_workbench.store.tables import (
     Base,

@@ -24,8 +24,9 @@ from sqlalchemy.types import TypeDecorator
 
 from bearing_workbench.store.status import RunStatus
 
-# 2: filter_presets (saved filters of the history page).
-SCHEMA_VERSION = 2
+# What `schema_version` holds once Alembic manages the schema (its revisions: `store/migrations/`).
+# Releases before Alembic refuse anything above 2, so they never write to a schema they do not know.
+LEGACY_SCHEMA_GUARD = 3
 
 
 def utcnow() -> datetime:
@@ -61,7 +62,7 @@ class Base(DeclarativeBase):
 
 
 class SchemaVersionRow(Base):
-    """One row: the schema version this database was created or migrated to."""
+    """One row: the schema version of releases before Alembic (1, 2), since kept at LEGACY_SCHEMA_GUARD."""
 
     __tablename__ = "schema_version"
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bearing_workbench.store import (
-    SCHEMA_VERSION,
     DuplicateNameError,
     InUseError,
     InvalidTransition,
@@ -21,7 +20,14 @@ from bearing_workbench.store import (
     Store,
     experiment_dir,
 )
-from bearing_workbench.store.tables import EpochRow, EventRow, ExperimentRow, SchemaVersionRow
+from bearing_workbench.store.migrations import HEAD_REVISION, VERSION_TABLE
+from bearing_workbench.store.tables import (
+    LEGACY_SCHEMA_GUARD,
+    EpochRow,
+    EventRow,
+    ExperimentRow,
+    SchemaVersionRow,
+)
 
 
 def _dataset(store: Store, name: str = "sim-a", path: str = "sim-a.h5") -> int:
@@ -44,9 +50,11 @@ def _count(store: Store, row_type: type) -> int:
 # -- schema ---------------------------------------------------------------------------------------
 
 
-def test_schema_has_version_two_and_reopens(store: Store, db_url: str, workspace: Path) -> None:
+def test_schema_is_at_the_head_revision_and_reopens(store: Store, db_url: str, workspace: Path) -> None:
     with store.transaction() as session:
-        assert session.scalar(select(SchemaVersionRow.version)) == SCHEMA_VERSION == 2
+        assert session.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")).all() == [HEAD_REVISION]
+        # Releases before Alembic accept at most 2 here: they refuse this database rather than write to it.
+        assert session.scalar(select(SchemaVersionRow.version)) == LEGACY_SCHEMA_GUARD == 3
     experiment = store.create_experiment("a", "cnn1d", {})
     again = Store(url=db_url, workspace=workspace)
     try:
@@ -56,9 +64,12 @@ def test_schema_has_version_two_and_reopens(store: Store, db_url: str, workspace
 
 
 def test_newer_schema_is_refused(store: Store, db_url: str, workspace: Path) -> None:
-    with store.transaction() as session:
-        session.execute(SchemaVersionRow.__table__.update().values(version=SCHEMA_VERSION + 1))
-    with pytest.raises(SchemaVersionError, match="newer than this workbench"):
+    with store.transaction() as session:  # as a newer release would leave it
+        session.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = 'f00d_from_the_future'"))
+    with pytest.raises(
+        SchemaVersionError,
+        match=r"schema revision 'f00d_from_the_future', newer than this workbench understands .*upgrade",
+    ):
         Store(url=db_url, workspace=workspace)
 
 

@@ -25,7 +25,6 @@ from bearing_workbench.store import (
 from bearing_workbench.store import store as store_module
 from bearing_workbench.store.exports import EXPORT_FILES
 from bearing_workbench.store.filters import ORDER_COLUMNS
-from bearing_workbench.store.tables import SchemaVersionRow
 
 
 def _finished(store: Store, name: str, family: str = "cnn1d", accuracy: float | None = None, **kw) -> int:
@@ -139,26 +138,6 @@ def test_order_columns_are_the_ones_the_store_sorts_by(sqlite_store: Store) -> N
     for column in ORDER_COLUMNS:
         sqlite_store.list_experiments(order_by=column)
     assert set(ORDER_COLUMNS) == set(store_module._ORDER_COLUMNS)
-
-
-def test_a_version_one_database_gets_the_presets_table(workspace: Path) -> None:
-    url = f"sqlite:///{workspace / 'workbench.db'}"
-    first = Store(url=url, workspace=workspace)
-    experiment = first.create_experiment("kept", "cnn1d", {})
-    with first.transaction() as session:  # as the previous release left it
-        session.execute(text("DROP TABLE filter_presets"))
-        session.execute(SchemaVersionRow.__table__.update().values(version=1))
-    first.dispose()
-    again = Store(url=url, workspace=workspace)
-    try:
-        again.save_filter_preset("after upgrade", {"search": "kept"})
-        assert [
-            r.id for r in again.list_experiments(**again.get_filter_preset("after upgrade").filters.query())
-        ] == [experiment]
-        with again.transaction() as session:
-            assert session.scalar(text("SELECT version FROM schema_version")) == 2
-    finally:
-        again.dispose()
 
 
 # -- bulk delete ----------------------------------------------------------------------------------
