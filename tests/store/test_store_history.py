@@ -22,9 +22,10 @@ from bearing_workbench.store import (
     Store,
     experiment_dir,
 )
-from bearing_workbench.store import store as store_module
 from bearing_workbench.store.exports import EXPORT_FILES
 from bearing_workbench.store.filters import ORDER_COLUMNS
+from bearing_workbench.store.repositories import database as database_module
+from bearing_workbench.store.repositories import experiments as experiments_module
 
 
 def _finished(store: Store, name: str, family: str = "cnn1d", accuracy: float | None = None, **kw) -> int:
@@ -137,7 +138,7 @@ def test_a_stored_preset_that_no_longer_validates_is_named(store: Store, caplog)
 def test_order_columns_are_the_ones_the_store_sorts_by(sqlite_store: Store) -> None:
     for column in ORDER_COLUMNS:
         sqlite_store.list_experiments(order_by=column)
-    assert set(ORDER_COLUMNS) == set(store_module._ORDER_COLUMNS)
+    assert set(ORDER_COLUMNS) == set(experiments_module._ORDER_COLUMNS)
 
 
 # -- bulk delete ----------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def test_delete_experiments_puts_folders_back_when_a_move_fails(store: Store, mo
             raise OSError("disk trouble")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(store_module.os, "replace", flaky_replace)
+    monkeypatch.setattr(database_module.os, "replace", flaky_replace)
     with pytest.raises(OSError, match="disk trouble"):
         store.delete_experiments([a, b])
     monkeypatch.undo()
