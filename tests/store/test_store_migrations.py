@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from bearing_workbench.store import RunStatus, SchemaVersionError, Store, StoreError
 from bearing_workbench.store.migrations import HEAD_REVISION, VERSION_TABLE, alembic_config
@@ -85,6 +86,26 @@ def test_the_comparison_sees_a_difference_when_there_is_one(store: Store, db_url
     with store.transaction() as session:
         session.execute(text("DROP INDEX ix_experiments_family"))
     assert [d[0] for d in _schema_diff(db_url)] == ["add_index"]
+
+
+def test_every_revision_downgrades_and_upgrades_again(store: Store, db_url: str) -> None:
+    store.dispose()
+    config = alembic_config(db_url)
+    command.downgrade(config, "0002")
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT version FROM schema_version")) == 2  # as the previous release
+    finally:
+        engine.dispose()
+    command.downgrade(config, "base")
+    engine = create_engine(db_url)
+    try:
+        assert inspect(engine).get_table_names() == [VERSION_TABLE]
+    finally:
+        engine.dispose()
+    command.upgrade(config, "head")
+    assert _schema_diff(db_url) == []
 
 
 # -- stores written before Alembic ------------------------------------------------------------------
