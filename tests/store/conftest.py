@@ -8,7 +8,7 @@ there is neither or when BEARING_WORKBENCH_TEST_NO_PG=1.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,26 +34,45 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, workspace: Path) -> Iterator[str]:
-    """A database URL of a fresh, empty database (a new file, or a new PostgreSQL schema)."""
+def new_database(request: pytest.FixtureRequest, workspace: Path) -> Iterator[Callable[[str], str]]:
+    """Makes URLs of fresh, empty databases on this test's backend (a new file, or a new PostgreSQL
+    schema), all removed after the test."""
     if request.param == "sqlite":
-        yield f"sqlite:///{workspace / 'workbench.db'}"
+
+        def make_file(name: str) -> str:
+            workspace.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{workspace / f'{name}.db'}"
+
+        yield make_file
         return
     pg_url: str = request.getfixturevalue("postgres_url")
-    schema = f"bw_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield (
+    schemas: list[str] = []
+
+    def make(name: str) -> str:
+        schema = f"bw_test_{uuid.uuid4().hex[:12]}"
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        schemas.append(schema)
+        return (
             make_url(pg_url)
             .update_query_dict({"options": f"-csearch_path={schema}"})
             .render_as_string(hide_password=False)
         )
+
+    try:
+        yield make
     finally:
         with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            for schema in schemas:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def db_url(new_database: Callable[[str], str]) -> str:
+    """A database URL of a fresh, empty database (the workspace's `workbench.db` on SQLite)."""
+    return new_database("workbench")
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ alter a table; `env.py` turns them on)::
     command.revision(alembic_config("sqlite:////tmp/at-head.db"), "what changed", autogenerate=True)
 
 (the database named there must be at the current head), and set HEAD_REVISION below to the new
-revision. `tests/store/test_store_migrations.py` checks that the migrations build exactly the models.
+revision. `tests/store/test_store_migrations.py` checks that the migrations build exactly the models
+and what `create_all` builds for a fresh store.
 """
 
 from __future__ import annotations
