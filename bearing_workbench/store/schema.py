@@ -89,8 +89,6 @@ def _create(conn: Connection) -> None:
 
 def _upgrade(conn: Connection, url: str) -> None:
     """Within the caller's transaction and locks: create, or adopt a legacy database, then upgrade."""
-    from alembic import command
-
     revisions = stored_revisions(conn)
     if revisions == [HEAD_REVISION]:
         return  # another process did it while we waited
@@ -113,6 +111,8 @@ def _upgrade(conn: Connection, url: str) -> None:
                 f"(it knows {', '.join(map(str, LEGACY_REVISIONS))}); upgrade bearing-workbench"
             )
         _stamp(conn, LEGACY_REVISIONS[legacy])
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = conn  # env.py runs the revisions in our transaction
     command.upgrade(config, "head")
