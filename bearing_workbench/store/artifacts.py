@@ -211,6 +211,10 @@ class ExperimentFolder:
             raise KeyError(f"unknown artifact {key!r}; known: {', '.join(KIND_BY_KEY)}")
         return self._file(key)
 
+    def where(self, path: str | os.PathLike[str]) -> str:
+        """File `path` of this folder as messages show it: ``experiments/<id>/<name>``."""
+        return f"{self.path.parent.name}/{self.path.name}/{Path(path).name}"
+
     # -- checkpoints -----------------------------------------------------------------------------------
 
     def epoch_checkpoint(self, epoch: int) -> Path:
