@@ -665,12 +665,12 @@ class ExperimentResults(widgets.VBox):
         self.prepare_buttons: dict[str, widgets.Button] = {}
         rows = []
         extra: list[widgets.Widget]
+        sizes = {found.name: found.size for found in ExperimentFolder.at(self.bundle.folder).present()}
         for label, name, mime in DOWNLOADS:
             link = DownloadLink(label, self.download_name(name), mime)
             self.download_links[name] = link
-            try:
-                size = self.artifact_file(name).stat().st_size
-            except FileNotFoundError:
+            size = sizes.get(name)
+            if size is None:
                 extra = [_note("not written for this experiment")]
                 rows.append(self._download_row(link, extra))
                 continue

@@ -1,5 +1,6 @@
 """Experiment store: SQLAlchemy tables, run-state machine, workspace layout."""
 
+from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.store.errors import (
     DuplicateNameError,
     InUseError,
@@ -43,6 +44,7 @@ __all__ = [
     "DuplicateNameError",
     "EpochRecord",
     "EventRecord",
+    "ExperimentFolder",
     "ExperimentRecord",
     "FilterPreset",
     "HistoryFilters",
