@@ -44,7 +44,7 @@ from bearing_workbench.analysis.results import (
 from bearing_workbench.panels.curves import best_epoch_trace, curve_traces, curves_layout
 from bearing_workbench.panels.download import MAX_BYTES, DownloadLink, safe_filename
 from bearing_workbench.runner.monitoring import format_bytes, format_duration, local_time
-from bearing_workbench.store import Store, confined_path
+from bearing_workbench.store import Store
 from bearing_workbench.store.artifacts import DOWNLOAD_KEYS, KIND_BY_KEY, ExperimentFolder
 
 if TYPE_CHECKING:
@@ -775,11 +775,13 @@ class ExperimentResults(widgets.VBox):
     def _report_done(self, future: Any) -> None:
         try:
             path = Path(future.result()).resolve()
-            # The path comes back from a worker: read it only inside this workspace.
-            root = Path(self._store.workspace).resolve()
-            if not path.is_relative_to(root):
-                raise ValueError(f"the report {path} is outside the workspace {root}; not offered")
-            inside = confined_path(root, path.relative_to(root))
+            # The path comes back from a worker: read it only inside this experiment's folder.
+            folder = ExperimentFolder.at(self.bundle.folder)
+            if not path.is_relative_to(folder.path):
+                raise ValueError(
+                    f"the report {path} is outside the experiment folder {folder.path}; not offered"
+                )
+            inside = folder.existing_file(path.relative_to(folder.path))
             data = inside.read_bytes()
             self.report_link.set_data(data)  # refuses a file too large for a link
         except Exception as exc:
