@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bearing_workbench.config.atomic_files import atomic_path
-from bearing_workbench.store.artifacts import EXPORT_KEYS, KIND_BY_KEY
+from bearing_workbench.store.artifacts import EXPORT_KEYS, KIND_BY_KEY, ExperimentFolder
 from bearing_workbench.store.json_values import to_jsonable
 from bearing_workbench.store.records import EpochRecord, ExperimentRecord
 from bearing_workbench.store.workspace import confined_path
@@ -147,7 +147,7 @@ def write_export(
         folder = folders[record.id]
         found: list[tuple[str, Path]] = []
         for name in names:
-            source = confined_path(folder, name)
+            source = ExperimentFolder.at(folder).resolve(name)
             if source.is_file():
                 found.append((source.relative_to(folder.resolve()).as_posix(), source))
             else:
