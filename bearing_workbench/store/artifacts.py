@@ -55,7 +55,6 @@ KINDS: tuple[ArtifactKind, ...] = (
     ArtifactKind("report", "report.pdf", "PDF report", "application/pdf"),
 )
 KIND_BY_KEY: dict[str, ArtifactKind] = {kind.key: kind for kind in KINDS}
-KIND_BY_NAME: dict[str, ArtifactKind] = {kind.filename: kind for kind in KINDS}
 
 # What the results page offers for download, in its order (keys of KIND_BY_KEY).
 DOWNLOAD_KEYS = ("best_checkpoint", "onnx", "config", "predictions_test", "history", "metrics")
