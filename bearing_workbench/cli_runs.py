@@ -138,7 +138,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def _summary(record: Any, store: Any) -> dict[str, Any]:
     """What `status --json` prints for one experiment."""
-    from .store import workspace
+    from .store.artifacts import ExperimentFolder
 
     epochs = store.epochs(record.id)
     total = (record.config.get("training") or {}).get("epochs")
@@ -163,7 +163,7 @@ def _summary(record: Any, store: Any) -> dict[str, Any]:
         "finished_at": record.finished_at.isoformat() if record.finished_at else None,
         "duration_s": record.duration_s,
         "worker": record.worker,
-        "folder": str(workspace.experiment_dir(record.id)),
+        "folder": str(ExperimentFolder.of(record.id, store.workspace).path),
     }
 
 
@@ -242,8 +242,9 @@ def cmd_control(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    from .runner.logs import log_path, tail_log
-    from .store import NotFoundError, Store, is_terminal, workspace
+    from .runner.logs import tail_log
+    from .store import NotFoundError, Store, is_terminal
+    from .store.artifacts import ExperimentFolder
 
     store = Store()
     try:
@@ -251,7 +252,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
     except NotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    path = log_path(workspace.experiment_dir(args.id))
+    path = ExperimentFolder.of(args.id, store.workspace).log
     lines, offset = tail_log(path, n_lines=args.lines)
     for line in lines:
         print(line)

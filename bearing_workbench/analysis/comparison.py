@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from bearing_workbench.analysis.history import history_rows
-from bearing_workbench.store import NotFoundError, RunStatus, Store, experiment_dir
-from bearing_workbench.training.artifacts import artifact_path, read_json, read_predictions
+from bearing_workbench.store import NotFoundError, RunStatus, Store
+from bearing_workbench.store.artifacts import ExperimentFolder
+from bearing_workbench.training.artifacts import read_json, read_predictions
 
 MIN_EXPERIMENTS = 2
 MAX_EXPERIMENTS = 10
@@ -455,7 +456,7 @@ def compare_experiments(store: Store, experiment_ids: Iterable[int], alpha: floa
         raise ComparisonError(f"cannot compare experiments {', '.join(map(str, ids))}: {'; '.join(problems)}")
     predictions, unreadable = {}, []
     for experiment_id in ids:
-        path = artifact_path(experiment_dir(experiment_id, store.workspace), "predictions_test")
+        path = ExperimentFolder.of(experiment_id, store.workspace).predictions_test
         try:
             predictions[experiment_id] = read_predictions(path)
         except ValueError as exc:  # PredictionsFileError: missing or broken, with the path
@@ -468,15 +469,15 @@ def compare_experiments(store: Store, experiment_ids: Iterable[int], alpha: floa
     for experiment_id in ids:
         record = records[experiment_id]
         metrics = dict(record.metrics or {})
-        folder = experiment_dir(experiment_id, store.workspace)
+        folder = ExperimentFolder.of(experiment_id, store.workspace)
         if any(metrics.get(k) is None for k in METRIC_KEYS):
             # The store keeps a summary; metrics.json has everything (older rows may lack a key).
-            metrics_file = artifact_path(folder, "metrics")
+            metrics_file = folder.metrics
             if metrics_file.is_file():
                 metrics = {**read_json(metrics_file), **metrics}
         rows = history_rows(store.epochs(experiment_id))
-        if not rows and artifact_path(folder, "history").is_file():
-            rows = history_rows(read_json(artifact_path(folder, "history")))
+        if not rows and folder.history.is_file():
+            rows = history_rows(read_json(folder.history))
         curves[experiment_id] = rows
         epochs = metrics.get("epochs_run")
         summaries.append(

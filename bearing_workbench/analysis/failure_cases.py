@@ -19,8 +19,8 @@ from scipy import signal as sp_signal
 
 from bearing_workbench.analysis.experiment_data import experiment_dataset_path, read_record
 from bearing_workbench.store import Store
-from bearing_workbench.store.workspace import experiment_dir
-from bearing_workbench.training.artifacts import artifact_path, read_predictions
+from bearing_workbench.store.artifacts import ExperimentFolder
+from bearing_workbench.training.artifacts import read_predictions
 
 # Shaft orders marked on the spectrum: sub-synchronous whirl near 0.5X, then the harmonics.
 ORDER_MARKERS: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
@@ -113,7 +113,7 @@ def failure_case(store: Store, experiment_id: int, record_id: str) -> FailureCas
             the predictions file cannot be read.
     """
     record = store.get_experiment(experiment_id)
-    predictions_path = artifact_path(experiment_dir(experiment_id, store.workspace), "predictions_test")
+    predictions_path = ExperimentFolder.of(experiment_id, store.workspace).predictions_test
     predictions = read_predictions(predictions_path)
     record_id = str(record_id)
     try:

@@ -31,8 +31,8 @@ from bearing_workbench.analysis.experiment_data import experiment_dataset_path, 
 from bearing_workbench.analysis.history import history_rows
 from bearing_workbench.models.registry import UnknownFamilyError, get_family
 from bearing_workbench.store import ExperimentRecord, Store
-from bearing_workbench.store.workspace import experiment_dir
-from bearing_workbench.training.artifacts import artifact_path, read_json, read_predictions
+from bearing_workbench.store.artifacts import ExperimentFolder
+from bearing_workbench.training.artifacts import read_json, read_predictions
 
 log = logging.getLogger(__name__)
 
@@ -80,25 +80,26 @@ class _Run:
         self.store = store
         self.record = record
         self.record_id = record_id
-        self.out_dir = experiment_dir(record.id, store.workspace)
+        self.folder = ExperimentFolder.of(record.id, store.workspace)
 
-    def _where(self, name: str) -> str:
-        return f"experiments/{self.record.id}/{name}"
+    def _where(self, path: str | Path) -> str:
+        return self.folder.where(path)
 
     @functools.cached_property
     def checkpoint(self) -> tuple[Path, dict[str, Any]]:
-        from bearing_workbench.training.checkpoint import BEST_NAME, latest_checkpoint, load_checkpoint
+        from bearing_workbench.training.checkpoint import latest_checkpoint, load_checkpoint
         from bearing_workbench.training.errors import CheckpointError
 
-        path = self.out_dir / BEST_NAME
+        path = self.folder.best_checkpoint
         if not path.is_file():
             try:
-                path = latest_checkpoint(self.out_dir)  # a run still going has epoch files first
+                path = latest_checkpoint(self.folder)  # a run still going has epoch files first
             except CheckpointError as exc:
                 raise MissingArtifact(exc.message) from None
             if path is None:
                 raise MissingArtifact(
-                    f"no checkpoint: {self._where(BEST_NAME)} does not exist (the run kept no model weights)"
+                    f"no checkpoint: {self._where(self.folder.best_checkpoint)} does not exist "
+                    "(the run kept no model weights)"
                 )
         try:
             return path, load_checkpoint(path)
@@ -119,7 +120,7 @@ class _Run:
 
     @functools.cached_property
     def summary(self) -> dict[str, Any]:
-        path = artifact_path(self.out_dir, "model_summary")
+        path = self.folder.model_summary
         if not path.is_file():
             raise MissingArtifact(f"no model summary: {self._where(path.name)} does not exist")
         try:
@@ -136,7 +137,7 @@ class _Run:
         rows = history_rows(self.store.epochs(self.record.id))
         if rows:
             return rows
-        path = artifact_path(self.out_dir, "history")
+        path = self.folder.history
         if path.is_file():
             try:
                 return history_rows(read_json(path))
@@ -149,7 +150,7 @@ def _summary_value(run: _Run, key: str, what: str) -> Any:
     value = run.summary.get(key)
     if value is None:
         raise MissingArtifact(
-            f"{run._where('model_summary.json')} has no {key!r} ({what}); the run may predate this view"
+            f"{run._where(run.folder.model_summary)} has no {key!r} ({what}); the run may predate this view"
         )
     return value
 
@@ -286,7 +287,7 @@ def _rebuild_model(run: _Run) -> tuple[Any, Any]:
 
 def _test_records(run: _Run) -> list[tuple[str, str, str]]:
     """(record id, true label, predicted label) of every test record, as in predictions_test.csv."""
-    path = artifact_path(run.out_dir, "predictions_test")
+    path = run.folder.predictions_test
     try:
         predictions = read_predictions(path)
     except ValueError as exc:
@@ -322,7 +323,7 @@ def _attention(run: _Run, title: str) -> list[ModelSection]:
         raise MissingArtifact(f"the {run.record.family} model keeps no attention weights")
     test_records = _test_records(run)
     if run.record_id is None and not test_records:
-        raise MissingArtifact(f"no test record to run: {run._where('predictions_test.csv')} is empty")
+        raise MissingArtifact(f"no test record to run: {run._where(run.folder.predictions_test)} is empty")
     record_id = run.record_id if run.record_id is not None else test_records[0][0]
     stored = read_record(experiment_dataset_path(run.store, run.record), record_id)
     if stored.signal.shape[0] < spec.length:
@@ -396,7 +397,9 @@ def _curves_section(
 
 def _physics_curves(run: _Run, title: str) -> list[ModelSection]:
     if not run.history:
-        raise MissingArtifact(f"no epochs recorded for experiment {run.record.id} (history.json, store)")
+        raise MissingArtifact(
+            f"no epochs recorded for experiment {run.record.id} ({run.folder.history.name}, store)"
+        )
     params = (run.record.config.get("model") or {}).get("params") or {}
     weight = params.get("lambda_physics")
     weight_text = f"lambda_physics = {weight:g}" if isinstance(weight, int | float) else "lambda_physics"
@@ -446,7 +449,7 @@ def _member_label(member: dict[str, Any]) -> str:
 def _members(run: _Run) -> list[dict[str, Any]]:
     members = _summary_value(run, "members", "the ensemble's members")
     if not isinstance(members, list) or not members:
-        raise MissingArtifact(f"{run._where('model_summary.json')}: 'members' is not a non-empty list")
+        raise MissingArtifact(f"{run._where(run.folder.model_summary)}: 'members' is not a non-empty list")
     return members
 
 
@@ -498,10 +501,12 @@ def _ensemble_accuracy(run: _Run, title: str) -> list[ModelSection]:
     ]
 
 
-def _matrix(value: Any, n: int, name: str) -> np.ndarray:
+def _matrix(run: _Run, value: Any, n: int, name: str) -> np.ndarray:
     matrix = np.array([[np.nan if v is None else float(v) for v in row] for row in value], dtype=np.float64)
     if matrix.shape != (n, n):
-        raise MissingArtifact(f"model_summary.json: diversity {name} is not a {n} x {n} matrix")
+        raise MissingArtifact(
+            f"{run._where(run.folder.model_summary)}: diversity {name} is not a {n} x {n} matrix"
+        )
     return matrix
 
 
@@ -510,12 +515,14 @@ def _ensemble_diversity(run: _Run, title: str) -> list[ModelSection]:
     diversity = _summary_value(run, "diversity", "member diversity")
     n = len(members)
     matrices = {
-        label: _matrix(diversity[key], n, key)
+        label: _matrix(run, diversity[key], n, key)
         for key, label in (("agreement", "agreement"), ("error_correlation", "error correlation"))
         if diversity.get(key) is not None
     }
     if not matrices:
-        raise MissingArtifact("model_summary.json: diversity has neither agreement nor error_correlation")
+        raise MissingArtifact(
+            f"{run._where(run.folder.model_summary)}: diversity has neither agreement nor error_correlation"
+        )
     error_rate = diversity.get("error_rate")
     return [
         ModelSection(
@@ -541,7 +548,7 @@ def _ensemble_diversity(run: _Run, title: str) -> list[ModelSection]:
 def _feature_importance(run: _Run, title: str) -> list[ModelSection]:
     importance = _summary_value(run, "feature_importance", "feature importances")
     if not isinstance(importance, dict) or not importance:
-        raise MissingArtifact(f"{run._where('model_summary.json')}: feature_importance is empty")
+        raise MissingArtifact(f"{run._where(run.folder.model_summary)}: feature_importance is empty")
     ranked = sorted(((str(k), float(v)) for k, v in importance.items()), key=lambda kv: -kv[1])
     top = ranked[:TOP_FEATURES]
     method = run.summary.get("importance_method") or "unknown method"

@@ -37,11 +37,10 @@ from bearing_workbench.analysis.results import (
 )
 from bearing_workbench.config.yaml_io import dump_yaml
 from bearing_workbench.store import Store
-from bearing_workbench.store.workspace import experiment_dir
+from bearing_workbench.store.artifacts import ExperimentFolder
 
 Progress = Callable[[float, str], Any]
 
-REPORT_FILE = "report.pdf"
 # A4 (210 mm) less 2 x 16 mm margins: 178 mm = 7.0 in. Figures are drawn at the size they are printed.
 CONTENT_WIDTH_IN = 7.0
 TOP_FEATURES = 15
@@ -677,7 +676,7 @@ def write_report(
     """
     html = report_html(store, experiment_id, on_progress=_stepper(on_progress, 0.0, HTML_SHARE))
     if pdf_path is None:
-        pdf_path = experiment_dir(experiment_id, store.workspace) / REPORT_FILE
+        pdf_path = ExperimentFolder.of(experiment_id, store.workspace).report
     step = _stepper(on_progress)
     step(HTML_SHARE, "printing the PDF")
     path = html_to_pdf(html, Path(pdf_path), timeout_s=timeout_s)

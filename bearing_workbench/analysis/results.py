@@ -17,8 +17,8 @@ import numpy as np
 from bearing_workbench.analysis.history import history_rows
 from bearing_workbench.models.registry import UnknownFamilyError, get_family, list_families
 from bearing_workbench.store import ExperimentRecord, RunStatus, Store
-from bearing_workbench.store.workspace import experiment_dir
-from bearing_workbench.training.artifacts import Predictions, artifact_path, read_json, read_predictions
+from bearing_workbench.store.artifacts import ExperimentFolder
+from bearing_workbench.training.artifacts import Predictions, read_json, read_predictions
 
 # A model is called ready for deployment at this test accuracy, with no class recalled below RECALL_READY.
 ACCURACY_READY = 0.95
@@ -86,35 +86,37 @@ def load_results(store: Store, experiment_id: int) -> ResultBundle:
     if record.status != RunStatus.COMPLETED:
         status = RunStatus(record.status).value
         raise ValueError(f"{_label(record)} is {status}, not completed: results exist once it has completed")
-    folder = experiment_dir(record.id, store.workspace)
-    metrics_file = artifact_path(folder, "metrics")
+    folder = ExperimentFolder.of(record.id, store.workspace)
+    metrics_file = folder.metrics
     if not metrics_file.is_file():
-        raise ValueError(f"{_label(record)}: metrics.json is missing from {folder}")
+        raise ValueError(f"{_label(record)}: {metrics_file.name} is missing from {folder.path}")
     try:
         metrics = read_json(metrics_file)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{_label(record)}: metrics.json cannot be read ({exc})") from None
+        raise ValueError(f"{_label(record)}: {metrics_file.name} cannot be read ({exc})") from None
     if not isinstance(metrics, dict):
-        raise ValueError(f"{_label(record)}: metrics.json must hold an object, got {type(metrics).__name__}")
+        raise ValueError(
+            f"{_label(record)}: {metrics_file.name} must hold an object, got {type(metrics).__name__}"
+        )
     history = history_rows(store.epochs(record.id))
-    history_file = artifact_path(folder, "history")
+    history_file = folder.history
     if not history and history_file.is_file():
         try:
             stored = read_json(history_file)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise ValueError(f"{_label(record)}: history.json cannot be read ({exc})") from None
+            raise ValueError(f"{_label(record)}: {history_file.name} cannot be read ({exc})") from None
         if not isinstance(stored, list):
-            raise ValueError(f"{_label(record)}: history.json must hold a list of epochs")
+            raise ValueError(f"{_label(record)}: {history_file.name} must hold a list of epochs")
         history = history_rows(stored)
-    predictions_file = artifact_path(folder, "predictions_test")
+    predictions_file = folder.predictions_test
     predictions = read_predictions(predictions_file) if predictions_file.is_file() else None
-    summary_file = artifact_path(folder, "model_summary")
+    summary_file = folder.model_summary
     model_summary = None
     if summary_file.is_file():
         try:
             model_summary = read_json(summary_file)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise ValueError(f"{_label(record)}: model_summary.json cannot be read ({exc})") from None
+            raise ValueError(f"{_label(record)}: {summary_file.name} cannot be read ({exc})") from None
     samples = tuple(
         dict(e.payload) for e in store.events(record.id) if e.kind == RESOURCE_EVENT and e.payload
     )
@@ -125,7 +127,7 @@ def load_results(store: Store, experiment_id: int) -> ResultBundle:
         predictions=predictions,
         config=dict(record.config),
         model_summary=model_summary if isinstance(model_summary, dict) else None,
-        folder=folder,
+        folder=folder.path,
         resource_samples=samples,
     )
 
@@ -404,10 +406,10 @@ def complementary_model(store: Store, bundle: ResultBundle) -> Complement | None
         status="completed", family=families, order_by="metrics.accuracy", limit=MAX_COMPLEMENT_CANDIDATES
     )
     for other in candidates:
-        folder = experiment_dir(other.id, store.workspace)
-        path = artifact_path(folder, "predictions_test")
+        folder = ExperimentFolder.of(other.id, store.workspace)
+        path = folder.predictions_test
         # A member needs its validation predictions too (the ensemble is fitted on them).
-        usable = path.is_file() and artifact_path(folder, "predictions_val").is_file()
+        usable = path.is_file() and folder.predictions_val.is_file()
         if other.id == bundle.record.id or other.id in members or not usable:
             continue
         try:

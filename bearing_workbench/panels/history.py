@@ -33,9 +33,8 @@ from bearing_workbench.store import (
     RunStatus,
     Store,
     StoreError,
-    confined_path,
-    experiment_dir,
 )
+from bearing_workbench.store.artifacts import KIND_BY_KEY, MODEL_FILE_KEYS, ExperimentFolder
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +45,7 @@ MUTED = "color:#6b7280"
 ERROR = "color:#c62828"
 # Model files a row's "model" button offers, best first: (label, file name). Classical and ensemble
 # runs keep none (scikit-learn models have no safe file format here; an ensemble is its members).
-MODEL_FILES = (
-    ("ONNX model", "model.onnx"),
-    ("checkpoint (best.pt)", "best.pt"),
-    ("checkpoint (last.pt)", "last.pt"),
-)
+MODEL_FILES = tuple((KIND_BY_KEY[key].label, KIND_BY_KEY[key].filename) for key in MODEL_FILE_KEYS)
 NO_PRESET = ""
 
 
@@ -582,10 +577,10 @@ class ExperimentHistory(widgets.VBox):
 
     def model_files(self, experiment_id: int) -> list[tuple[str, Any]]:
         """(label, path) of the model files the experiment folder holds, confined to that folder."""
-        folder = experiment_dir(experiment_id, self._store.workspace)
+        folder = ExperimentFolder.of(experiment_id, self._store.workspace)
         found = []
         for label, name in MODEL_FILES:
-            path = confined_path(folder, name)
+            path = folder.resolve(name)
             if path.is_file():
                 found.append((label, path))
         return found

@@ -54,6 +54,7 @@ from bearing_workbench.runner.monitoring import (
 )
 from bearing_workbench.runner.notify import run_end_event
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
+from bearing_workbench.store.artifacts import KIND_BY_KEY
 
 if TYPE_CHECKING:  # plotly is imported with the first figure (about 0.5 s; the app defers it)
     from bearing_workbench.panels.live_figure import LiveFigureWidget
@@ -193,9 +194,7 @@ class TrainingMonitor(widgets.VBox):
         self.stop_button = widgets.Button(
             description="Stop", button_style="danger", tooltip="end the run (keeps a checkpoint)"
         )
-        self.logs_button = widgets.Button(
-            description="Logs", tooltip="show the run's training.log, following it"
-        )
+        self.logs_button = widgets.Button(description="Logs", tooltip="show the run's log file, following it")
         self.retry_button = widgets.Button(
             description="Retry", button_style="warning", tooltip="run it again from its latest checkpoint"
         )
@@ -235,15 +234,20 @@ class TrainingMonitor(widgets.VBox):
         self.resources_html = widgets.HTML()
         self.events_html = widgets.HTML()
         self.results_html = widgets.HTML()
+        metrics = KIND_BY_KEY["metrics"]
         self.metrics_link = DownloadLink(
-            "metrics.json", f"experiment-{record.id}-metrics.json", "application/json"
+            metrics.filename, f"experiment-{record.id}-{metrics.filename}", metrics.mime
         )
         self.results_box = widgets.VBox(
             [_box("Results"), self.results_html, self.metrics_link], layout=widgets.Layout(display="none")
         )
         self.log_html = widgets.HTML()
         self.log_box = widgets.VBox(
-            [_box("training.log"), widgets.HTML(f"<code>{_esc(self._log_tail.path)}</code>"), self.log_html],
+            [
+                _box(self._log_tail.path.name),
+                widgets.HTML(f"<code>{_esc(self._log_tail.path)}</code>"),
+                self.log_html,
+            ],
             layout=widgets.Layout(display="none"),
         )
 

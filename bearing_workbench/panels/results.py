@@ -44,7 +44,8 @@ from bearing_workbench.analysis.results import (
 from bearing_workbench.panels.curves import best_epoch_trace, curve_traces, curves_layout
 from bearing_workbench.panels.download import MAX_BYTES, DownloadLink, safe_filename
 from bearing_workbench.runner.monitoring import format_bytes, format_duration, local_time
-from bearing_workbench.store import Store, confined_path
+from bearing_workbench.store import Store
+from bearing_workbench.store.artifacts import DOWNLOAD_KEYS, KIND_BY_KEY, ExperimentFolder
 
 if TYPE_CHECKING:
     from bearing_workbench.panels.live_figure import LiveFigureWidget
@@ -60,14 +61,7 @@ LEVEL_STYLES = {
     "warning": ("#b26a00", "#fff4e5", "&#9888;"),
 }
 # The experiment folder's files offered for download: (label, file name, MIME type).
-DOWNLOADS = (
-    ("checkpoint (best.pt)", "best.pt", "application/octet-stream"),
-    ("ONNX model", "model.onnx", "application/octet-stream"),
-    ("config YAML", "config.yaml", "text/yaml"),
-    ("test predictions CSV", "predictions_test.csv", "text/csv"),
-    ("history JSON", "history.json", "application/json"),
-    ("metrics JSON", "metrics.json", "application/json"),
-)
+DOWNLOADS = tuple((KIND_BY_KEY[k].label, KIND_BY_KEY[k].filename, KIND_BY_KEY[k].mime) for k in DOWNLOAD_KEYS)
 # Files up to this size are put in their link when the tab opens; larger ones on a click.
 EAGER_BYTES = 2 * 2**20
 MODEL_VIEWS = "bearing_workbench.panels.model_views"
@@ -483,7 +477,7 @@ class ExperimentResults(widgets.VBox):
         """Show the test records of one confusion-matrix cell and list them in the failure cases."""
         predictions = self.bundle.predictions
         if predictions is None:
-            self.notice = "no predictions_test.csv in the experiment folder: the cell's records are unknown"
+            self.notice = "no test predictions in the experiment folder: the cell's records are unknown"
             return []
         records = cell_records(predictions, true_label, predicted_label)
         self.selected_cell = (true_label, predicted_label)
@@ -660,10 +654,7 @@ class ExperimentResults(widgets.VBox):
     def artifact_file(self, name: str) -> Path:
         """The path of file `name` in this experiment's folder; names that leave the folder are refused
         (ValueError), a file that is not there raises FileNotFoundError."""
-        path = confined_path(self.bundle.folder, name)
-        if not path.is_file():
-            raise FileNotFoundError(f"experiment {self.experiment_id} has no {name} in {self.bundle.folder}")
-        return path
+        return ExperimentFolder.at(self.bundle.folder).existing_file(name)
 
     def download_name(self, name: str) -> str:
         """The file name a download of `name` is saved under."""
@@ -674,12 +665,12 @@ class ExperimentResults(widgets.VBox):
         self.prepare_buttons: dict[str, widgets.Button] = {}
         rows = []
         extra: list[widgets.Widget]
+        sizes = {found.name: found.size for found in ExperimentFolder.at(self.bundle.folder).present()}
         for label, name, mime in DOWNLOADS:
             link = DownloadLink(label, self.download_name(name), mime)
             self.download_links[name] = link
-            try:
-                size = self.artifact_file(name).stat().st_size
-            except FileNotFoundError:
+            size = sizes.get(name)
+            if size is None:
                 extra = [_note("not written for this experiment")]
                 rows.append(self._download_row(link, extra))
                 continue
@@ -732,7 +723,8 @@ class ExperimentResults(widgets.VBox):
             value=0.0, min=0.0, max=1.0, layout=widgets.Layout(width="40%", display="none")
         )
         self.report_label = widgets.HTML()
-        self.report_link = DownloadLink("PDF report", self.download_name("report.pdf"), "application/pdf")
+        report = KIND_BY_KEY["report"]
+        self.report_link = DownloadLink(report.label, self.download_name(report.filename), report.mime)
         self.report_link.layout.display = "none"
         if not _module_exists(REPORTS):
             self._report_unavailable()
@@ -783,11 +775,13 @@ class ExperimentResults(widgets.VBox):
     def _report_done(self, future: Any) -> None:
         try:
             path = Path(future.result()).resolve()
-            # The path comes back from a worker: read it only inside this workspace.
-            root = Path(self._store.workspace).resolve()
-            if not path.is_relative_to(root):
-                raise ValueError(f"the report {path} is outside the workspace {root}; not offered")
-            inside = confined_path(root, path.relative_to(root))
+            # The path comes back from a worker: read it only inside this experiment's folder.
+            folder = ExperimentFolder.at(self.bundle.folder)
+            if not path.is_relative_to(folder.path):
+                raise ValueError(
+                    f"the report {path} is outside the experiment folder {folder.path}; not offered"
+                )
+            inside = folder.existing_file(path.relative_to(folder.path))
             data = inside.read_bytes()
             self.report_link.set_data(data)  # refuses a file too large for a link
         except Exception as exc:

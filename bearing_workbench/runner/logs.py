@@ -14,12 +14,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bearing_workbench.store.artifacts import KIND_BY_KEY, ExperimentFolder
 from bearing_workbench.training.callbacks import Callback, EpochMetrics, FitContext
 
 if TYPE_CHECKING:
     from bearing_workbench.training.loop import FitResult
 
-LOG_FILENAME = "training.log"
+LOG_FILENAME = KIND_BY_KEY["log"].filename
 PACKAGE_LOGGER = "bearing_workbench"
 RUN_LOGGER = "bearing_workbench.run"  # LogCallback's lines
 WARNINGS_LOGGER = "py.warnings"  # where logging.captureWarnings sends warnings
@@ -31,9 +32,9 @@ _saved_level: int | None = None  # the package logger's level before the first o
 _we_capture_warnings = False
 
 
-def log_path(out_dir: str | os.PathLike[str]) -> Path:
+def log_path(out_dir: str | os.PathLike[str] | ExperimentFolder) -> Path:
     """The log file of the experiment whose folder is `out_dir`."""
-    return Path(out_dir) / LOG_FILENAME
+    return ExperimentFolder.at(out_dir).log
 
 
 class _ShortNames(logging.Formatter):
@@ -110,7 +111,10 @@ class ExperimentLog:
     """
 
     def __init__(
-        self, out_dir: str | os.PathLike[str], experiment_id: int | None = None, level: int = logging.INFO
+        self,
+        out_dir: str | os.PathLike[str] | ExperimentFolder,
+        experiment_id: int | None = None,
+        level: int = logging.INFO,
     ):
         self.path = log_path(out_dir)
         self.experiment_id = experiment_id

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from bearing_workbench.models import UnknownFamilyError, get_family
-from bearing_workbench.runner.logs import log_path, tail_log
+from bearing_workbench.runner.logs import tail_log
 from bearing_workbench.runner.progress import best_of
-from bearing_workbench.store import ExperimentRecord, RunStatus, experiment_dir, is_terminal
+from bearing_workbench.store import ExperimentRecord, RunStatus, is_terminal
+from bearing_workbench.store.artifacts import ExperimentFolder
 
 # What `RunState.apply` reports as changed (RESULTS: the result cards of a run not trained in epochs).
 STATUS, PROGRESS, HISTORY, EVENTS, RESOURCES, ERROR, RESULTS = (
@@ -58,9 +59,6 @@ RESULT_CARDS = (
 )
 UP, DOWN, SAME = "up", "down", "same"
 NO_VALUE = "—"
-# training.artifacts.ARTIFACTS["metrics"] and ["model_summary"]; not imported: it pulls numpy
-METRICS_FILENAME = "metrics.json"
-MODEL_SUMMARY_FILENAME = "model_summary.json"
 MAX_SUMMARY_BYTES = 4 * 2**20  # a model summary is a few KiB; a bigger file is not read
 # A phase message that counts ("cross-validation fold 2/3", "features: 12/15 windows")
 _COUNTED = re.compile(r"\b\d+\s*/\s*\d+\b")
@@ -210,7 +208,7 @@ def trains_by_epoch(family: str) -> bool:
 def model_summary(experiment_id: int, workspace: str | Path) -> dict[str, Any]:
     """The run's ``model_summary.json`` (what a classical or ensemble model learned); {} when absent,
     unreadable or not a JSON object."""
-    path = experiment_dir(experiment_id, workspace) / MODEL_SUMMARY_FILENAME
+    path = ExperimentFolder.of(experiment_id, workspace).model_summary
     try:
         if path.stat().st_size > MAX_SUMMARY_BYTES:
             return {}
@@ -618,7 +616,7 @@ def results_summary(record: ExperimentRecord, workspace: str | Path) -> ResultsS
         lines.append(("best epoch", f"{metrics['best_epoch']} of {metrics.get('epochs_run', NO_VALUE)} run"))
     if metrics.get("train_seconds") is not None:
         lines.append(("training time", format_duration(metrics["train_seconds"])))
-    path = experiment_dir(record.id, workspace) / METRICS_FILENAME
+    path = ExperimentFolder.of(record.id, workspace).metrics
     if not lines:
         lines.append(
             ("results", "no test metrics stored" + (f" ({record.status} run)" if record.status else ""))
@@ -641,7 +639,7 @@ class LogTail:
     @classmethod
     def of_experiment(cls, experiment_id: int, workspace: str | Path, max_lines: int = 500) -> LogTail:
         """The tail of experiment `experiment_id`'s log (the file may not exist yet)."""
-        return cls(log_path(experiment_dir(experiment_id, workspace)), max_lines)
+        return cls(ExperimentFolder.of(experiment_id, workspace).log, max_lines)
 
     def read(self) -> bool:
         """Read what was written since the last call; True when there are new lines."""

@@ -26,7 +26,8 @@ from bearing_workbench.runner.memory_guard import MemoryGuard
 from bearing_workbench.runner.notify import event_from_record, notifier_from_env, notify, publish_run_end
 from bearing_workbench.runner.progress import ProgressPublisher
 from bearing_workbench.runner.resources import ResourceCallback
-from bearing_workbench.store import InvalidTransition, RunStatus, Store, experiment_dir, is_terminal
+from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
+from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.training.callbacks import Callback
 from bearing_workbench.training.checkpoint import latest_checkpoint
 from bearing_workbench.training.experiment import train_experiment
@@ -83,7 +84,7 @@ def _begin(store: Store, experiment_id: int, address: str | None) -> tuple[bool,
     record = store.get_experiment(experiment_id)
     if is_terminal(record.status):
         return False, None
-    checkpoint = latest_checkpoint(experiment_dir(experiment_id, store.workspace, create=True))
+    checkpoint = latest_checkpoint(ExperimentFolder.of(experiment_id, store.workspace).create())
     where = checkpoint.name if checkpoint is not None else None
     if record.status is RunStatus.PENDING:
         try:
@@ -119,7 +120,7 @@ def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: An
         return {"experiment_id": experiment_id, "status": str(record.status), "error": record.error}
     publisher.flush_events()
     tune_for_training()  # Dask's MALLOC_TRIM_THRESHOLD_ halves training speed (see malloc_tuning)
-    out_dir = experiment_dir(experiment_id, store.workspace)
+    folder = ExperimentFolder.of(experiment_id, store.workspace)
     resources = ResourceCallback(publisher.publish)
     callbacks: list[Callback] = [
         publisher,
@@ -131,7 +132,7 @@ def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: An
     ]
     error = None
     try:
-        with ExperimentLog(out_dir, experiment_id) as run_log:
+        with ExperimentLog(folder, experiment_id) as run_log:
             outcome = train_experiment(
                 store,
                 experiment_id,

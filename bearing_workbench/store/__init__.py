@@ -1,5 +1,6 @@
 """Experiment store: SQLAlchemy tables, run-state machine, workspace layout."""
 
+from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.store.errors import (
     DuplicateNameError,
     InUseError,
@@ -41,6 +42,7 @@ __all__ = [
     "DuplicateNameError",
     "EpochRecord",
     "EventRecord",
+    "ExperimentFolder",
     "ExperimentRecord",
     "FilterPreset",
     "HistoryFilters",

@@ -16,22 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from bearing_workbench.config.atomic_files import atomic_path
+from bearing_workbench.store.artifacts import EXPORT_KEYS, KIND_BY_KEY, ExperimentFolder
 from bearing_workbench.store.json_values import to_jsonable
 from bearing_workbench.store.records import EpochRecord, ExperimentRecord
 from bearing_workbench.store.workspace import confined_path
 
 EXPORTS_FOLDER = "exports"
-# The artifacts an export carries (names as training.artifacts.ARTIFACTS writes them): what a colleague
-# needs to read a run's results back, not its checkpoints.
-EXPORT_FILES = (
-    "config.yaml",
-    "metrics.json",
-    "history.json",
-    "predictions_test.csv",
-    "predictions_val.csv",
-    "model_summary.json",
-    "input_spec.json",
-)
+# The artifacts an export carries (store.artifacts.EXPORT_KEYS): what a colleague needs to read a
+# run's results back, not its checkpoints.
+EXPORT_FILES = tuple(KIND_BY_KEY[key].filename for key in EXPORT_KEYS)
 METRIC_PREFIX = "metrics."
 # Spreadsheets run a cell that starts with one of these as a formula: user text (names, notes, tags)
 # gets a leading apostrophe so that an exported CSV cannot carry one.
@@ -154,7 +147,7 @@ def write_export(
         folder = folders[record.id]
         found: list[tuple[str, Path]] = []
         for name in names:
-            source = confined_path(folder, name)
+            source = ExperimentFolder.at(folder).resolve(name)
             if source.is_file():
                 found.append((source.relative_to(folder.resolve()).as_posix(), source))
             else:

@@ -58,13 +58,12 @@ def confined_path(root: Path | str, *parts: str | os.PathLike[str]) -> Path:
 
 
 def experiment_dir(experiment_id: int, workspace: Path | str | None = None, *, create: bool = False) -> Path:
-    """The artifact folder of one experiment: `<workspace>/experiments/<id>/`."""
-    if isinstance(experiment_id, bool) or not isinstance(experiment_id, int) or experiment_id < 0:
-        raise ValueError(f"experiment_id must be a non-negative integer, got {experiment_id!r}")
-    path = confined_path(_root(workspace), "experiments", str(experiment_id))
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The artifact folder of one experiment (`store.artifacts.ExperimentFolder.of(...).path`)."""
+    # Imported here: store.artifacts builds on confined_path above.
+    from bearing_workbench.store.artifacts import ExperimentFolder
+
+    folder = ExperimentFolder.of(experiment_id, _root(workspace))
+    return folder.create().path if create else folder.path
 
 
 def datasets_dir(workspace: Path | str | None = None, *, create: bool = False) -> Path:

@@ -1,4 +1,7 @@
-"""The files an experiment leaves in its folder, each written atomically (temp file + os.replace)."""
+"""The files an experiment leaves in its folder, each written atomically (temp file + os.replace).
+
+What the files hold is written and read here; where they are is `store.artifacts.ExperimentFolder`.
+"""
 
 from __future__ import annotations
 
@@ -23,24 +26,11 @@ from bearing_workbench.models.predictions import (
     predictions_csv,
     read_predictions,
 )
-
-# Every artifact of an experiment folder, by the name the results page asks for. Checkpoints are
-# named by training.checkpoint; the ONNX file is written by `onnx_export.export_onnx` to this name.
-ARTIFACTS: dict[str, str] = {
-    "config": "config.yaml",
-    "history": "history.json",
-    "metrics": "metrics.json",
-    "predictions_test": "predictions_test.csv",
-    "predictions_val": "predictions_val.csv",
-    "model_summary": "model_summary.json",
-    "onnx": "model.onnx",
-}
+from bearing_workbench.store.artifacts import ExperimentFolder
 
 __all__ = [
-    "ARTIFACTS",
     "Predictions",
     "PredictionsFileError",
-    "artifact_path",
     "read_json",
     "read_predictions",
     "to_jsonable",
@@ -48,14 +38,6 @@ __all__ = [
     "write_json",
     "write_text",
 ]
-
-
-def artifact_path(out_dir: str | os.PathLike[str], name: str) -> Path:
-    """Path of artifact `name` (a key of ARTIFACTS) in an experiment folder."""
-    try:
-        return Path(out_dir) / ARTIFACTS[name]
-    except KeyError:
-        raise KeyError(f"unknown artifact {name!r}; known: {', '.join(ARTIFACTS)}") from None
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -121,7 +103,7 @@ def _as_predictions(value: Any, class_names: tuple[str, ...], which: str) -> Pre
 
 
 def write_artifacts(
-    out_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | ExperimentFolder,
     *,
     config: Any,
     history: Sequence[Any],
@@ -131,7 +113,7 @@ def write_artifacts(
     class_names: Sequence[str],
     model_summary: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Write config.yaml, history.json, metrics.json and the test/val predictions CSVs into `out_dir`.
+    """Write the config YAML, history, metrics and test/val predictions CSVs into the experiment folder.
 
     Args:
         config: an ExperimentConfig (written with `to_yaml`) or a plain dict.
@@ -145,7 +127,7 @@ def write_artifacts(
         artifact name -> path of each file written.
     """
     names = tuple(str(c) for c in class_names)
-    out = Path(out_dir)
+    folder = ExperimentFolder.at(out_dir)
     # Everything is checked before the first file is written, so bad input leaves no partial set.
     test = _as_predictions(test_predictions, names, "test_predictions")
     val = None if val_predictions is None else _as_predictions(val_predictions, names, "val_predictions")
@@ -161,4 +143,4 @@ def write_artifacts(
         texts["model_summary"] = (
             json.dumps(to_jsonable(dict(model_summary), "model_summary"), indent=2, allow_nan=False) + "\n"
         )
-    return {name: write_text(artifact_path(out, name), text) for name, text in texts.items()}
+    return {key: write_text(folder.artifact(key), text) for key, text in texts.items()}

@@ -32,20 +32,16 @@ from typing import Any, Literal
 import torch
 
 from bearing_workbench.config.atomic_files import atomic_path, atomic_write
+from bearing_workbench.store.artifacts import KIND_BY_KEY, ExperimentFolder
 from bearing_workbench.training.errors import CheckpointError
 
 CHECKPOINT_FORMAT = "bearing-workbench-checkpoint"
 CHECKPOINT_VERSION = 1
-BEST_NAME = "best.pt"
-LAST_NAME = "last.pt"
-_EPOCH_FILE = re.compile(r"epoch-(\d+)\.pt")
+# The names are the experiment folder's (store.artifacts); kept here for the messages and events.
+BEST_NAME = KIND_BY_KEY["best_checkpoint"].filename
+LAST_NAME = KIND_BY_KEY["last_checkpoint"].filename
 _PLAIN = (str, int, float, bool, type(None))
 _UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
-
-
-def epoch_checkpoint_name(epoch: int) -> str:
-    """File name of the checkpoint taken after `epoch` (1-based)."""
-    return f"epoch-{epoch:04d}.pt"
 
 
 def check_plain(value: Any, where: str = "checkpoint") -> None:
@@ -124,30 +120,34 @@ class CheckpointPolicy:
     """
 
     def __init__(
-        self, out_dir: str | os.PathLike, policy: Literal["every_epoch", "best_only"], keep_last: int
+        self,
+        out_dir: str | os.PathLike | ExperimentFolder,
+        policy: Literal["every_epoch", "best_only"],
+        keep_last: int,
     ):
         if policy not in ("every_epoch", "best_only"):
             raise ValueError(f"training.checkpoint.policy must be every_epoch or best_only, got {policy!r}")
         if keep_last < 1:
             raise ValueError(f"training.checkpoint.keep_last must be at least 1, got {keep_last}")
-        self.out_dir = Path(out_dir)
+        self.folder = ExperimentFolder.at(out_dir)
+        self.out_dir = self.folder.path
         self.policy = policy
         self.keep_last = int(keep_last)
 
     @property
     def best_path(self) -> Path:
-        return self.out_dir / BEST_NAME
+        return self.folder.best_checkpoint
 
     @property
     def last_path(self) -> Path:
-        return self.out_dir / LAST_NAME
+        return self.folder.last_checkpoint
 
     def after_epoch(self, state: Mapping[str, Any], epoch: int, improved: bool) -> list[tuple[Path, bool]]:
         """Write what the policy asks for after `epoch`; returns (path, is_best) per file written."""
         written: list[tuple[Path, bool]] = []
         epoch_file: Path | None = None
         if self.policy == "every_epoch" or improved:
-            epoch_file = save_checkpoint(self.out_dir / epoch_checkpoint_name(epoch), state)
+            epoch_file = save_checkpoint(self.folder.epoch_checkpoint(epoch), state)
             written.append((epoch_file, False))
         if improved:
             if epoch_file is not None:
@@ -164,34 +164,26 @@ class CheckpointPolicy:
 
     def prune(self) -> list[Path]:
         """Delete all but the newest `keep_last` epoch files; returns those removed."""
-        files = epoch_checkpoints(self.out_dir)
+        files = self.folder.epoch_checkpoints()
         removed = [path for _, path in files[: max(0, len(files) - self.keep_last)]]
         for path in removed:
             path.unlink(missing_ok=True)
         return removed
 
 
-def epoch_checkpoints(out_dir: str | os.PathLike) -> list[tuple[int, Path]]:
+def epoch_checkpoints(out_dir: str | os.PathLike | ExperimentFolder) -> list[tuple[int, Path]]:
     """(epoch, path) of every ``epoch-NNNN.pt`` in `out_dir`, oldest first."""
-    folder = Path(out_dir)
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.iterdir():
-        match = _EPOCH_FILE.fullmatch(path.name)
-        if match and path.is_file():
-            found.append((int(match.group(1)), path))
-    return sorted(found)
+    return ExperimentFolder.at(out_dir).epoch_checkpoints()
 
 
-def latest_checkpoint(out_dir: str | os.PathLike) -> Path | None:
+def latest_checkpoint(out_dir: str | os.PathLike | ExperimentFolder) -> Path | None:
     """The checkpoint a crashed or stopped run should resume from: the most advanced one in `out_dir`.
 
     Compares the ``progress`` recorded inside ``last.pt``, the newest epoch file and ``best.pt``.
     """
-    folder = Path(out_dir)
-    candidates = [folder / LAST_NAME, folder / BEST_NAME]
-    epochs = epoch_checkpoints(folder)
+    folder = ExperimentFolder.at(out_dir)
+    candidates = [folder.last_checkpoint, folder.best_checkpoint]
+    epochs = folder.epoch_checkpoints()
     if epochs:
         candidates.append(epochs[-1][1])
     best: tuple[tuple[int, int], Path] | None = None

@@ -19,8 +19,8 @@ from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.models.registry import get_family
 from bearing_workbench.models.validation import validate_config
 from bearing_workbench.store import Store
-from bearing_workbench.store.workspace import experiment_dir
-from bearing_workbench.training.artifacts import artifact_path, write_artifacts, write_json
+from bearing_workbench.store.artifacts import ExperimentFolder
+from bearing_workbench.training.artifacts import write_artifacts, write_json
 from bearing_workbench.training.callbacks import Callback, EpochMetrics, FitContext
 from bearing_workbench.training.dataset_facts import dataset_facts
 from bearing_workbench.training.errors import TrainingError
@@ -145,7 +145,8 @@ def train_experiment(
     """
     record = store.get_experiment(experiment_id)
     config = ExperimentConfig.model_validate(record.config)
-    out_dir = experiment_dir(experiment_id, store.workspace, create=True)
+    folder = ExperimentFolder.of(experiment_id, store.workspace).create()
+    out_dir = folder.path
     if already_running:
         if record.status != "running":
             raise ValueError(f"experiment {experiment_id} is {record.status}, not running")
@@ -172,7 +173,7 @@ def train_experiment(
                 {"checkpoint": result.last_checkpoint.name if result.last_checkpoint else None},
             )
             return ExperimentOutcome(experiment_id, "stopped", {}, out_dir)
-        metrics = _evaluate_and_write(config, result, out_dir, device, time.perf_counter() - start)
+        metrics = _evaluate_and_write(config, result, folder, device, time.perf_counter() - start)
     except TrainingError as exc:
         store.transition(experiment_id, "fail", error=exc.message, hint=exc.hint)
         store.add_event(experiment_id, "failed", exc.message, {"hint": exc.hint})
@@ -183,7 +184,7 @@ def train_experiment(
             experiment_id,
             "fail",
             error=f"{type(exc).__name__}: {exc}",
-            hint="see training.log and the traceback; the config may need a change",
+            hint=f"see {folder.log} and the traceback; the config may need a change",
         )
         store.add_event(experiment_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
@@ -207,7 +208,7 @@ def train_experiment(
 
 
 def _evaluate_and_write(
-    config: ExperimentConfig, result: FitResult, out_dir: Path, device: Any, seconds: float
+    config: ExperimentConfig, result: FitResult, folder: ExperimentFolder, device: Any, seconds: float
 ) -> dict[str, Any]:
     batch = max(config.training.batch_size, 64)
     test_probs = _predict(result, result.test, batch, device)
@@ -226,14 +227,12 @@ def _evaluate_and_write(
 
         example = result.test.batch(np.arange(min(8, len(result.test))))
         try:
-            metrics["onnx"] = export_onnx(
-                result.model, result.spec, artifact_path(out_dir, "onnx"), example, family=family.name
-            )
+            metrics["onnx"] = export_onnx(result.model, result.spec, folder.onnx, example, family=family.name)
         except OnnxExportError as exc:
             # A model that trained fine is not lost for want of an ONNX file: say so in the metrics.
             metrics["onnx"] = {"verified": False, "error": str(exc)}
     write_artifacts(
-        out_dir,
+        folder,
         config=config,
         history=[m.as_dict() for m in result.history],
         metrics=metrics,
@@ -243,7 +242,7 @@ def _evaluate_and_write(
         model_summary=_model_summary(result),
     )
     write_json(
-        out_dir / "input_spec.json",
+        folder.input_spec,
         {
             "kind": result.spec.kind,
             "class_names": list(result.spec.class_names),

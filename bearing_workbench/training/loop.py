@@ -32,7 +32,8 @@ from bearing_workbench.models.builders import build_model
 from bearing_workbench.models.inputs import InputSpec
 from bearing_workbench.models.registry import FamilySpec, get_family
 from bearing_workbench.models.validation import model_params, validate_config
-from bearing_workbench.store.workspace import experiment_dir, workspace_root
+from bearing_workbench.store.artifacts import ExperimentFolder
+from bearing_workbench.store.workspace import workspace_root
 from bearing_workbench.training.batch import Batch
 from bearing_workbench.training.callbacks import (
     Callback,
@@ -42,7 +43,6 @@ from bearing_workbench.training.callbacks import (
     as_callback_list,
 )
 from bearing_workbench.training.checkpoint import (
-    BEST_NAME,
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
     CheckpointPolicy,
@@ -705,7 +705,7 @@ def _init_from_experiment(model: nn.Module, experiment_id: int, store: Any, spec
     number of classes: it keeps its fresh initialisation.
     """
     workspace = store.workspace if store is not None else workspace_root()
-    path = experiment_dir(experiment_id, workspace) / BEST_NAME
+    path = ExperimentFolder.of(experiment_id, workspace).best_checkpoint
     field_name = "model.params.init_from_experiment"
     if not path.is_file():
         raise TrainingError(

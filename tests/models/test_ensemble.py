@@ -20,7 +20,8 @@ from bearing_workbench.models.inputs import InputSpec
 from bearing_workbench.models.predictions import make_predictions
 from bearing_workbench.models.registry import get_family
 from bearing_workbench.store import Store, experiment_dir
-from bearing_workbench.training.artifacts import ARTIFACTS, write_artifacts
+from bearing_workbench.store.artifacts import ExperimentFolder
+from bearing_workbench.training.artifacts import write_artifacts
 
 CLASSES = ("healthy", "wear", "oil_whirl")
 N_VAL, N_TEST = 300, 400
@@ -227,7 +228,7 @@ def test_members_that_cannot_be_combined_are_named(store, three, bad, message):
 
 
 def test_a_member_without_prediction_files_is_named(store, three):
-    (experiment_dir(three[1], store.workspace) / ARTIFACTS["predictions_val"]).unlink()
+    ExperimentFolder.of(three[1], store.workspace).predictions_val.unlink()
     with pytest.raises(EnsembleError, match=rf"member {three[1]} \('m1'\) has no predictions_val.csv"):
         load_member(store, three[1])
 

@@ -25,7 +25,7 @@ from bearing_workbench.analysis.results import (
 )
 from bearing_workbench.panels import results as results_panel
 from bearing_workbench.panels.results import TAB_TITLES, ExperimentResults
-from bearing_workbench.store import NotFoundError, Store
+from bearing_workbench.store import ExperimentFolder, NotFoundError, Store
 
 from ..analysis.results_fixtures import experiment_folder, results_ids, results_store  # noqa: F401
 
@@ -345,7 +345,7 @@ def test_report_button_shows_progress_then_offers_the_pdf(
         pdf.unlink()
 
 
-def test_report_failures_and_paths_outside_the_workspace(
+def test_report_failures_and_paths_outside_the_experiment_folder(
     cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     outside = tmp_path / "elsewhere.pdf"
@@ -360,7 +360,18 @@ def test_report_failures_and_paths_outside_the_workspace(
     cnn.show_tab("Artifacts")
     cnn.report_button.click()
     futures[-1].set_result(str(outside))
-    assert cnn.report_status == "failed" and "outside the workspace" in cnn.report_label.value
+    assert cnn.report_status == "failed" and "outside the experiment folder" in cnn.report_label.value
+    assert "href" not in cnn.report_link.value
+    # another experiment's folder in the same workspace is outside this one's too
+    neighbour = ExperimentFolder.of(cnn.experiment_id + 1000, cnn._store.workspace).create().report
+    neighbour.write_bytes(b"%PDF")
+    cnn.report_button.click()
+    try:
+        futures[-1].set_result(str(neighbour))
+    finally:
+        neighbour.unlink()
+        neighbour.parent.rmdir()
+    assert cnn.report_status == "failed" and "outside the experiment folder" in cnn.report_label.value
     assert "href" not in cnn.report_link.value
     cnn.report_button.click()
     futures[-1].set_exception(RuntimeError("chromium crashed"))

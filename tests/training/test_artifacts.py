@@ -10,7 +10,8 @@ import yaml
 
 from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.models.predictions import PredictionsFileError, make_predictions
-from bearing_workbench.training.artifacts import ARTIFACTS, read_json, read_predictions, write_artifacts
+from bearing_workbench.store.artifacts import ExperimentFolder
+from bearing_workbench.training.artifacts import read_json, read_predictions, write_artifacts
 
 CLASSES = ("healthy", "oil_whirl", "misalignment+imbalance")
 
@@ -57,7 +58,8 @@ def test_write_artifacts_writes_every_file_and_reads_back_exactly(tmp_path):
         "predictions_val",
         "model_summary",
     }
-    assert sorted(p.name for p in (tmp_path / "exp").iterdir()) == sorted(ARTIFACTS[k] for k in written)
+    folder = ExperimentFolder.at(tmp_path / "exp")
+    assert sorted(p.name for p in folder.path.iterdir()) == sorted(folder.artifact(k).name for k in written)
 
     assert ExperimentConfig.from_yaml(written["config"]) == config
     assert yaml.safe_load(written["config"].read_text())["model"]["params"] == {"n_estimators": 20}
@@ -88,7 +90,7 @@ def test_without_validation_predictions_no_val_file_is_written(tmp_path):
         val_predictions=None,
         class_names=CLASSES,
     )
-    assert "predictions_val" not in written and not (tmp_path / ARTIFACTS["predictions_val"]).exists()
+    assert "predictions_val" not in written and not (ExperimentFolder.at(tmp_path).predictions_val).exists()
     assert yaml.safe_load(written["config"].read_text()) == {"note": "a plain dict"}
 
 
@@ -118,7 +120,7 @@ def test_rewriting_an_artifact_replaces_it_whole_and_leaves_no_temp_file(tmp_pat
             val_predictions=None,
             class_names=CLASSES,
         )
-    assert read_json(tmp_path / ARTIFACTS["metrics"]) == {"seed": 1}
+    assert read_json(ExperimentFolder.at(tmp_path).metrics) == {"seed": 1}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
@@ -133,7 +135,7 @@ def test_record_ids_that_look_like_missing_values_or_numbers_stay_text(tmp_path)
         val_predictions=None,
         class_names=CLASSES,
     )
-    assert read_predictions(tmp_path / ARTIFACTS["predictions_test"]).record_ids == ("NA", "007", "")
+    assert read_predictions(ExperimentFolder.at(tmp_path).predictions_test).record_ids == ("NA", "007", "")
 
 
 @pytest.mark.parametrize(
@@ -170,4 +172,4 @@ def test_metrics_that_are_not_json_are_refused_by_name(tmp_path):
             val_predictions=None,
             class_names=CLASSES,
         )
-    assert not (tmp_path / ARTIFACTS["metrics"]).exists()
+    assert not (ExperimentFolder.at(tmp_path).metrics).exists()

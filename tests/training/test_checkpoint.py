@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from bearing_workbench.training import checkpoint as ckpt
+from bearing_workbench.store.artifacts import epoch_checkpoint_name
 from bearing_workbench.training.checkpoint import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
@@ -167,8 +167,8 @@ def test_latest_checkpoint_is_the_most_advanced(tmp_path: Path) -> None:
     policy = CheckpointPolicy(tmp_path, "every_epoch", keep_last=3)
     policy.after_epoch(_state(1), 1, True)
     policy.after_epoch(_state(2), 2, False)
-    assert latest_checkpoint(tmp_path) == tmp_path / ckpt.epoch_checkpoint_name(2)
+    assert latest_checkpoint(tmp_path) == tmp_path / epoch_checkpoint_name(2)
     policy.save_last(_state(epoch=2, batch=3))  # stopped in the middle of epoch 3
     assert latest_checkpoint(tmp_path) == tmp_path / "last.pt"
     policy.after_epoch(_state(3), 3, False)
-    assert latest_checkpoint(tmp_path) == tmp_path / ckpt.epoch_checkpoint_name(3)
+    assert latest_checkpoint(tmp_path) == tmp_path / epoch_checkpoint_name(3)

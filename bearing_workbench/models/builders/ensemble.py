@@ -23,10 +23,10 @@ from bearing_workbench.models.ensemble import MAX_MEMBERS, MIN_MEMBERS, Ensemble
 from bearing_workbench.models.inputs import InputSpec
 from bearing_workbench.models.predictions import Predictions, make_predictions, read_predictions
 from bearing_workbench.models.registry import set_builder
-from bearing_workbench.store import RunStatus, experiment_dir
+from bearing_workbench.store import RunStatus
+from bearing_workbench.store.artifacts import ExperimentFolder
 
 SPLITS = ("val", "test")
-PREDICTION_FILES = {"val": "predictions_val.csv", "test": "predictions_test.csv"}
 STACKING_CV_FOLDS = 5
 _EPS = 1e-15  # probability floor inside logarithms
 
@@ -64,12 +64,14 @@ def load_member(store: Any, experiment_id: int) -> Member:
         # Its validation predictions were fitted on the validation split: fitting again on them
         # would grade the ensemble on its own training data. Combine its members directly instead.
         raise EnsembleError(f"{label} is itself an ensemble; choose its members instead")
-    folder = experiment_dir(experiment_id, store.workspace)
+    folder = ExperimentFolder.of(experiment_id, store.workspace)
     predictions = {}
-    for which, filename in PREDICTION_FILES.items():
-        path = folder / filename
+    for which in ("val", "test"):
+        path = folder.predictions(which)
         if not path.is_file():
-            raise EnsembleError(f"{label} has no {filename} in {folder}; it cannot be an ensemble member")
+            raise EnsembleError(
+                f"{label} has no {path.name} in {path.parent}; it cannot be an ensemble member"
+            )
         try:
             predictions[which] = read_predictions(path)
         except ValueError as exc:
