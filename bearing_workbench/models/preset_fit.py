@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from bearing_workbench.config import schema_errors, set_dotted
+from bearing_workbench.config import preset_config, schema_errors, set_dotted
+from bearing_workbench.models import validation
 from bearing_workbench.models.registry import UnknownFamilyError, get_family
-from bearing_workbench.models.validation import DatasetFacts, training_examples
+from bearing_workbench.models.validation import DatasetFacts, ValidatedExperiment, training_examples
+
+if TYPE_CHECKING:
+    from bearing_workbench.store import Store
 
 WINDOW = "data.window"
 BATCH_SIZE = "training.batch_size"
@@ -108,3 +113,24 @@ def fit_to_data(
         shown = "whole records" if new is None else new
         notes.append(f"{dotted}: the preset's {old} changed to {shown}: {why}")
     return fitted, tuple(notes)
+
+
+def validate_preset(
+    preset: str,
+    family: str,
+    dataset: str,
+    overrides: Mapping[str, Any] | None = None,
+    store: Store | None = None,
+    directory: str | Path | None = None,
+) -> ValidatedExperiment:
+    """A preset's config for `family` on `dataset`, fitted to the dataset, through the one boundary.
+
+    The preset's derived values the user did not override are fitted (see ``notes``); everything else
+    is validated as `validate_experiment` does. Raises `ConfigError` (nothing is recorded).
+
+    Args:
+        overrides: dotted keys set by the user, e.g. ``{"training.epochs": 5}``; never fitted.
+        directory: where user presets live (default: none, built-in presets only).
+    """
+    data = preset_config(preset, family, dataset, overrides, directory)
+    return validation.validate_experiment(data, store, adapt=preset_adaptable(overrides or {}))

@@ -17,7 +17,7 @@ import numpy as np
 
 from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.data.dataset_file import DatasetFileError, read_info
-from bearing_workbench.data.lookup import DatasetRef
+from bearing_workbench.data.lookup import DatasetRef, resolve_dataset_path
 from bearing_workbench.models.registry import get_family
 from bearing_workbench.models.validation import (
     ValidatedExperiment,
@@ -123,19 +123,21 @@ def create_experiment(
 def stored_experiment(store: Store, record: Any) -> ValidatedExperiment:
     """The validated experiment a stored row holds, read back typed (it was validated when recorded).
 
-    The dataset is the row's registered dataset (by id), else the file the config names.
+    The dataset is the row's registered dataset (by id); a row without one (a dataset given by path,
+    or a row written straight to the store) names its dataset in the config.
     """
     config = ExperimentConfig.model_validate(record.config)
-    if record.dataset_id is not None:
-        path = Path(store.get_dataset(record.dataset_id).path).expanduser()
-        path = path if path.is_absolute() else Path(store.workspace) / path
-    else:
-        path = Path(config.data.dataset).expanduser()
     try:
+        if record.dataset_id is not None:
+            path = Path(store.get_dataset(record.dataset_id).path).expanduser()
+            path = path if path.is_absolute() else Path(store.workspace) / path
+        else:
+            path = resolve_dataset_path(config.data.dataset, store)
         dataset = DatasetRef(config.data.dataset, path, record.dataset_id, read_info(path))
         facts = facts_for(dataset, config.data.split)
-    except (DatasetFileError, OSError, ValueError) as exc:
-        raise TrainingDataError(f"data.dataset: {exc}", hint="the dataset file moved or changed") from None
+    except (DatasetFileError, LookupError, OSError, ValueError) as exc:
+        message = str(exc) if str(exc).startswith("data.") else f"data.dataset: {exc}"
+        raise TrainingDataError(message, hint="the dataset file moved or changed") from None
     return ValidatedExperiment(config, model_params(config), dataset, facts)
 
 
