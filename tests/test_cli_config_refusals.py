@@ -120,3 +120,22 @@ def test_a_preset_fits_cv_folds_to_a_small_dataset_and_says_so(workspace: Path) 
         store.dispose()
     assert record.status.value == "completed"
     assert record.config["model"]["params"]["cv_folds"] == 2
+
+
+def test_train_checks_an_ensembles_members_before_storing(workspace: Path) -> None:
+    """Membership used to be checked by `submit` and the wizard only, not by `train`."""
+    before = _count(workspace)
+    run = _cli(
+        workspace,
+        "train",
+        "--model",
+        "ensemble",
+        "--dataset",
+        "four",
+        "--set",
+        "model.params.members=[9998, 9999]",
+    )
+    assert run.returncode == 2, run.stderr
+    assert "model.params.members: experiment 9998 does not exist" in run.stderr
+    assert "experiment 9999 does not exist" in run.stderr
+    _nothing_stored(workspace, before)
