@@ -261,7 +261,7 @@ def _experiment_check(
     from bearing_workbench.models.preset_fit import fit_to_data
 
     errors: list[FieldError] = []
-    if dataset is None:
+    if dataset is None or dataset.name != _dataset_name(data):  # a caller's lookup of another dataset
         dataset, errors = _lookup(data, store)
     config, _ = schema_errors(data)
     facts = None
