@@ -104,10 +104,11 @@ def training_examples(config: ExperimentConfig, facts: DatasetFacts) -> int:
 def check_config(
     data: Mapping[str, Any] | ExperimentConfig, dataset: DatasetFacts | None = None
 ) -> list[FieldError]:
-    """Every problem in a config, by field; an empty list means it can run.
+    """Every problem in a config that can be seen without the store, by field (a form's live check).
 
     Checks the config schema, then the model family's parameters (``model.params.<name>``), then,
-    once both pass, the family's own rules and the facts of the dataset when given.
+    once both pass, the family's own rules and the facts of the dataset when given. The boundary,
+    `validate_experiment`, also looks the dataset up and checks an ensemble's members.
     """
     return _validate(data, dataset)[2]
 
