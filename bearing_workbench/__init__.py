@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "list_presets": "bearing_workbench.config",
     "check_config": "bearing_workbench.models",
     "validate_config": "bearing_workbench.models",
+    "validate_experiment": "bearing_workbench.models",
     "list_families": "bearing_workbench.models",
     "ConfigWizard": "bearing_workbench.panels",
     "TrainingMonitor": "bearing_workbench.panels",

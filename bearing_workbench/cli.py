@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 DEMO_DATASET_NAME = "demo"
 
@@ -197,11 +198,41 @@ def _parse_overrides(items: Sequence[str]) -> dict[str, object]:
             out[key.strip()] = yaml.safe_load(raw)
         except yaml.YAMLError as exc:
             raise ValueError(f"--set {item!r}: cannot read the value ({exc.problem})") from None
+        except RecursionError:
+            raise ValueError(f"--set {key.strip()}: the value is nested too deeply") from None
     return out
 
 
+def print_config_error(exc: Any) -> None:
+    """A refused config on stderr: one line for one problem, else a header and a line per problem."""
+    where = getattr(exc, "source", None)
+    if len(exc.errors) == 1:
+        err = exc.errors[0]
+        field = " ".join(part for part in (where, err.field) if part) or "config"
+        print(f"error: {field}: {err.message}", file=sys.stderr)
+        return
+    print(f"error: the experiment config{f' in {where}' if where else ''} is not valid:", file=sys.stderr)
+    for err in exc.errors:
+        print(f"  {err.field or 'config'}: {err.message}", file=sys.stderr)
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    """What a preset fitted to the dataset, one line each (stderr: `--json` output stays parseable)."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def preset_help() -> str:
+    """The presets `--preset` accepts, for the help text."""
+    from .config import BUILTIN_PRESETS
+
+    names = ", ".join(BUILTIN_PRESETS)
+    return f"{names}, or the name of a user preset saved in the workspace (default quick)"
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from .config import ConfigError, preset_config
+    from .config import ConfigError
+    from .models.preset_fit import validate_preset
     from .store import Store
     from .store.config_files import presets_dir
     from .training.callbacks import ProgressBar
@@ -212,17 +243,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides = _parse_overrides(args.set or [])
         if args.name:
             overrides["name"] = args.name
-        config = preset_config(args.preset, args.model, args.dataset, overrides, presets_dir())
         store = Store()
-        experiment_id = create_experiment(store, config)
+        # The boundary: validated once here, the dataset looked up once; nothing stored when refused.
+        checked = validate_preset(args.preset, args.model, args.dataset, overrides, store, presets_dir())
+        experiment_id = create_experiment(store, checked)
     except ConfigError as exc:
-        print("error: the experiment config is not valid:", file=sys.stderr)
-        for err in exc.errors:
-            print(f"  {err.field}: {err.message}", file=sys.stderr)
+        print_config_error(exc)
         return 2
     except (ValueError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print_notes(checked.notes)
     if not args.json:
         print(f"experiment {experiment_id}: training {args.model} ({args.preset} preset) on {args.dataset}")
     callbacks = [] if args.json else [ProgressBar()]
@@ -344,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train one experiment in this process and store it")
     p.add_argument("--model", required=True, help="model family (cnn1d, resnet1d, transformer, ...)")
-    p.add_argument("--preset", default="quick", help="quick, standard, max, fast, or saved (default quick)")
+    p.add_argument("--preset", default="quick", help=preset_help())
     p.add_argument("--dataset", required=True, help="dataset name in the workspace, or a dataset file path")
     p.add_argument(
         "--set",

@@ -31,33 +31,32 @@ def _scheduler(args: argparse.Namespace) -> str | None:
     return (args.scheduler or os.environ.get(SCHEDULER_ENV, "")).strip() or None
 
 
-def _print_config_errors(exc: Any) -> None:
-    print("error: the experiment config is not valid:", file=sys.stderr)
-    for err in exc.errors:
-        print(f"  {err.field or getattr(exc, 'source', None) or 'config'}: {err.message}", file=sys.stderr)
+def _validated(args: argparse.Namespace, store: Any) -> Any:
+    """The boundary for `submit`: the config from --config FILE or --model/--preset/--dataset, with the
+    --set overrides, validated once (its dataset looked up once); raises `ConfigError` or `ValueError`."""
+    from pathlib import Path
 
-
-def _config(args: argparse.Namespace) -> dict[str, Any]:
-    """The config mapping from --config FILE or --model/--preset/--dataset, with the --set overrides."""
     from .cli import _parse_overrides
-    from .config import preset_config, set_dotted
+    from .config import set_dotted
     from .config.yaml_io import read_yaml
+    from .models import validation
+    from .models.preset_fit import validate_preset
     from .store.config_files import presets_dir
 
     overrides = _parse_overrides(args.set or [])
     if args.name:
         overrides["name"] = args.name
     if args.config:
-        data, _ = read_yaml(args.config, name="--config")
+        data, _ = read_yaml(Path(args.config), name=f"--config {args.config}")
         if not isinstance(data, dict):
-            raise ValueError(f"--config {args.config}: expected a mapping of config sections")
+            raise ValueError(f"--config {args.config}: expected a mapping of config sections (data, model)")
         for key, value in overrides.items():
             set_dotted(data, key, value)
-        return data
+        return validation.validate_experiment(data, store)
     missing = [flag for flag, value in (("--model", args.model), ("--dataset", args.dataset)) if not value]
     if missing:
         raise ValueError(f"{' and '.join(missing)} required (or give a whole config with --config FILE)")
-    return preset_config(args.preset, args.model, args.dataset, overrides, presets_dir())
+    return validate_preset(args.preset, args.model, args.dataset, overrides, store, presets_dir())
 
 
 def _epoch_line(message: dict[str, Any]) -> str:
@@ -93,6 +92,7 @@ def _wait(experiment_id: int, client: Any, store: Any, quiet: bool) -> str:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
+    from .cli import print_config_error, print_notes
     from .config import ConfigError
     from .runner import connect, submit
     from .store import Store
@@ -106,12 +106,17 @@ def cmd_submit(args: argparse.Namespace) -> int:
         return 2
     store = Store()
     try:
-        config = _config(args)
-        client = connect(address)
-        experiment_id = submit(config, client=client, store=store, priority=args.priority)
+        checked = _validated(args, store)  # before any cluster is reached: a bad config costs nothing
     except ConfigError as exc:
-        _print_config_errors(exc)
+        print_config_error(exc)
         return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_notes(checked.notes)
+    try:
+        client = connect(address)
+        experiment_id = submit(checked, client=client, store=store, priority=args.priority)
     except (ValueError, LookupError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -271,11 +276,13 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def add_run_commands(sub: Any) -> None:
     """Register submit, status, control and logs on the CLI's subparsers."""
+    from .cli import preset_help
+
     scheduler_help = "Dask scheduler address (default $BEARING_WORKBENCH_SCHEDULER)"
 
     p = sub.add_parser("submit", help="launch an experiment on the Dask cluster (returns at once)")
     p.add_argument("--model", help="model family (classical, cnn1d, resnet1d, transformer, ...)")
-    p.add_argument("--preset", default="quick", help="quick, standard, max, fast, or saved (default quick)")
+    p.add_argument("--preset", default="quick", help=preset_help())
     p.add_argument("--dataset", help="dataset name in the workspace, or a dataset file path")
     p.add_argument("--config", help="a whole experiment config (YAML) instead of --model/--preset/--dataset")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")

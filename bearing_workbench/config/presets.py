@@ -118,7 +118,8 @@ def preset_config(
 ) -> dict[str, Any]:
     """A config mapping from a preset, for one model family and dataset.
 
-    The result is not validated here; pass it to `bearing_workbench.models.check_config`.
+    The result is not validated here: `bearing_workbench.models.preset_fit.validate_preset` builds it,
+    fits the preset's derived values to the dataset and validates it through the one boundary.
 
     Args:
         overrides: dotted keys applied last, e.g. ``{"training.epochs": 5, "model.params.dropout": 0.2}``.

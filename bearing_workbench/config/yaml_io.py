@@ -30,6 +30,8 @@ def read_yaml(source: str | Path, name: str | None = None) -> tuple[Any, str | N
     text: str
     if is_path_like(source):
         name = name or str(source)
+        if Path(source).is_dir():
+            raise ConfigError([FieldError("", "is a folder; expected a YAML file")], source=name)
         try:
             text = Path(source).read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -42,6 +44,10 @@ def read_yaml(source: str | Path, name: str | None = None) -> tuple[Any, str | N
         return yaml.safe_load(text), name
     except yaml.YAMLError as exc:
         raise ConfigError([FieldError("", _yaml_problem(exc))], source=name or "YAML text") from None
+    except RecursionError:
+        # PyYAML composes nested nodes recursively: thousands of '[' exhaust the stack.
+        problem = "is nested too deeply to be a config (hundreds of levels of [ or {)"
+        raise ConfigError([FieldError("", problem)], source=name or "YAML text") from None
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

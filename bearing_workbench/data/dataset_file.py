@@ -60,6 +60,7 @@ class DatasetInfo:
     metadata_columns: tuple[str, ...]
     split_sizes: dict[str, int]
     config: dict[str, Any] = field(default_factory=dict)
+    split_fractions: tuple[float, ...] = ()  # of the stored split; () when the file has none
 
     @property
     def duration_s(self) -> float:
@@ -346,4 +347,5 @@ def read_info(path: str | os.PathLike) -> DatasetInfo:
             metadata_columns=tuple(ds._file["metadata"].keys()),
             split_sizes={k: int(len(v)) for k, v in splits.items()} if splits else {},
             config=json.loads(attrs.get("config", "{}")),
+            split_fractions=ds.split_attrs()[0],
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -66,6 +68,64 @@ def _allocate(count: int, fractions: np.ndarray) -> np.ndarray:
     return sizes
 
 
+def _check_enough(classes: Sequence[object], counts: Sequence[int], fracs: np.ndarray) -> None:
+    """Refuse a split that cannot put every class in every non-empty split."""
+    needed = int((fracs > 0).sum())
+    too_few = [
+        (c.item() if isinstance(c, np.generic) else c, int(n))
+        for c, n in zip(classes, counts, strict=True)
+        if n < needed
+    ]
+    if too_few:
+        listed = ", ".join(f"{c!r} has {n}" for c, n in too_few)
+        used = ", ".join(name for name, f in zip(SPLIT_NAMES, fracs, strict=True) if f > 0)
+        raise ValueError(
+            f"too few records to put every class in every split ({used}): {listed}; "
+            f"each class needs at least {needed} records (add records or set a split fraction to 0)"
+        )
+
+
+def uses_stored_split(stored_fractions: Sequence[float], fractions: Sequence[float]) -> bool:
+    """Whether a run asking for `fractions` uses the dataset file's stored split (same fractions)."""
+    return len(stored_fractions) == len(SPLIT_NAMES) and bool(
+        np.allclose(stored_fractions, fractions, rtol=0, atol=_FRACTION_TOLERANCE)
+    )
+
+
+def records_per_split(
+    class_counts: Mapping[str, int] | Sequence[int],
+    fractions: Sequence[float],
+    *,
+    stored_sizes: Mapping[str, int] | None = None,
+    stored_fractions: Sequence[float] = (),
+) -> dict[str, int]:
+    """How many records each split of a run has: the one count the estimates, the wizard and the run use.
+
+    The run takes the dataset file's stored split when it asks for the stored fractions (then its
+    sizes are `stored_sizes`), else it draws `split_records`, whose per-class sizes depend only on the
+    class counts and the fractions (not on the seed): they are computed here the same way.
+
+    Args:
+        class_counts: records per class (a mapping name -> count, or the counts in class order).
+        fractions: (train, val, test), each in [0, 1), summing to 1.
+    Raises:
+        ValueError: a class has too few records for every non-empty split (the message says which).
+    """
+    fracs = np.asarray(validate_fractions(fractions))
+    if stored_sizes and uses_stored_split(stored_fractions, fracs):
+        return {name: int(stored_sizes.get(name, 0)) for name in SPLIT_NAMES}
+    counts = list(class_counts.values()) if isinstance(class_counts, Mapping) else list(class_counts)
+    names = list(class_counts) if isinstance(class_counts, Mapping) else list(range(len(counts)))
+    if not counts or sum(counts) == 0:
+        raise ValueError("labels: no records to split")
+    present = [(name, int(n)) for name, n in zip(names, counts, strict=True) if n > 0]
+    _check_enough([name for name, _ in present], [n for _, n in present], fracs)
+    totals = np.zeros(len(SPLIT_NAMES), dtype=np.int64)
+    for _, n in present:
+        totals += _allocate(n, fracs)
+    return {name: int(total) for name, total in zip(SPLIT_NAMES, totals, strict=True)}
+
+
 def split_records(
     labels: np.ndarray, fractions: Sequence[float] = (0.70, 0.15, 0.15), seed: int = 0
 ) -> dict[str, np.ndarray]:
@@ -86,19 +146,7 @@ def split_records(
     if labels.size == 0:
         raise ValueError("labels: no records to split")
     classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
-    needed = int((fracs > 0).sum())
-    too_few = [
-        (c.item() if isinstance(c, np.generic) else c, int(n))
-        for c, n in zip(classes, counts, strict=True)
-        if n < needed
-    ]
-    if too_few:
-        listed = ", ".join(f"{c!r} has {n}" for c, n in too_few)
-        used = ", ".join(name for name, f in zip(SPLIT_NAMES, fracs, strict=True) if f > 0)
-        raise ValueError(
-            f"too few records to put every class in every split ({used}): {listed}; "
-            f"each class needs at least {needed} records (add records or set a split fraction to 0)"
-        )
+    _check_enough(list(classes), [int(n) for n in counts], fracs)
     rng = np.random.default_rng(seed)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in SPLIT_NAMES}
     for k in range(len(classes)):
@@ -107,6 +155,39 @@ def split_records(
         for name, chunk in zip(SPLIT_NAMES, np.split(members, bounds), strict=True):
             parts[name].append(chunk)
     return {name: np.sort(np.concatenate(chunks)).astype(np.int64) for name, chunks in parts.items()}
+
+
+@dataclass(frozen=True)
+class RecordSplit:
+    """The records of each split of one run and where the split came from.
+
+    Args:
+        indices: sorted record rows per split name.
+        source: ``stored`` when the dataset file's split was used, ``recomputed`` otherwise.
+        seed: seed of the split (the file's, or the run's training seed for a fresh one).
+    """
+
+    indices: dict[str, np.ndarray]
+    source: Literal["stored", "recomputed"]
+    seed: int
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {name: int(len(rows)) for name, rows in self.indices.items()}
+
+
+def record_split(dataset: Dataset, fractions: Sequence[float], seed: int) -> RecordSplit:
+    """The split a run on `dataset` uses: the stored one when it has `fractions`, else a fresh
+    stratified one (seeded by the file's split seed when it has one, else by `seed`).
+
+    Its sizes are those `records_per_split` gives for the same dataset and fractions.
+    """
+    stored = dataset.splits()
+    stored_fractions, stored_seed = dataset.split_attrs()
+    if stored is not None and uses_stored_split(stored_fractions, fractions):
+        return RecordSplit(stored, "stored", int(stored_seed if stored_seed is not None else seed))
+    chosen = stored_seed if stored_seed is not None else seed
+    return RecordSplit(split_records(dataset.labels, fractions, seed=chosen), "recomputed", int(chosen))
 
 
 def make_windows(signals: np.ndarray, window: int, hop: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -36,12 +36,15 @@ from bearing_workbench.models.spectrogram import SpectrogramParams
 from bearing_workbench.models.transformer import TransformerParams
 from bearing_workbench.models.validation import (
     DatasetFacts,
+    ValidatedExperiment,
     check_config,
+    experiment_errors,
     input_length,
     load_config,
     model_params,
     training_examples,
     validate_config,
+    validate_experiment,
 )
 
 __all__ = [
@@ -59,10 +62,12 @@ __all__ = [
     "SpectrogramParams",
     "TransformerParams",
     "UnknownFamilyError",
+    "ValidatedExperiment",
     "check_config",
     "classical",
     "cnn1d",
     "ensemble",
+    "experiment_errors",
     "get_family",
     "input_length",
     "list_families",
@@ -77,4 +82,5 @@ __all__ = [
     "training_examples",
     "transformer",
     "validate_config",
+    "validate_experiment",
 ]

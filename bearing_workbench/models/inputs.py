@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bearing_workbench.models.registry import InputKind
 
@@ -10,28 +12,39 @@ from bearing_workbench.models.registry import InputKind
 PHYSICS_META: tuple[str, ...] = ("speed_hz", "load_frac", "temperature_c", "sommerfeld", "reynolds")
 
 
-@dataclass(frozen=True)
-class InputSpec:
+class InputSpec(BaseModel):
     """Inputs of a model: kind, classes, sampling rate, samples per window and metadata columns.
+
+    A frozen pydantic model: ``model_dump(mode="json")`` is what checkpoints and ``input_spec.json``
+    hold, and ``InputSpec.model_validate`` reads it back.
 
     Args:
         length: samples per input window (the whole record when the config has no window).
         meta_names: operating-metadata columns delivered with each window, in `Batch.meta` order.
     """
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     kind: InputKind
-    n_classes: int
+    n_classes: int = Field(ge=2, description="Classes the model tells apart (a classifier needs 2).")
     class_names: tuple[str, ...]
-    fs: float
-    length: int
+    fs: float = Field(gt=0, description="Sampling rate in Hz.")
+    length: int = Field(ge=1, description="Samples per input window.")
     meta_names: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
+    def __init__(self, *args: Any, **values: Any) -> None:
+        # Positional arguments in field order, as the dataclass this model replaced accepted.
+        if len(args) > len(_FIELDS):
+            raise TypeError(f"InputSpec takes at most {len(_FIELDS)} positional arguments, got {len(args)}")
+        super().__init__(**dict(zip(_FIELDS, args, strict=False)), **values)
+
+    @model_validator(mode="after")
+    def _names_match_count(self) -> Self:
         if self.n_classes != len(self.class_names):
             raise ValueError(
                 f"n_classes is {self.n_classes} but {len(self.class_names)} class names are given"
             )
-        if self.n_classes < 2:
-            raise ValueError("a classifier needs at least 2 classes")
-        if self.length < 1 or self.fs <= 0:
-            raise ValueError(f"length ({self.length}) and fs ({self.fs}) must be positive")
+        return self
+
+
+_FIELDS = tuple(InputSpec.model_fields)

@@ -1,11 +1,19 @@
-"""The one place that validates a whole experiment config: schema, family params, dataset facts."""
+"""The one place that validates a whole experiment config: schema, family params, dataset facts.
+
+`validate_experiment` is the boundary: the wizard, the CLI (`train`, `submit`), papermill parameter
+cells and `runner.submit` call it once where a config enters. It looks the dataset up once, checks
+everything a run needs (schema, family parameters, the dataset and its split, ensemble members) and
+returns a `ValidatedExperiment` that travels typed to the store and the worker; nothing downstream
+validates or looks the dataset up again. `check_config` / `validate_config` are the store-free
+checks a form runs on every change.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -14,16 +22,22 @@ from bearing_workbench.config import (
     ExperimentConfig,
     FieldError,
     ModelConfig,
+    SplitConfig,
     field_errors,
     schema_errors,
 )
 from bearing_workbench.config.yaml_io import read_yaml
+from bearing_workbench.data.lookup import DATASET_FIELD, DatasetNotFound, DatasetRef, resolve_dataset
+from bearing_workbench.data.splits import records_per_split
 from bearing_workbench.models.registry import (
     FamilySpec,
     UnknownFamilyError,
     get_family,
     unknown_family_message,
 )
+
+if TYPE_CHECKING:
+    from bearing_workbench.store import Store
 
 
 @dataclass(frozen=True)
@@ -35,12 +49,40 @@ class DatasetFacts:
         n_classes: distinct labels.
         n_train: records in the training split (before windowing).
         signal_length: samples per record, when known.
+        records: records per split (train, val, test) as the run draws them (`data.splits`).
     """
 
     n_records: int
     n_classes: int
     n_train: int
     signal_length: int | None = None
+    records: dict[str, int] = field(default_factory=dict, compare=False)
+
+
+def split_fractions(split: SplitConfig) -> tuple[float, float, float]:
+    """A split's percentages as fractions (train, val, test)."""
+    return split.train / 100.0, split.val / 100.0, split.test / 100.0
+
+
+def facts_for(dataset: DatasetRef, split: SplitConfig) -> DatasetFacts:
+    """The facts of `dataset` under `split`; raises ``ValueError`` when the split cannot be drawn.
+
+    The record counts come from `data.splits.records_per_split`, the function the run's split agrees with.
+    """
+    info = dataset.info
+    records = records_per_split(
+        info.class_counts,
+        split_fractions(split),
+        stored_sizes=info.split_sizes,
+        stored_fractions=info.split_fractions,
+    )
+    return DatasetFacts(
+        n_records=info.n_records,
+        n_classes=len(info.class_names),
+        n_train=records["train"],
+        signal_length=info.n_samples,
+        records=records,
+    )
 
 
 def input_length(config: ExperimentConfig, facts: DatasetFacts | None) -> int | None:
@@ -62,10 +104,11 @@ def training_examples(config: ExperimentConfig, facts: DatasetFacts) -> int:
 def check_config(
     data: Mapping[str, Any] | ExperimentConfig, dataset: DatasetFacts | None = None
 ) -> list[FieldError]:
-    """Every problem in a config, by field; an empty list means it can run.
+    """Every problem in a config that can be seen without the store, by field (a form's live check).
 
     Checks the config schema, then the model family's parameters (``model.params.<name>``), then,
-    once both pass, the family's own rules and the facts of the dataset when given.
+    once both pass, the family's own rules and the facts of the dataset when given. The boundary,
+    `validate_experiment`, also looks the dataset up and checks an ensemble's members.
     """
     return _validate(data, dataset)[2]
 
@@ -165,3 +208,125 @@ def _dataset_errors(
                 )
             )
     return errors
+
+
+# -- the boundary ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidatedExperiment:
+    """A config that passed `validate_experiment`: what launching, storing and training receive.
+
+    Args:
+        config: the config with every model parameter filled in.
+        params: the family's typed parameters (what the builder receives).
+        dataset: the dataset, looked up once.
+        facts: the dataset's facts under the config's split (record counts per split).
+        notes: values a preset had to fit to this dataset, one sentence each (shown to the user).
+    """
+
+    config: ExperimentConfig
+    params: BaseModel
+    dataset: DatasetRef
+    facts: DatasetFacts
+    notes: tuple[str, ...] = ()
+
+    @property
+    def family(self) -> FamilySpec:
+        return get_family(self.config.model.family)
+
+
+def _dataset_name(data: Any) -> str | None:
+    if isinstance(data, ExperimentConfig):
+        return data.data.dataset
+    section = data.get("data") if isinstance(data, Mapping) else None
+    name = section.get("dataset") if isinstance(section, Mapping) else None
+    if not isinstance(name, str | Path) or not str(name).strip():
+        return None  # missing or not text: the schema check names the field
+    return str(name).strip()
+
+
+def _lookup(data: Any, store: Store | None) -> tuple[DatasetRef | None, list[FieldError]]:
+    name = _dataset_name(data)
+    if name is None:
+        return None, []  # the schema check says the field is missing
+    try:
+        return resolve_dataset(name, store), []
+    except DatasetNotFound as exc:
+        return None, [FieldError(DATASET_FIELD, exc.problem)]
+
+
+def _experiment_check(
+    data: Any, store: Store | None, dataset: DatasetRef | None, adapt: Collection[str]
+) -> tuple[ValidatedExperiment | None, list[FieldError]]:
+    from bearing_workbench.models.preset_fit import fit_to_data
+
+    errors: list[FieldError] = []
+    if dataset is None or dataset.name != _dataset_name(data):  # a caller's lookup of another dataset
+        dataset, errors = _lookup(data, store)
+    config, _ = schema_errors(data)
+    facts = None
+    if config is not None and dataset is not None:
+        try:
+            facts = facts_for(dataset, config.data.split)
+        except ValueError as exc:
+            errors.append(FieldError("data.split", str(exc)))
+    notes: tuple[str, ...] = ()
+    if facts is not None and adapt and isinstance(data, Mapping):
+        data, notes = fit_to_data(data, facts, adapt)
+    config, params, found = _validate(data, facts)
+    errors += [error for error in found if error not in errors]
+    if config is not None and params is not None and store is not None and config.model.family == "ensemble":
+        from bearing_workbench.models.ensemble_members import member_errors
+
+        errors += member_errors(store, getattr(params, "members", []), dataset=dataset, config=config)
+    if errors or config is None or params is None or dataset is None or facts is None:
+        return None, errors
+    full_model = config.model.model_copy(update={"params": params.model_dump(mode="json")})
+    config = config.model_copy(update={"model": full_model})
+    return ValidatedExperiment(config, params, dataset, facts, notes), []
+
+
+def experiment_errors(
+    data: Mapping[str, Any] | ExperimentConfig,
+    store: Store | None = None,
+    *,
+    dataset: DatasetRef | None = None,
+) -> list[FieldError]:
+    """Every problem `validate_experiment` would refuse `data` for, by field (for forms)."""
+    return _experiment_check(data, store, dataset, ())[1]
+
+
+def validate_experiment(
+    data: Mapping[str, Any] | ExperimentConfig,
+    store: Store | None = None,
+    *,
+    dataset: DatasetRef | None = None,
+    adapt: Collection[str] = (),
+) -> ValidatedExperiment:
+    """Validate a config completely where it enters; raises `ConfigError` with every problem.
+
+    Checks the schema, the family's parameters, that the dataset exists and can be split as asked,
+    the family's rules on its facts, and an ensemble's members (stored, completed, not ensembles,
+    on the same dataset and split). Nothing is recorded when it raises.
+
+    Args:
+        store: where dataset names and ensemble members are looked up; without it ``data.dataset``
+            must be a file path and members are not checked.
+        dataset: the dataset already looked up by the caller (from `data.lookup.resolve_dataset`).
+        adapt: dotted fields a preset derived that may be fitted to the dataset instead of failing
+            (see `models.preset_fit`); each change is said in ``notes``.
+    """
+    checked, errors = _experiment_check(data, store, dataset, adapt)
+    if checked is None:
+        raise ConfigError(errors)
+    return checked
+
+
+def ensure_validated(
+    data: ValidatedExperiment | Mapping[str, Any] | ExperimentConfig, store: Store | None = None
+) -> ValidatedExperiment:
+    """`data` itself when it was validated already, else `validate_experiment(data, store)`."""
+    if isinstance(data, ValidatedExperiment):
+        return data
+    return validate_experiment(data, store)

@@ -2,9 +2,10 @@
 
 ``ConfigWizard()`` is one call in a notebook or a Voilà app. The panel is thin: its state is in
 traitlets (`step`, `family`, `mode`, `preset`, `dataset`, `name`, `errors`, `valid`, `yaml`,
-`experiment_id`), every check is `models.check_config` (the same one `runner.launch` applies), the
-estimates and warnings come from `training.estimates`, the forms from the schemas
-(`models.schema_fields`), and launching is `runner.launch` / `runner.resubmit`.
+`experiment_id`), every check is `models.validation.experiment_errors` (what the boundary
+`validate_experiment`, called once at launch, refuses), the estimates and warnings come from
+`training.estimates`, the forms from the schemas (`models.schema_fields`), and launching is
+`runner.launch` / `runner.resubmit`.
 
 Only step 1 is built at construction, and neither the store nor torch is touched then: step 2 reads
 the datasets and presets when first shown, the review builds the model once to size its checkpoints.
@@ -30,6 +31,7 @@ from bearing_workbench.config import (
     ConfigError,
     ExperimentConfig,
     Preset,
+    SplitConfig,
     TrainingConfig,
     list_presets,
     load_preset,
@@ -37,7 +39,7 @@ from bearing_workbench.config import (
     save_user_preset,
 )
 from bearing_workbench.config.naming import auto_experiment_name, preset_identifier
-from bearing_workbench.models import check_config, get_family, list_families, validate_config
+from bearing_workbench.models import get_family, list_families, validate_config, validation
 from bearing_workbench.models.config_summary import config_summary
 from bearing_workbench.models.schema_fields import (
     data_section,
@@ -144,7 +146,7 @@ class ConfigWizard(widgets.VBox):
         self.launched_config: ExperimentConfig | None = None
         self.saved_config_path: str | None = None
         self.saved_preset_path: str | None = None
-        self._facts_cache: dict[str, DatasetFacts | None] = {}
+        self._facts_cache: dict[str, Any] = {}  # dataset -> its DatasetRef (None: not found), looked up once
         self._info_cache: dict[str, Any] = {}
         self._checkpoint_cache: dict[str, Any] = {}
         self._model_forms: dict[str, SchemaForm] = {}
@@ -623,10 +625,26 @@ class ConfigWizard(widgets.VBox):
         dataset = dataset or self.dataset
         if not dataset:
             return None
-        if dataset not in self._facts_cache:
-            from bearing_workbench.training.dataset_facts import dataset_facts
+        ref = self._dataset_ref(dataset)
+        if ref is None:
+            return None
+        try:  # the record counts of the split being edited (data.splits, as the run draws them)
+            split = SplitConfig(**self.split_values()) if 2 in self._built else SplitConfig()
+            return validation.facts_for(ref, split)
+        except ValueError:
+            return None
 
-            self._facts_cache[dataset] = dataset_facts({"data": {"dataset": dataset}}, self.store)
+    def _dataset_ref(self, dataset: str | None = None) -> Any:
+        dataset = dataset or self.dataset
+        if not dataset:
+            return None
+        if dataset not in self._facts_cache:
+            from bearing_workbench.data.lookup import DatasetNotFound, resolve_dataset
+
+            try:
+                self._facts_cache[dataset] = resolve_dataset(dataset, self.store)
+            except DatasetNotFound:
+                self._facts_cache[dataset] = None
         return self._facts_cache[dataset]
 
     def revalidate(self) -> None:
@@ -634,12 +652,8 @@ class ConfigWizard(widgets.VBox):
         if self.family is None or 2 not in self._built or self._quiet:
             return
         config = self.current_config()
-        found = check_config(config, self._facts())
-        if self.family == "ensemble":
-            from bearing_workbench.models.ensemble_members import member_errors  # imports the store
-
-            members = config["model"].get("params", {}).get("members") or []
-            found += member_errors(self.store, members if isinstance(members, list) else [])
+        # Every check of the boundary (members included), the dataset looked up once per dataset.
+        found = validation.experiment_errors(config, self.store, dataset=self._dataset_ref())
         errors: dict[str, str] = {}
         for error in found:
             errors[error.field] = (
@@ -703,13 +717,10 @@ class ConfigWizard(widgets.VBox):
 
     def _update_split_counts(self) -> None:
         facts = self._facts()
-        if facts is None:
+        if facts is None or not facts.records:
             self.split_counts.value = ""
             return
-        values = self.split_values()
-        counts = " / ".join(
-            f"~{round(facts.n_records * values[p] / 100)} {p}" for p in ("train", "val", "test")
-        )
+        counts = " / ".join(f"{facts.records[p]} {p}" for p in ("train", "val", "test"))
         self.split_counts.value = f'<span style="color:#555">{counts} of {facts.n_records} records</span>'
 
     # -- step 3: review ----------------------------------------------------------------------------
@@ -957,13 +968,14 @@ class ConfigWizard(widgets.VBox):
             self.launch_status.value = _error_html("the configuration has problems: go back to fix them")
             return None
         self.launch_button.disabled = True
-        config = self.validated_config()
-        try:
-            experiment_id = submit(config, client=self.client, store=self.store, parent_id=self.parent_id)
+        try:  # the boundary: validated once here, submitted as it is
+            checked = validation.validate_experiment(self.current_config(), self.store)
+            experiment_id = submit(checked, client=self.client, store=self.store, parent_id=self.parent_id)
         except ConfigError as exc:  # the dataset changed since the review
             self.launch_status.value = _error_html("; ".join(str(e) for e in exc.errors))
             self.launch_button.disabled = False
             return None
+        config = checked.config
         self.launched_config = config
         self._show_launched(experiment_id, "launched")
         self._announce(experiment_id, config.name, "started")

@@ -1,7 +1,8 @@
 """Launching experiments on the cluster: `submit`, `resubmit`, and `reconcile` after a lost scheduler.
 
-`submit(config)` validates the config (a bad one raises `ConfigError` before anything is recorded or
-submitted), records the experiment as ``pending``, submits one task with the stable key
+`submit(config)` validates the config through the one boundary, `models.validate_experiment` (a bad
+one raises `ConfigError` before anything is recorded or submitted; an already validated one is not
+checked again), records the experiment as ``pending``, submits one task with the stable key
 ``train-<id>`` and returns its id at once. The task is fire-and-forget: closing the client, the
 notebook or its kernel's connection never cancels it (a local cluster still ends with the process
 that started it, see `runner.cluster`).
@@ -15,15 +16,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bearing_workbench.config import ConfigError, ExperimentConfig
-from bearing_workbench.models.ensemble_members import member_errors
-from bearing_workbench.models.validation import validate_config
+from bearing_workbench.config import ExperimentConfig
+from bearing_workbench.models.validation import ValidatedExperiment, ensure_validated
 from bearing_workbench.runner.cluster import GPU_RESOURCE, current_client, has_gpu_workers
 from bearing_workbench.runner.control import RUN, set_command, task_key
 from bearing_workbench.runner.notify import deliver_run_ends
 from bearing_workbench.runner.task import run_experiment
 from bearing_workbench.store import InvalidTransition, RunStatus, Store
-from bearing_workbench.training.experiment import create_experiment, dataset_facts
+from bearing_workbench.training.experiment import create_experiment
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _wait_until_scheduled(client: Any, store: Store, experiment_id: int, timeout
 
 
 def submit(
-    config: ExperimentConfig | Mapping[str, Any],
+    config: ValidatedExperiment | ExperimentConfig | Mapping[str, Any],
     *,
     client: Any = None,
     store: Store | None = None,
@@ -109,6 +109,8 @@ def submit(
     campaign_id: int | None = None,
 ) -> int:
     """Validate `config`, record it as a pending experiment, launch it on the cluster; returns its id.
+
+    A `ValidatedExperiment` (from `models.validate_experiment`) is launched as it is, not validated again.
 
     Args:
         client: default `runner.cluster.current_client()` (the local cluster or the configured one).
@@ -123,13 +125,11 @@ def submit(
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries must be a non-negative integer, got {retries!r}")
     store = store if store is not None else Store()
-    checked = validate_config(config, dataset_facts(config, store))  # ConfigError: nothing recorded
-    if checked.model.family == "ensemble":  # its members must be stored, completed experiments now
-        problems = member_errors(store, checked.model.params.get("members") or [])
-        if problems:
-            raise ConfigError(problems)
+    # The boundary: validated once here unless the caller (the wizard) validated it already;
+    # a `ConfigError` leaves nothing recorded.
+    checked = ensure_validated(config, store)
     client = current_client(client)
-    experiment_id = create_experiment(store, config, parent_id=parent_id, campaign_id=campaign_id, tags=tags)
+    experiment_id = create_experiment(store, checked, parent_id=parent_id, campaign_id=campaign_id, tags=tags)
     _submit_task(client, store, experiment_id, level, retries)
     return experiment_id
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from bearing_workbench.data.dataset_file import SPLIT_NAMES, Dataset
-from bearing_workbench.data.splits import make_windows, split_records
+from bearing_workbench.data.splits import make_windows, record_split
 from bearing_workbench.models.inputs import PHYSICS_META, InputSpec
 from bearing_workbench.models.registry import get_family
 from bearing_workbench.training.batch import Batch, TrainData
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from bearing_workbench.config import AugmentationConfig, ExperimentConfig, WindowConfig
     from bearing_workbench.store import Store
 
-_FRACTION_TOLERANCE = 1e-6
 _READ_BLOCK_BYTES = 64 * 2**20  # records read from the file per call: bounded, whatever their length
 # Keys of the loop's random sub-streams, derived from training.seed.
 SHUFFLE_STREAM = 1
@@ -122,25 +121,28 @@ class DataSplits:
 
 
 def load_data(
-    config: ExperimentConfig, store: Store | None = None, *, splits: Sequence[str] = SPLIT_NAMES
+    config: ExperimentConfig,
+    store: Store | None = None,
+    *,
+    splits: Sequence[str] = SPLIT_NAMES,
+    path: str | Path | None = None,
 ) -> DataSplits:
-    """Build the windows of every split for `config` (splits not in `splits` are left empty)."""
-    path = resolve_dataset_path(config.data.dataset, store)
+    """Build the windows of every split for `config` (splits not in `splits` are left empty).
+
+    Args:
+        path: the dataset file, when the caller has resolved it already (a validated experiment
+            carries it); otherwise ``config.data.dataset`` is looked up in `store`.
+    """
+    path = Path(path) if path is not None else resolve_dataset_path(config.data.dataset, store)
     split = config.data.split
     fractions = (split.train / 100.0, split.val / 100.0, split.test / 100.0)
     window = config.data.window
     kind = get_family(config.model.family).input_kind
     with Dataset(path) as ds:
-        stored, stored_fractions, stored_seed = _stored_split(ds)
-        if stored is not None and np.allclose(stored_fractions, fractions, rtol=0, atol=_FRACTION_TOLERANCE):
-            record_splits, source, seed = stored, "stored", stored_seed
-        else:
-            seed = stored_seed if stored_seed is not None else config.training.seed
-            try:
-                record_splits = split_records(ds.labels, fractions, seed=seed)
-            except ValueError as exc:
-                raise TrainingDataError(f"data.split: {exc}") from None
-            source = "recomputed"
+        try:
+            chosen = record_split(ds, fractions, config.training.seed)
+        except ValueError as exc:
+            raise TrainingDataError(f"data.split: {exc}") from None
         if window is not None and window.length > ds.n_samples:
             raise TrainingDataError(
                 f"data.window.length: {window.length} samples is longer than the records of "
@@ -162,22 +164,13 @@ def load_data(
         empty = np.empty(0, np.int64)
         built = {
             name: _split_data(
-                ds, name, record_splits[name] if name in splits else empty, window, meta_names, meta_all
+                ds, name, chosen.indices[name] if name in splits else empty, window, meta_names, meta_all
             )
             for name in SPLIT_NAMES
         }
-    return DataSplits(**built, spec=spec, dataset_path=path, split_source=source, split_seed=int(seed))
-
-
-def _stored_split(ds: Dataset) -> tuple[dict[str, np.ndarray] | None, tuple[float, ...], int | None]:
-    """The file's split, its fractions and its seed (None where the file has none)."""
-    stored = ds.splits()
-    if stored is None:
-        return None, (), None
-    fractions, seed = ds.split_attrs()
-    if len(fractions) != len(SPLIT_NAMES):
-        return None, (), seed
-    return stored, fractions, seed
+    return DataSplits(
+        **built, spec=spec, dataset_path=path, split_source=chosen.source, split_seed=chosen.seed
+    )
 
 
 def _physics_meta(ds: Dataset) -> tuple[tuple[str, ...], np.ndarray]:

@@ -1,7 +1,8 @@
 """Where a config's dataset is and what validation needs to know about it (no torch here).
 
-Kept apart from `training.data` so that a form validating on every change (the wizard) can ask for
-the same facts `runner.launch` checks against without importing torch.
+Both are owned lower down (`data.lookup` finds the file, `models.validation.facts_for` counts the
+records per split with `data.splits.records_per_split`); this module keeps the training layer's
+names for them, for callers holding a config that has not been through `validate_experiment`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bearing_workbench.config import ExperimentConfig
-from bearing_workbench.models.validation import DatasetFacts
+from bearing_workbench.config import ExperimentConfig, SplitConfig
+from bearing_workbench.data.lookup import DatasetNotFound, resolve_dataset
+from bearing_workbench.data.lookup import resolve_dataset_path as _resolve_path
+from bearing_workbench.models.validation import DatasetFacts, facts_for
 from bearing_workbench.training.errors import TrainingDataError
 
 if TYPE_CHECKING:
@@ -20,35 +23,24 @@ if TYPE_CHECKING:
 
 def resolve_dataset_path(dataset: str, store: Store | None = None) -> Path:
     """The file of `dataset`: a dataset name in the store, else a path to a dataset file."""
-    if store is not None:
-        from bearing_workbench.store import NotFoundError
-
-        try:
-            record = store.get_dataset(dataset)
-        except NotFoundError:
-            pass
-        else:
-            path = Path(record.path).expanduser()
-            return path if path.is_absolute() else Path(store.workspace) / path
-    path = Path(dataset).expanduser()
-    if path.is_file():
-        return path
-    where = "no dataset of that name in the store and " if store is not None else ""
-    raise TrainingDataError(f"data.dataset: {where}no file at {dataset!r}; expected a dataset name or file")
+    try:
+        return _resolve_path(dataset, store)
+    except DatasetNotFound as exc:
+        raise TrainingDataError(str(exc)) from None
 
 
 def dataset_facts(config: ExperimentConfig | Mapping[str, Any], store: Store | None) -> DatasetFacts | None:
-    """Facts about the config's dataset for validation (None when the dataset cannot be read yet)."""
-    from bearing_workbench.data.dataset_file import DatasetFileError, read_info
-
-    dataset = (
-        config.data.dataset if isinstance(config, ExperimentConfig) else config.get("data", {}).get("dataset")
-    )
+    """Facts about the config's dataset under its split (None when the dataset cannot be read or split)."""
+    if isinstance(config, ExperimentConfig):
+        dataset, split = config.data.dataset, config.data.split
+    else:
+        section = config.get("data") or {}
+        dataset = section.get("dataset")
+        try:
+            split = SplitConfig.model_validate(section.get("split") or {})
+        except ValueError:
+            split = SplitConfig()
     try:
-        info = read_info(resolve_dataset_path(str(dataset), store))
-    except (DatasetFileError, LookupError, ValueError, TypeError):
+        return facts_for(resolve_dataset(str(dataset), store), split)
+    except (DatasetNotFound, ValueError, TypeError):
         return None
-    train = info.split_sizes.get("train") or int(0.7 * info.n_records)
-    return DatasetFacts(
-        n_records=info.n_records, n_classes=len(info.class_names), n_train=train, signal_length=info.n_samples
-    )

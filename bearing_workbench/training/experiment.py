@@ -16,14 +16,20 @@ from typing import Any
 import numpy as np
 
 from bearing_workbench.config import ExperimentConfig
+from bearing_workbench.data.dataset_file import DatasetFileError, read_info
+from bearing_workbench.data.lookup import DatasetRef, resolve_dataset_path
 from bearing_workbench.models.registry import get_family
-from bearing_workbench.models.validation import validate_config
+from bearing_workbench.models.validation import (
+    ValidatedExperiment,
+    ensure_validated,
+    facts_for,
+    model_params,
+)
 from bearing_workbench.store import Store
 from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.training.artifacts import write_artifacts, write_json
 from bearing_workbench.training.callbacks import Callback, EpochMetrics, FitContext
-from bearing_workbench.training.dataset_facts import dataset_facts
-from bearing_workbench.training.errors import TrainingError
+from bearing_workbench.training.errors import TrainingDataError, TrainingError
 from bearing_workbench.training.evaluate import evaluate_split, predict_windows
 from bearing_workbench.training.loop import FitResult, fit
 
@@ -89,29 +95,50 @@ class ExperimentOutcome:
 
 def create_experiment(
     store: Store,
-    config: ExperimentConfig | Mapping[str, Any],
+    config: ValidatedExperiment | ExperimentConfig | Mapping[str, Any],
     *,
     parent_id: int | None = None,
     campaign_id: int | None = None,
     tags: Sequence[str] = (),
 ) -> int:
-    """Validate `config` against its dataset and record the experiment as pending; returns its id."""
-    config = validate_config(config, dataset_facts(config, store))
-    dataset_id = None
-    try:
-        dataset_id = store.get_dataset(config.data.dataset).id
-    except LookupError:
-        pass  # a dataset given by path is not registered: the config keeps the path
+    """Record a validated experiment as pending; returns its id.
+
+    A config that has not been through `validate_experiment` is validated here first (this is then
+    where it enters); nothing is recorded when it is refused.
+    """
+    checked = ensure_validated(config, store)
+    config = checked.config
     name = config.name or f"{config.model.family}-{time.strftime('%Y%m%d-%H%M%S')}"
     return store.create_experiment(
         name,
         config.model.family,
         config.model_dump(mode="json"),
-        dataset_id=dataset_id,
+        dataset_id=checked.dataset.dataset_id,  # None: a dataset given by path keeps its path
         parent_id=parent_id,
         campaign_id=campaign_id,
         tags=tags,
     )
+
+
+def stored_experiment(store: Store, record: Any) -> ValidatedExperiment:
+    """The validated experiment a stored row holds, read back typed (it was validated when recorded).
+
+    The dataset is the row's registered dataset (by id); a row without one (a dataset given by path,
+    or a row written straight to the store) names its dataset in the config.
+    """
+    config = ExperimentConfig.model_validate(record.config)
+    try:
+        if record.dataset_id is not None:
+            path = Path(store.get_dataset(record.dataset_id).path).expanduser()
+            path = path if path.is_absolute() else Path(store.workspace) / path
+        else:
+            path = resolve_dataset_path(config.data.dataset, store)
+        dataset = DatasetRef(config.data.dataset, path, record.dataset_id, read_info(path))
+        facts = facts_for(dataset, config.data.split)
+    except (DatasetFileError, LookupError, OSError, ValueError) as exc:
+        message = str(exc) if str(exc).startswith("data.") else f"data.dataset: {exc}"
+        raise TrainingDataError(message, hint="the dataset file moved or changed") from None
+    return ValidatedExperiment(config, model_params(config), dataset, facts)
 
 
 def _predict(result: FitResult, split, batch_size: int, device: Any) -> np.ndarray:
@@ -144,7 +171,6 @@ def train_experiment(
             and a task retried after its worker died finds it so): no start transition here.
     """
     record = store.get_experiment(experiment_id)
-    config = ExperimentConfig.model_validate(record.config)
     folder = ExperimentFolder.of(experiment_id, store.workspace).create()
     out_dir = folder.path
     if already_running:
@@ -156,8 +182,10 @@ def train_experiment(
         store.transition(experiment_id, "start")
     start = time.perf_counter()
     try:
+        checked = stored_experiment(store, record)
+        config = checked.config
         result = fit(
-            config,
+            checked,
             callbacks=[StoreRecorder(store, experiment_id), *callbacks],
             out_dir=out_dir,
             store=store,
@@ -241,14 +269,5 @@ def _evaluate_and_write(
         class_names=result.spec.class_names,
         model_summary=_model_summary(result),
     )
-    write_json(
-        folder.input_spec,
-        {
-            "kind": result.spec.kind,
-            "class_names": list(result.spec.class_names),
-            "fs": result.spec.fs,
-            "length": result.spec.length,
-            "meta_names": list(result.spec.meta_names),
-        },
-    )
+    write_json(folder.input_spec, result.spec.model_dump(mode="json"))
     return metrics

@@ -31,7 +31,7 @@ from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.models.builders import build_model
 from bearing_workbench.models.inputs import InputSpec
 from bearing_workbench.models.registry import FamilySpec, get_family
-from bearing_workbench.models.validation import model_params, validate_config
+from bearing_workbench.models.validation import ValidatedExperiment, model_params, validate_config
 from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.store.workspace import workspace_root
 from bearing_workbench.training.batch import Batch
@@ -107,7 +107,7 @@ class FitResult:
 
 
 def fit(
-    config: ExperimentConfig | Mapping[str, Any],
+    config: ValidatedExperiment | ExperimentConfig | Mapping[str, Any],
     *,
     callbacks: Callback | Sequence[Callback] | None = (),
     out_dir: str | Path,
@@ -124,13 +124,15 @@ def fit(
         resume_from: a checkpoint of an interrupted run of the same config (see
             `checkpoint.latest_checkpoint`); training continues exactly where it stopped.
     """
-    config = validate_config(config)
+    # A validated experiment (what runs launched through the boundary carry) is not checked again.
+    checked = config if isinstance(config, ValidatedExperiment) else None
+    config = checked.config if checked is not None else validate_config(config)
     family = get_family(config.model.family)
-    params = model_params(config)
+    params = checked.params if checked is not None else model_params(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cbs = as_callback_list(callbacks)
-    data = load_data(config, store)
+    data = load_data(config, store, path=checked.dataset.path if checked is not None else None)
     if not family.epoch_based:
         return _fit_estimator(config, family, params, data, cbs, out, store)
     trainer = _EpochTrainer(config, family, params, data, cbs, out, store, _device(device))
@@ -368,7 +370,7 @@ class _EpochTrainer:
             "format_version": CHECKPOINT_VERSION,
             "family": self.family.name,
             "config": self.config.model_dump_json(),
-            "spec": _spec_dict(self.spec),
+            "spec": self.spec.model_dump(mode="json"),
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -685,17 +687,6 @@ def _optimizer(model: nn.Module, tc: Any) -> torch.optim.Optimizer:
     if tc.optimizer == "adamw":
         return torch.optim.AdamW(params, lr=tc.learning_rate, weight_decay=tc.weight_decay)
     return torch.optim.Adam(params, lr=tc.learning_rate, weight_decay=tc.weight_decay)
-
-
-def _spec_dict(spec: InputSpec) -> dict[str, Any]:
-    return {
-        "kind": spec.kind,
-        "n_classes": spec.n_classes,
-        "class_names": list(spec.class_names),
-        "fs": spec.fs,
-        "length": spec.length,
-        "meta_names": list(spec.meta_names),
-    }
 
 
 def _init_from_experiment(model: nn.Module, experiment_id: int, store: Any, spec: InputSpec) -> None:

@@ -247,3 +247,32 @@ def test_leakage_message_lists_several_shared_records():
     assert set(info.value.shared) == {"r1", "r2", "r3"}
     assert "3 record(s)" in str(info.value)
     assert info.value.shared["r2"] == ("train", "val")
+
+
+FRACTIONS = [(0.7, 0.15, 0.15), (0.6, 0.2, 0.2), (0.8, 0.0, 0.2), (0.5, 0.25, 0.25)]
+CLASS_COUNTS = [{0: 4, 1: 4, 2: 4}, {0: 3, 1: 7, 2: 19}, {c: 20 + 3 * c for c in range(11)}]
+
+
+@pytest.mark.parametrize("fractions", FRACTIONS)
+@pytest.mark.parametrize("counts", CLASS_COUNTS)
+def test_records_per_split_is_the_size_split_records_draws(counts, fractions):
+    """The one count (wizard, estimates, run) agrees with the split the run draws, whatever the seed."""
+    from bearing_workbench.data.splits import records_per_split
+
+    expected = records_per_split(list(counts.values()), fractions)
+    for seed in (0, 7):
+        drawn = split_records(_labels(counts, seed), fractions, seed=seed)
+        assert {name: len(rows) for name, rows in drawn.items()} == expected
+    assert sum(expected.values()) == sum(counts.values())
+
+
+def test_records_per_split_takes_the_stored_split_only_for_its_own_fractions():
+    from bearing_workbench.data.splits import records_per_split
+
+    stored = {"train": 5, "val": 2, "test": 2}
+    kept = {"stored_sizes": stored, "stored_fractions": (0.7, 0.15, 0.15)}
+    assert records_per_split([3, 3, 3], (0.7, 0.15, 0.15), **kept) == stored
+    other = records_per_split([3, 3, 3], (0.4, 0.3, 0.3), **kept)
+    assert other == {"train": 3, "val": 3, "test": 3}
+    with pytest.raises(ValueError, match="'b' has 2"):
+        records_per_split({"a": 3, "b": 2}, (0.6, 0.2, 0.2))

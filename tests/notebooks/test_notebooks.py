@@ -127,6 +127,13 @@ def test_batch_notebook_names_a_bad_parameter(tiny: str, tmp_path: Path) -> None
     assert not Store().list_experiments()  # nothing half-recorded
 
 
+def test_batch_notebook_refuses_a_missing_dataset_at_its_parameters(tiny: str, tmp_path: Path) -> None:
+    with pytest.raises(papermill.PapermillExecutionError) as failed:
+        _batch(tmp_path, model="classical", dataset=str(tmp_path / "no-such-dataset.h5"))
+    assert "data.dataset" in str(failed.value)
+    assert not Store().list_experiments()  # refused where the parameters enter, before any row
+
+
 def test_study_results_runs_top_to_bottom(tiny: str, workspace_env: Path) -> None:
     from bearing_workbench.config import preset_config
     from bearing_workbench.training.experiment import create_experiment, train_experiment
