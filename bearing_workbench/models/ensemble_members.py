@@ -12,14 +12,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from bearing_workbench.config import ExperimentConfig, FieldError
-from bearing_workbench.store import NotFoundError, RunStatus, Store, experiment_dir
+from bearing_workbench.store import NotFoundError, RunStatus, Store
+from bearing_workbench.store.artifacts import ExperimentFolder
 
 if TYPE_CHECKING:
     from bearing_workbench.data.lookup import DatasetRef
 
 MEMBERS_FIELD = "model.params.members"
-# What an ensemble reads from each member's folder (the builder's PREDICTION_FILES).
-PREDICTION_FILES = ("predictions_val.csv", "predictions_test.csv")
 
 
 def _same_dataset(record: Any, dataset: DatasetRef) -> bool:
@@ -69,10 +68,11 @@ def _member_problem(
         return f"is {status}; only completed experiments can be ensemble members"
     if record.family == "ensemble":
         return "is itself an ensemble; choose its members instead"
-    folder = experiment_dir(record.id, store.workspace)
-    missing = [name for name in PREDICTION_FILES if not (folder / name).is_file()]
+    folder = ExperimentFolder.of(record.id, store.workspace)
+    # What an ensemble reads from each member's folder: its validation and test predictions.
+    missing = [path.name for path in (folder.predictions_val, folder.predictions_test) if not path.is_file()]
     if missing:
-        return f"has no {' or '.join(missing)} in {folder}; it cannot be an ensemble member"
+        return f"has no {' or '.join(missing)} in {folder.path}; it cannot be an ensemble member"
     if dataset is not None and not _same_dataset(record, dataset):
         return f"was trained on another dataset; an ensemble on {dataset.name!r} needs members trained on it"
     if config is not None:
