@@ -1,0 +1,145 @@
+"""Step 4 of the wizard: launch (or resume) on the cluster, announce it, open its monitor."""
+
+from __future__ import annotations
+
+import logging
+
+import ipywidgets as widgets
+
+from bearing_workbench.config import ConfigError
+from bearing_workbench.panels.wizard.markup import error_html, escape
+
+log = logging.getLogger(__name__)
+
+RESUMABLE = ("failed", "stopped")
+LAUNCHED_NOTE = "training runs in the background; you can close this page"
+
+
+class LaunchStep:
+    """Step 4: submit the config, then show the run's monitor in the page."""
+
+    def _build_step4(self) -> None:
+        self._built.add(4)
+        self.launch_summary = widgets.HTML()
+        self.launch_button = widgets.Button(description="Launch", button_style="success", icon="play")
+        self.launch_button.on_click(lambda _: self.launch())
+        self.launch_status = widgets.HTML()
+        self.monitor_box = widgets.VBox()
+        self._pages[4] = widgets.VBox(
+            [self.launch_summary, self.launch_button, self.launch_status, self.monitor_box]
+        )
+
+    def _reset_launch(self) -> None:
+        """Coming back to the launch page after a change: ready for a new launch."""
+        if self.monitor is not None and hasattr(self.monitor, "close"):
+            self.monitor.close()
+        self.monitor = None
+        self.monitor_box.children = ()
+        self.launch_status.value = ""
+        self._launched = False
+
+    def _refresh_launch(self) -> None:
+        if self._launched:
+            return  # the page shows the run
+        self.launch_summary.value = (
+            f"Launch <b>{escape(self.name)}</b> ({escape(self.family)} on {escape(self.dataset)}): "
+            f"it is queued on the Dask cluster and {LAUNCHED_NOTE}."
+        )
+        self.launch_button.disabled = not self.valid
+
+    def launch(self) -> int | None:
+        """Submit the config to the cluster and open its monitor; returns the new experiment's id."""
+        from bearing_workbench.runner.launch import submit
+
+        if not self.valid:
+            self.launch_status.value = error_html("the configuration has problems: go back to fix them")
+            return None
+        self.launch_button.disabled = True
+        config = self.validated_config()
+        try:
+            experiment_id = submit(config, client=self.client, store=self.store, parent_id=self.parent_id)
+        except ConfigError as exc:  # the dataset changed since the review
+            self.launch_status.value = error_html("; ".join(str(e) for e in exc.errors))
+            self.launch_button.disabled = False
+            return None
+        self.launched_config = config
+        self._show_launched(experiment_id, "launched")
+        self._announce(experiment_id, config.name, "started")
+        return experiment_id
+
+    def resume(self, experiment_id: int) -> int | None:
+        """Launch a failed or stopped experiment again from its latest checkpoint (what "Resume" does)."""
+        from bearing_workbench.runner.launch import resubmit
+
+        record = self.store.get_experiment(experiment_id)
+        if str(record.status) not in RESUMABLE:
+            self.message = (
+                f"experiment #{experiment_id} is {record.status}: only a failed or stopped run can be resumed"
+            )
+            return None
+        resubmit(experiment_id, client=self.client, store=self.store)
+        if 4 not in self._built:
+            self._build_step4()
+        self._quiet = True
+        try:
+            self.family = record.family
+        finally:
+            self._quiet = False
+        self._show_launched(experiment_id, "resumed from its latest checkpoint")
+        self.step = 4
+        self._announce(experiment_id, record.name, "resumed")
+        return experiment_id
+
+    def _announce(self, experiment_id: int, name: str | None, verb: str) -> None:
+        """A "started" toast in the shared notification area, shown above the wizard; the first launch
+        also offers browser notifications."""
+        try:
+            from bearing_workbench.panels.notifications import notification_area
+
+            area = notification_area(self.store)
+            area.ask_for_permission()
+            area.started(experiment_id, name, verb)
+        except Exception:  # the run is launched whatever happens to its toast
+            log.exception("no notification for experiment %s", experiment_id)
+            return
+        self.notifications = area
+        if area not in self.children:
+            self.children = (area, *self.children)
+
+    def _show_launched(self, experiment_id: int, verb: str) -> None:
+        self._launched = True
+        self.launch_button.disabled = True
+        self.experiment_id = experiment_id
+        self.launch_summary.value = ""
+        self.launch_status.value = f"Experiment <b>#{experiment_id}</b> {escape(verb)}: {LAUNCHED_NOTE}."
+        self._open_monitor(experiment_id)
+
+    def _open_monitor(self, experiment_id: int) -> None:
+        if self.monitor is not None and hasattr(self.monitor, "close"):
+            self.monitor.close()
+        try:
+            from bearing_workbench.panels.monitor import TrainingMonitor
+
+            monitor = TrainingMonitor(experiment_id, store=self.store, client=self.client)
+        except Exception as exc:  # the run is launched whatever happens to its view
+            log.exception("could not open the monitor of experiment %s", experiment_id)
+            self.monitor = None
+            self.monitor_box.children = (
+                widgets.HTML(
+                    error_html(
+                        f"could not open the monitor ({exc}); open it with TrainingMonitor({experiment_id})"
+                    )
+                ),
+            )
+            return
+        self.monitor = monitor
+        view = monitor if isinstance(monitor, widgets.Widget) else getattr(monitor, "widget", None)
+        if isinstance(view, widgets.Widget):
+            self.monitor_box.children = (view,)
+        else:
+            from IPython.display import display
+
+            output = widgets.Output()
+            with output:
+                display(monitor)
+            self.monitor_box.children = (output,)

@@ -1,0 +1,99 @@
+"""The wizard's preset cards (step 2, preset mode): built-in and user presets, with estimates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bearing_workbench.config import (
+    ConfigError,
+    ExperimentConfig,
+    Preset,
+    TrainingConfig,
+    list_presets,
+    preset_config,
+)
+from bearing_workbench.models.schema_fields import filled_config
+from bearing_workbench.panels.wizard.markup import choice_card, escape, highlight
+from bearing_workbench.training.estimates import estimate_training_time
+
+if TYPE_CHECKING:
+    from bearing_workbench.models.validation import DatasetFacts
+
+
+class PresetChoice:
+    """Step 2 in preset mode: one card per preset, the chosen one highlighted."""
+
+    def _presets_dir(self) -> Any:
+        from bearing_workbench.store.config_files import presets_dir
+
+        return presets_dir(self.store.workspace)
+
+    def _load_presets(self) -> None:
+        try:
+            self._presets: dict[str, Preset] = {p.name: p for p in list_presets(self._presets_dir())}
+        except ConfigError as exc:  # a broken user preset file must not hide the built-in ones
+            self.message = str(exc)
+            self._presets = {p.name: p for p in list_presets()}
+        self.preset_cards = {}
+        for name, preset in self._presets.items():
+            button, card = choice_card(preset.title, [], f"{preset.title}: {preset.description}", "260px")
+            button.on_click(lambda _b, chosen=name: self.select_preset(chosen))
+            self.preset_cards[name] = (button, card)
+        self.preset_box.children = [card for _, card in self.preset_cards.values()]
+        if self.preset not in self._presets:
+            self.preset = "quick"
+        self._refresh_preset_cards()
+
+    def _refresh_preset_cards(self) -> None:
+        """Preset details, with the time estimated for the chosen family and dataset."""
+        if 2 not in self._built:
+            return
+        facts = self._facts()
+        for name, (_, card) in self.preset_cards.items():
+            preset = self._presets[name]
+            epochs = preset.training.get("epochs", TrainingConfig.model_fields["epochs"].default)
+            lines = [escape(preset.description)] if preset.description else []
+            lines.append(f"<b>Epochs:</b> {escape(epochs)}")
+            if preset.expected_time:
+                lines.append(f"<b>Time:</b> {escape(preset.expected_time)}")
+            if preset.expected_accuracy:
+                lines.append(f"<b>Expected accuracy:</b> {escape(preset.expected_accuracy)}")
+            estimate = self._preset_estimate(preset, facts)
+            if estimate:
+                lines.append(
+                    f"<b>Here ({escape(self.family)}, {escape(self.dataset)}):</b> {escape(estimate)}"
+                )
+            card.children[1].value = f'<div style="font-size:90%;line-height:1.35">{"<br>".join(lines)}</div>'
+        highlight(self.preset_cards, self.preset)
+
+    def _preset_estimate(self, preset: Preset, facts: DatasetFacts | None) -> str | None:
+        if self.family is None or not self.dataset:
+            return None
+        try:
+            config = ExperimentConfig.model_validate(
+                filled_config(preset_config(preset, self.family, self.dataset))
+            )
+        except ConfigError:
+            return None
+        return estimate_training_time(config, facts).text
+
+    def select_preset(self, name: str) -> None:
+        """Choose preset `name` (what clicking its card does)."""
+        if 2 not in self._built:
+            self._build_step2()
+        if name not in self._presets:
+            known = ", ".join(self._presets)
+            self.message = f"unknown preset {name!r}; known presets: {known}"
+            return
+        self.preset = name
+
+    def _on_preset(self, change: Mapping[str, Any]) -> None:
+        self._fill_needed = True
+        if 2 in self._built:
+            highlight(self.preset_cards, self.preset)
+            split = self._presets[self.preset].data.get("split") if self.preset in self._presets else None
+            if isinstance(split, Mapping):  # a user preset saved from the wizard keeps its split
+                self._set_split(split)
+        if not self._quiet and self.step >= 2:
+            self.revalidate()
