@@ -2,8 +2,9 @@
 
 Voilà gives a kernel the query string of the page that started it in ``$QUERY_STRING``:
 
-- ``wizard.ipynb``: ``?family=cnn1d`` preselects a model, ``?clone=<id>`` starts from a stored
-  experiment's config, ``?family=ensemble&members=2,6`` preselects ensemble members;
+- ``wizard.ipynb``: ``?family=cnn1d`` opens that model's configuration (step 2), ``?clone=<id>``
+  starts from a stored experiment's config, ``?family=ensemble&members=2,6`` preselects ensemble
+  members;
 - ``monitor.ipynb?experiment=<id>``: that run; without an id, links to the latest experiments;
 - ``results.ipynb?experiment=<id>``: that run's results; without an id, links to the latest ones;
 - ``history.ipynb``: every experiment (search, filters, compare).
@@ -75,9 +76,12 @@ def wizard_app(query: str | None = None) -> Any:
         clone = positive_id(params, "clone")
         members = id_list(params, "members")
         extra = {"members": members} if members else {}
-        return ConfigWizard(clone_from=clone, family=params.get("family") or None, **extra)
+        wizard = ConfigWizard(clone_from=clone, family=params.get("family") or None, **extra)
     except (ValueError, LookupError) as exc:  # LookupError: unknown family or experiment
         return _message(f"cannot open the wizard: {exc}")
+    if wizard.step == 1 and wizard.family is not None:
+        wizard.go_next()  # the link chose the family: open its configuration (Back shows the others)
+    return wizard
 
 
 def _experiment_app(query: str | None, app: str, title: str, open_panel: Callable[[int, Any], Any]) -> Any:

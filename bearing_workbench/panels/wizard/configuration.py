@@ -13,7 +13,7 @@ from bearing_workbench.config import preset_config
 from bearing_workbench.models import check_config
 from bearing_workbench.models.schema_fields import data_section, training_section
 from bearing_workbench.panels.forms import SchemaForm
-from bearing_workbench.panels.wizard.markup import error_html, plain_text
+from bearing_workbench.panels.wizard.markup import LABEL_FITS, error_html, plain_text
 
 if TYPE_CHECKING:
     from bearing_workbench.models.validation import DatasetFacts
@@ -48,6 +48,7 @@ class ConfigurationStep:
             description="Dataset",
             tooltip="Registered datasets of this workspace",
             layout={"width": "520px"},
+            style=LABEL_FITS,
         )
         self.dataset_message = widgets.HTML(error_html(NO_DATASET) if not options else "")
 

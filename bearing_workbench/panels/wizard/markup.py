@@ -11,6 +11,8 @@ import ipywidgets as widgets
 
 from bearing_workbench.panels.forms import ERROR_COLOR
 
+# The label column as wide as its text: ipywidgets' default 80 px cut "Preset name" to "Preset na…".
+LABEL_FITS = {"description_width": "initial"}
 _SELECTED_BORDER = "2px solid #1976d2"
 _CARD_BORDER = "1px solid #c8c8c8"
 

@@ -12,7 +12,7 @@ from bearing_workbench.config.naming import auto_experiment_name
 from bearing_workbench.models import get_family, list_families
 from bearing_workbench.models.schema_fields import filled_config
 from bearing_workbench.panels.wizard.launch import RESUMABLE
-from bearing_workbench.panels.wizard.markup import choice_card, escape, highlight
+from bearing_workbench.panels.wizard.markup import LABEL_FITS, choice_card, escape, highlight
 from bearing_workbench.training.estimates import family_overview
 
 
@@ -36,7 +36,7 @@ class ModelStep:
             [card for _, card in self.family_cards.values()], layout={"flex_flow": "row wrap"}
         )
         self.history_dropdown = widgets.Dropdown(
-            options=[], description="Experiment", layout={"width": "520px"}
+            options=[], description="Experiment", layout={"width": "520px"}, style=LABEL_FITS
         )
         self.clone_button = widgets.Button(
             description="Clone", tooltip="Start from its config", disabled=True

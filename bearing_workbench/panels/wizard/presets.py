@@ -13,9 +13,11 @@ from bearing_workbench.config import (
     list_presets,
     preset_config,
 )
+from bearing_workbench.models import get_family, param_fields
 from bearing_workbench.models.schema_fields import filled_config
+from bearing_workbench.panels.forms import field_label
 from bearing_workbench.panels.wizard.markup import choice_card, escape, highlight
-from bearing_workbench.training.estimates import estimate_training_time
+from bearing_workbench.training.estimates import estimate_training_time, family_overview
 
 if TYPE_CHECKING:
     from bearing_workbench.models.validation import DatasetFacts
@@ -51,32 +53,9 @@ class PresetChoice:
             return
         facts = self._facts()
         for name, (_, card) in self.preset_cards.items():
-            preset = self._presets[name]
-            epochs = preset.training.get("epochs", TrainingConfig.model_fields["epochs"].default)
-            lines = [escape(preset.description)] if preset.description else []
-            lines.append(f"<b>Epochs:</b> {escape(epochs)}")
-            if preset.expected_time:
-                lines.append(f"<b>Time:</b> {escape(preset.expected_time)}")
-            if preset.expected_accuracy:
-                lines.append(f"<b>Expected accuracy:</b> {escape(preset.expected_accuracy)}")
-            estimate = self._preset_estimate(preset, facts)
-            if estimate:
-                lines.append(
-                    f"<b>Here ({escape(self.family)}, {escape(self.dataset)}):</b> {escape(estimate)}"
-                )
+            lines = preset_card_lines(self._presets[name], self.family, self.dataset, facts)
             card.children[1].value = f'<div style="font-size:90%;line-height:1.35">{"<br>".join(lines)}</div>'
         highlight(self.preset_cards, self.preset)
-
-    def _preset_estimate(self, preset: Preset, facts: DatasetFacts | None) -> str | None:
-        if self.family is None or not self.dataset:
-            return None
-        try:
-            config = ExperimentConfig.model_validate(
-                filled_config(preset_config(preset, self.family, self.dataset))
-            )
-        except ConfigError:
-            return None
-        return estimate_training_time(config, facts).text
 
     def select_preset(self, name: str) -> None:
         """Choose preset `name` (what clicking its card does)."""
@@ -97,3 +76,47 @@ class PresetChoice:
                 self._set_split(split)
         if not self._quiet and self.step >= 2:
             self.revalidate()
+
+
+def preset_card_lines(
+    preset: Preset, family: str | None, dataset: str | None, facts: DatasetFacts | None
+) -> list[str]:
+    """What a preset's card says for `family` on `dataset`, as escaped HTML lines.
+
+    A preset's epochs and its rough time and accuracy ranges describe networks. A family without a
+    training loop (classical, ensemble) gets no epochs and none of those ranges: its card shows what
+    the preset sets for it, the family's measured accuracy and the time estimated from the family's
+    measured figures (`training.estimates`).
+    """
+    estimate = _estimate(preset, family, dataset, facts)
+    here = f"<b>Here ({escape(family)}, {escape(dataset)}):</b> {escape(estimate)}" if estimate else ""
+    if family is not None and not get_family(family).epoch_based:
+        overrides = preset.model.get(family) or {}
+        labels = {spec.name: field_label(spec) for spec in param_fields(family)}
+        settings = ", ".join(f"{labels.get(key, key)} {_shown(value)}" for key, value in overrides.items())
+        lines = [f"<b>Sets:</b> {escape(settings or f'the {family} defaults')}"]
+        lines.append(f"<b>Accuracy:</b> {escape(family_overview(family).accuracy)}")
+        return [*lines, here] if here else lines
+    lines = [escape(preset.description)] if preset.description else []
+    epochs = preset.training.get("epochs", TrainingConfig.model_fields["epochs"].default)
+    lines.append(f"<b>Epochs:</b> {escape(epochs)}")
+    if preset.expected_time:
+        lines.append(f"<b>Time:</b> {escape(preset.expected_time)}")
+    if preset.expected_accuracy:
+        lines.append(f"<b>Expected accuracy:</b> {escape(preset.expected_accuracy)}")
+    return [*lines, here] if here else lines
+
+
+def _estimate(preset: Preset, family: str | None, dataset: str | None, facts: DatasetFacts | None) -> str:
+    """The training time `estimate_training_time` gives this preset here ('' without family or data)."""
+    if family is None or not dataset:
+        return ""
+    try:
+        config = ExperimentConfig.model_validate(filled_config(preset_config(preset, family, dataset)))
+    except ConfigError:
+        return ""
+    return estimate_training_time(config, facts).text
+
+
+def _shown(value: Any) -> str:
+    return ", ".join(str(item) for item in value) if isinstance(value, list | tuple) else str(value)

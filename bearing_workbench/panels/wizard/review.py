@@ -14,7 +14,7 @@ from bearing_workbench.config import ConfigError, ExperimentConfig, save_user_pr
 from bearing_workbench.config.naming import auto_experiment_name, preset_identifier
 from bearing_workbench.models import get_family, validate_config
 from bearing_workbench.models.config_summary import config_summary
-from bearing_workbench.panels.wizard.markup import error_html, escape
+from bearing_workbench.panels.wizard.markup import LABEL_FITS, error_html, escape
 from bearing_workbench.training.estimates import (
     estimate_checkpoints,
     estimate_training_time,
@@ -35,6 +35,7 @@ class ReviewStep:
             description="Name",
             tooltip="Shown in the experiment browser; generated, edit it freely",
             layout={"width": "520px"},
+            style=LABEL_FITS,
             continuous_update=False,
         )
         self.name_message = widgets.HTML()
@@ -50,6 +51,7 @@ class ReviewStep:
             description="Preset name",
             tooltip="Letters, digits and _; the preset appears in step 2 (any dataset)",
             layout={"width": "320px"},
+            style=LABEL_FITS,
         )
         self.save_preset_button = widgets.Button(
             description="Save as preset", tooltip="Keep these settings as a user preset"
@@ -106,7 +108,8 @@ class ReviewStep:
             return
         config = self.validated_config()
         self.yaml = config.to_yaml()
-        self.yaml_html.value = f'<pre style="font-size:85%">{escape(self.yaml)}</pre>'
+        # widget HTML inherits one widget row (28 px) per line unless the block sets its own spacing
+        self.yaml_html.value = f'<pre style="font-size:85%;line-height:1.4">{escape(self.yaml)}</pre>'
         facts = self._facts()
         info = self._dataset_info()
         rows = config_summary(config, facts, fs=info.fs if info is not None else None)
