@@ -11,6 +11,7 @@ next to the message that says what is wrong with it.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,13 +22,13 @@ import ipywidgets as widgets
 from bearing_workbench.config import set_dotted
 from bearing_workbench.models.registry import ParamField
 from bearing_workbench.models.schema_fields import FormSection
+from bearing_workbench.panels.kit import fragments
 
 RefOptions = Callable[[str], Sequence[tuple[str, Any]]]
 
 _LABEL_STYLE = {"description_width": "190px"}
 _INPUT_LAYOUT = {"width": "440px"}
 _INDEX_SUFFIX = re.compile(r"\[\d+\]$")
-ERROR_COLOR = "#b00020"
 
 
 # Parameter names that do not read as words, spelled out; the others are read from their name
@@ -216,18 +217,12 @@ class FieldInput:
 
     def show(self, message: str | None) -> None:
         """Show `message` under the field (None or empty clears it)."""
-        self.message.value = (
-            f'<span style="color:{ERROR_COLOR};font-size:90%">{_escape(message)}</span>' if message else ""
-        )
+        self.message.value = fragments.message(message or "", "error")
 
     @property
     def message_text(self) -> str:
         """The message shown, as plain text ('' when none)."""
-        return re.sub(r"<[^>]+>", "", self.message.value)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return html.unescape(re.sub(r"<[^>]+>", "", self.message.value))
 
 
 class SchemaForm:
@@ -261,9 +256,9 @@ class SchemaForm:
     def _section_box(self, section: FormSection, top: bool = False) -> widgets.Box:
         rows: list[widgets.Widget] = []
         if not top:
-            rows.append(widgets.HTML(f"<b>{_escape(section.title)}</b>", tooltip=section.help or None))
+            rows.append(widgets.HTML(fragments.section_title(section.title), tooltip=section.help or None))
         elif section.help:
-            rows.append(widgets.HTML(f"<i>{_escape(section.help)}</i>"))
+            rows.append(widgets.HTML(fragments.muted(section.help)))
         if section.nullable:
             toggle = widgets.Checkbox(
                 value=section.enabled_by_default,

@@ -33,10 +33,8 @@ NOT_YET_MIGRATED = {
     "panels/history.py",  # kit slice, phase 2
     "panels/monitor.py",  # kit slice, phase 2
     "panels/failure_detail.py",
-    "panels/forms.py",
     "panels/model_views.py",
     "panels/results.py",
-    "panels/wizard.py",
 }
 
 

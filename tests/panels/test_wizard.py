@@ -293,7 +293,7 @@ def test_clone_fills_the_form_from_a_stored_config(wizard_store: Store) -> None:
         cloned = panel.validated_config()
         exclude = {"name", "provenance"}
         assert cloned.model_dump(exclude=exclude) == stored.model_dump(exclude=exclude)
-        assert "cloned from experiment" in panel.message
+        assert "cloned from experiment" in panel.message.text
     finally:
         panel.close()
 
@@ -307,7 +307,7 @@ def test_history_section_offers_clone_and_resume_by_status(wizard: ConfigWizard,
     assert done_id in [value for _, value in wizard.history_dropdown.options]
     wizard.history_dropdown.value = done_id
     assert not wizard.clone_button.disabled and wizard.resume_button.disabled
-    assert wizard.resume(done_id) is None and "only a failed or stopped run" in wizard.message
+    assert wizard.resume(done_id) is None and "only a failed or stopped run" in wizard.message.text
     wizard.clone_button.click()
     assert wizard.step == 2 and wizard.family == "classical" and wizard.parent_id == done_id
 

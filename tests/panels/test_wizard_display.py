@@ -120,3 +120,19 @@ def test_the_app_s_family_query_opens_that_family_s_configuration(
         assert panel.step == 1 and panel.family is None
     finally:
         panel.close()
+
+
+def test_the_wizard_is_a_kit_page_with_its_steps_in_the_title(wizard: ConfigWizard) -> None:
+    from bearing_workbench.panels.kit import Page
+
+    assert isinstance(wizard, Page) and wizard.url == "wizard.ipynb"
+    assert "<b>1 Model</b>" in wizard.title_html.value and "bw-muted" in wizard.title_html.value
+    wizard.go_next()  # no family yet: nothing happens
+    assert wizard.step == 1
+    wizard.select_family("classical")
+    wizard.go_next()
+    assert "<b>2 Configuration</b>" in wizard.title_html.value
+    assert wizard.url == "wizard.ipynb?family=classical"
+    assert not wizard.busy.busy  # the step's work is done
+    wizard.select_preset("nope")
+    assert wizard.message.tone == "error" and "unknown preset 'nope'" in wizard.message.text

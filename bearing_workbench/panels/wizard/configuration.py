@@ -13,6 +13,7 @@ from bearing_workbench.config import preset_config
 from bearing_workbench.models import check_config
 from bearing_workbench.models.schema_fields import data_section, training_section
 from bearing_workbench.panels.forms import SchemaForm
+from bearing_workbench.panels.kit import fragments
 from bearing_workbench.panels.wizard.markup import LABEL_FITS, error_html, plain_text
 
 if TYPE_CHECKING:
@@ -263,4 +264,4 @@ class ConfigurationStep:
         counts = " / ".join(
             f"~{round(facts.n_records * values[p] / 100)} {p}" for p in ("train", "val", "test")
         )
-        self.split_counts.value = f'<span style="color:#555">{counts} of {facts.n_records} records</span>'
+        self.split_counts.value = fragments.muted(f"{counts} of {facts.n_records} records")

@@ -54,7 +54,7 @@ class ExpertForms:
         try:
             values = filled_config(preset_config(preset or self.preset, family, self.dataset or "dataset"))
         except ConfigError as exc:
-            self.message = f"preset {self.preset} does not fit {family}: {exc}"
+            self.tell(f"preset {self.preset} does not fit {family}: {exc}", "warning")
             return None
         if family == "ensemble" and self._members is not None:
             values["model"]["params"]["members"] = list(self._members)

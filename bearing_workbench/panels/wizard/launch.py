@@ -7,6 +7,7 @@ import logging
 import ipywidgets as widgets
 
 from bearing_workbench.config import ConfigError
+from bearing_workbench.panels.kit import notification_area
 from bearing_workbench.panels.wizard.markup import error_html, escape
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,17 @@ class LaunchStep:
 
     def _reset_launch(self) -> None:
         """Coming back to the launch page after a change: ready for a new launch."""
+        self._close_monitor()
+        self.launch_status.value = ""
+        self._launched = False
+
+    def _close_monitor(self) -> None:
+        """Close the monitor shown (it stops following its run) and take it off the page."""
         if self.monitor is not None and hasattr(self.monitor, "close"):
             self.monitor.close()
         self.monitor = None
-        self.monitor_box.children = ()
-        self.launch_status.value = ""
-        self._launched = False
+        if 4 in self._built:
+            self.monitor_box.children = ()
 
     def _refresh_launch(self) -> None:
         if self._launched:
@@ -57,7 +63,8 @@ class LaunchStep:
         self.launch_button.disabled = True
         config = self.validated_config()
         try:
-            experiment_id = submit(config, client=self.client, store=self.store, parent_id=self.parent_id)
+            with self.busy.working("submitting the run to the cluster…"):
+                experiment_id = submit(config, client=self.client, store=self.store, parent_id=self.parent_id)
         except ConfigError as exc:  # the dataset changed since the review
             self.launch_status.value = error_html("; ".join(str(e) for e in exc.errors))
             self.launch_button.disabled = False
@@ -73,11 +80,14 @@ class LaunchStep:
 
         record = self.store.get_experiment(experiment_id)
         if str(record.status) not in RESUMABLE:
-            self.message = (
-                f"experiment #{experiment_id} is {record.status}: only a failed or stopped run can be resumed"
+            self.tell(
+                f"experiment #{experiment_id} is {record.status}: "
+                "only a failed or stopped run can be resumed",
+                "error",
             )
             return None
-        resubmit(experiment_id, client=self.client, store=self.store)
+        with self.busy.working(f"resubmitting experiment #{experiment_id}…"):
+            resubmit(experiment_id, client=self.client, store=self.store)
         if 4 not in self._built:
             self._build_step4()
         self._quiet = True
@@ -91,20 +101,20 @@ class LaunchStep:
         return experiment_id
 
     def _announce(self, experiment_id: int, name: str | None, verb: str) -> None:
-        """A "started" toast in the shared notification area, shown above the wizard; the first launch
-        also offers browser notifications."""
+        """A "started" toast in the page's notification area; the first launch also offers browser
+        notifications."""
+        area = notification_area(self.store)  # the page's own (the store now set), or a new one if closed
+        if area is None:
+            return
         try:
-            from bearing_workbench.panels.notifications import notification_area
-
-            area = notification_area(self.store)
             area.ask_for_permission()
             area.started(experiment_id, name, verb)
         except Exception:  # the run is launched whatever happens to its toast
             log.exception("no notification for experiment %s", experiment_id)
             return
-        self.notifications = area
-        if area not in self.children:
-            self.children = (area, *self.children)
+        if area is not self.notifications:
+            self.notifications = area
+            self._place()
 
     def _show_launched(self, experiment_id: int, verb: str) -> None:
         self._launched = True
@@ -115,21 +125,17 @@ class LaunchStep:
         self._open_monitor(experiment_id)
 
     def _open_monitor(self, experiment_id: int) -> None:
-        if self.monitor is not None and hasattr(self.monitor, "close"):
-            self.monitor.close()
+        self._close_monitor()
         try:
             from bearing_workbench.panels.monitor import TrainingMonitor
 
             monitor = TrainingMonitor(experiment_id, store=self.store, client=self.client)
         except Exception as exc:  # the run is launched whatever happens to its view
             log.exception("could not open the monitor of experiment %s", experiment_id)
-            self.monitor = None
-            self.monitor_box.children = (
-                widgets.HTML(
-                    error_html(
-                        f"could not open the monitor ({exc}); open it with TrainingMonitor({experiment_id})"
-                    )
-                ),
+            self.show_error(
+                f"could not open the monitor of experiment #{experiment_id}: {exc}",
+                hint=f"open it with TrainingMonitor({experiment_id}) or the monitor app",
+                title="The run is launched",
             )
             return
         self.monitor = monitor

@@ -1,4 +1,7 @@
-"""Small pieces of markup the wizard's steps share: escaped text, a field's error line, cards."""
+"""Small pieces the wizard's steps share: escaped text, a field's error line, choice cards.
+
+Their look is the kit's: error lines are `fragments.message(..., "error")`, borders the theme's tokens.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +12,48 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from bearing_workbench.panels.forms import ERROR_COLOR
+from bearing_workbench.panels.kit import fragments, theme
 
 # The label column as wide as its text: ipywidgets' default 80 px cut "Preset name" to "Preset na…".
 LABEL_FITS = {"description_width": "initial"}
-_SELECTED_BORDER = "2px solid #1976d2"
-_CARD_BORDER = "1px solid #c8c8c8"
+
+
+def _border(width: int, token: str) -> str:
+    return f"{width}px solid {theme.color(token)}"
 
 
 def escape(text: Any) -> str:
-    return html.escape(str(text))
+    return fragments.esc(text)
 
 
 def error_html(message: str) -> str:
-    return f'<span style="color:{ERROR_COLOR};font-size:90%">{escape(message)}</span>' if message else ""
+    """The red line that says what is wrong ('' for no message)."""
+    return fragments.message(message, "error")
 
 
 def choice_card(
     title: str, lines: list[str], tooltip: str, width: str
 ) -> tuple[widgets.Button, widgets.VBox]:
+    """A card to choose by clicking its button (a model family, a preset); `lines` are HTML already."""
     button = widgets.Button(description=title, tooltip=tooltip, layout={"width": "100%"})
-    body = "<br>".join(lines)
-    text = widgets.HTML(f'<div style="font-size:90%;line-height:1.35">{body}</div>')
-    card = widgets.VBox([button, text], layout={"width": width, "border": _CARD_BORDER, "padding": "6px"})
+    text = widgets.HTML(card_text(lines))
+    card = widgets.VBox(
+        [button, text], layout={"width": width, "border": _border(1, "border"), "padding": "6px"}
+    )
     card.layout.margin = "4px"
     return button, card
 
 
+def card_text(lines: list[str]) -> str:
+    return f'<div style="font-size:{theme.FONT_SIZES["label"]};line-height:1.35">{"<br>".join(lines)}</div>'
+
+
 def highlight(cards: Mapping[str, tuple[widgets.Button, widgets.VBox]], selected: str | None) -> None:
+    """Mark the chosen card (button style and a thicker border in the link colour)."""
     for key, (button, card) in cards.items():
         chosen = key == selected
         button.button_style = "info" if chosen else ""
-        card.layout.border = _SELECTED_BORDER if chosen else _CARD_BORDER
+        card.layout.border = _border(2, "link") if chosen else _border(1, "border")
 
 
 def plain_text(markup: str) -> str:

@@ -108,7 +108,7 @@ class ModelStep:
         try:
             values = filled_config(record.config)
         except ConfigError as exc:
-            self.message = f"experiment #{experiment_id} cannot be cloned: {exc}"
+            self.tell(f"experiment #{experiment_id} cannot be cloned: {exc}", "error")
             return
         self._quiet = True
         try:
@@ -134,6 +134,4 @@ class ModelStep:
             self.revalidate()
         else:
             self.step = 2
-        self.message = (
-            f"cloned from experiment #{experiment_id} ({record.name}); {record.family} settings loaded"
-        )
+        self.tell(f"cloned from experiment #{experiment_id} ({record.name}); {record.family} settings loaded")

@@ -13,6 +13,7 @@ Tests and notebooks drive it as a user would: set widget values, ``.click()`` bu
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ import traitlets
 
 from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.panels.forms import SchemaForm
+from bearing_workbench.panels.kit import Page, fragments
 from bearing_workbench.panels.wizard.configuration import ConfigurationStep
 from bearing_workbench.panels.wizard.expert import ExpertForms
 from bearing_workbench.panels.wizard.launch import LaunchStep
@@ -33,23 +35,32 @@ if TYPE_CHECKING:
     from bearing_workbench.models.validation import DatasetFacts
     from bearing_workbench.store import Store
 
+TITLE = "Experiment configuration"
 STEPS = ("Model", "Configuration", "Review", "Launch")
+STEP_WORK = {
+    2: "reading the datasets and presets…",
+    3: "checking the configuration and sizing the model…",
+    4: "checking the configuration…",
+}
 
 
-class ConfigWizard(
-    ModelStep, PresetChoice, ExpertForms, ConfigurationStep, ReviewStep, LaunchStep, widgets.VBox
-):
+class ConfigWizard(ModelStep, PresetChoice, ExpertForms, ConfigurationStep, ReviewStep, LaunchStep, Page):
     """Configure an experiment in four steps and launch it on the cluster.
+
+    A kit `Page`: its title shows the steps, its message line what the wizard has to say (`tell`),
+    its busy indicator the slow moments (sizing the model for the review, submitting).
 
     Args:
         store: the experiment store (default: the workspace's, opened when first needed).
         client: the Dask client `runner.launch` uses (default: the local cluster or the configured one).
         clone_from: start from the config of this stored experiment (expert mode, step 2).
-        family: preselect a model family (step 1 still shows all cards).
+        family: preselect a model family (step 1 still shows all cards; the wizard app's
+            ``?family=`` goes on to step 2).
         members: preselect the ids of an ensemble's members (the family defaults to ensemble; expert
             mode, so that they show in their field, validated like any other).
     """
 
+    app = "wizard"
     step = traitlets.Int(1)
     family = traitlets.Unicode(None, allow_none=True)
     mode = traitlets.Enum(("preset", "expert"), "preset")
@@ -61,7 +72,6 @@ class ConfigWizard(
     yaml = traitlets.Unicode("")
     experiment_id = traitlets.Int(None, allow_none=True)
     parent_id = traitlets.Int(None, allow_none=True)
-    message = traitlets.Unicode("")
     warnings = traitlets.List(traitlets.Unicode())
 
     def __init__(
@@ -74,11 +84,10 @@ class ConfigWizard(
         members: Sequence[int] | None = None,
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
+        super().__init__(TITLE, store=store, **kwargs)
         self._store = store
         self.client = client
         self.monitor: Any = None
-        self.notifications: Any = None  # the shared notification area, once a run is launched
         self._members = _member_ids(members, family)
         if self._members is not None:
             family = family or "ensemble"
@@ -98,19 +107,12 @@ class ConfigWizard(
         self._quiet = False  # set while several traits change at once (clone): one validation after
         self._launched = False
 
-        self.header = widgets.HTML()
-        self.message_html = widgets.HTML()
         self.back_button = widgets.Button(description="Back")
         self.next_button = widgets.Button(description="Next", button_style="primary", disabled=True)
         self.back_button.on_click(lambda _: self.go_back())
         self.next_button.on_click(lambda _: self.go_next())
         self.body = widgets.Box(layout={"width": "100%"})
-        self.children = [
-            self.header,
-            self.body,
-            self.message_html,
-            widgets.HBox([self.back_button, self.next_button]),
-        ]
+        self.set_body([self.body, self.message, widgets.HBox([self.back_button, self.next_button])])
         self._build_step1()
         self.observe(self._on_step, names="step")
         self.observe(self._on_family, names="family")
@@ -118,7 +120,6 @@ class ConfigWizard(
         self.observe(self._on_preset, names="preset")
         self.observe(self._on_dataset, names="dataset")
         self.observe(self._on_name, names="name")
-        self.observe(lambda change: self._show_message(), names="message")
         self._show_step()
         if self._members is not None:
             self.mode = "expert"  # the members field is in the expert form
@@ -145,17 +146,12 @@ class ConfigWizard(
             self._store = Store()
         return self._store
 
-    def _show_message(self) -> None:
-        self.message_html.value = f"<div>{escape(self.message)}</div>" if self.message else ""
-
     def _show_step(self) -> None:
         parts = []
         for number, title in enumerate(STEPS, start=1):
             text = f"{number} {title}"
-            parts.append(
-                f"<b>{text}</b>" if number == self.step else f'<span style="color:#777">{text}</span>'
-            )
-        self.header.value = f"<h3>Experiment configuration</h3><div>{' &rsaquo; '.join(parts)}</div>"
+            parts.append(f"<b>{escape(text)}</b>" if number == self.step else fragments.muted(text))
+        self.set_title(TITLE, f'<span class="bw-wizard-steps">{" &rsaquo; ".join(parts)}</span>')
         self.body.children = (self._pages[self.step],)
         self._update_nav()
 
@@ -183,29 +179,35 @@ class ConfigWizard(
             self.step = change["old"]
             return
         if step >= 2 and self.family is None:
-            self.message = "choose a model first"
+            self.tell("choose a model first", "error")
             self.step = 1
             return
-        builders = {2: self._build_step2, 3: self._build_step3, 4: self._build_step4}
-        for number in range(2, step + 1):  # later steps read what step 2 holds
-            if number not in self._built:
-                builders[number]()
-        self.message = ""
-        if step == 3:
-            self._quiet = True
-            try:
-                self._name_if_unset()
-            finally:
-                self._quiet = False
-        if step == 4 and change["old"] == 3:
-            self._reset_launch()
-        self.revalidate()  # also refreshes the review or launch page shown
+        # The review builds the model once to size its checkpoints (seconds the first time): say so.
+        work = STEP_WORK.get(step)
+        with self.busy.working(work) if work else contextlib.nullcontext():
+            builders = {2: self._build_step2, 3: self._build_step3, 4: self._build_step4}
+            for number in range(2, step + 1):  # later steps read what step 2 holds
+                if number not in self._built:
+                    builders[number]()
+            self.tell("")
+            if step == 3:
+                self._quiet = True
+                try:
+                    self._name_if_unset()
+                finally:
+                    self._quiet = False
+            if step == 4 and change["old"] == 3:
+                self._reset_launch()
+            self.revalidate()  # also refreshes the review or launch page shown
         self._show_step()
 
+    def app_params(self) -> dict[str, object]:
+        """The wizard app's query for what is shown: the family, or the experiment it was cloned from."""
+        return {"family": self.family, "clone": self.parent_id}
+
     def close(self) -> None:
-        """Close the wizard and the monitor it opened."""
-        if self.monitor is not None and hasattr(self.monitor, "close"):
-            self.monitor.close()
+        """Close the wizard and the monitor it opened (the page closes the widgets it shows)."""
+        self._close_monitor()
         super().close()
 
 

@@ -16,7 +16,7 @@ from bearing_workbench.config import (
 from bearing_workbench.models import get_family, param_fields
 from bearing_workbench.models.schema_fields import filled_config
 from bearing_workbench.panels.forms import field_label
-from bearing_workbench.panels.wizard.markup import choice_card, escape, highlight
+from bearing_workbench.panels.wizard.markup import card_text, choice_card, escape, highlight
 from bearing_workbench.training.estimates import estimate_training_time, family_overview
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class PresetChoice:
         try:
             self._presets: dict[str, Preset] = {p.name: p for p in list_presets(self._presets_dir())}
         except ConfigError as exc:  # a broken user preset file must not hide the built-in ones
-            self.message = str(exc)
+            self.tell(str(exc), "error")
             self._presets = {p.name: p for p in list_presets()}
         self.preset_cards = {}
         for name, preset in self._presets.items():
@@ -54,7 +54,7 @@ class PresetChoice:
         facts = self._facts()
         for name, (_, card) in self.preset_cards.items():
             lines = preset_card_lines(self._presets[name], self.family, self.dataset, facts)
-            card.children[1].value = f'<div style="font-size:90%;line-height:1.35">{"<br>".join(lines)}</div>'
+            card.children[1].value = card_text(lines)
         highlight(self.preset_cards, self.preset)
 
     def select_preset(self, name: str) -> None:
@@ -63,7 +63,7 @@ class PresetChoice:
             self._build_step2()
         if name not in self._presets:
             known = ", ".join(self._presets)
-            self.message = f"unknown preset {name!r}; known presets: {known}"
+            self.tell(f"unknown preset {name!r}; known presets: {known}", "error")
             return
         self.preset = name
 

@@ -14,6 +14,7 @@ from bearing_workbench.config import ConfigError, ExperimentConfig, save_user_pr
 from bearing_workbench.config.naming import auto_experiment_name, preset_identifier
 from bearing_workbench.models import get_family, validate_config
 from bearing_workbench.models.config_summary import config_summary
+from bearing_workbench.panels.kit import fragments, theme
 from bearing_workbench.panels.wizard.markup import LABEL_FITS, error_html, escape
 from bearing_workbench.training.estimates import (
     estimate_checkpoints,
@@ -108,20 +109,11 @@ class ReviewStep:
             return
         config = self.validated_config()
         self.yaml = config.to_yaml()
-        # widget HTML inherits one widget row (28 px) per line unless the block sets its own spacing
-        self.yaml_html.value = f'<pre style="font-size:85%;line-height:1.4">{escape(self.yaml)}</pre>'
+        self.yaml_html.value = yaml_block(self.yaml)
         facts = self._facts()
         info = self._dataset_info()
         rows = config_summary(config, facts, fs=info.fs if info is not None else None)
-        self.summary_html.value = (
-            "<table>"
-            + "".join(
-                f'<tr><td style="padding-right:12px;vertical-align:top"><b>{escape(label)}</b></td>'
-                f"<td>{escape(text)}</td></tr>"
-                for label, text in rows
-            )
-            + "</table>"
-        )
+        self.summary_html.value = fragments.label_table(rows)
         resources = self._resources()
         on_gpu = bool(resources and resources.get("gpus"))
         estimate = estimate_training_time(config, facts, on_gpu=on_gpu)
@@ -151,7 +143,10 @@ class ReviewStep:
             warnings.append(checkpoint_problem)
         self.warnings = warnings
         self.warnings_html.value = (
-            "<b>Warnings</b><ul>" + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"
+            fragments.section_title("Warnings")
+            + "<ul>"
+            + "".join(f"<li>{escape(w)}</li>" for w in warnings)
+            + "</ul>"
             if warnings
             else ""
         )
@@ -234,3 +229,13 @@ class ReviewStep:
         self._load_presets()
         self.save_status.value = f"Saved preset <b>{escape(preset_name)}</b> to <code>{escape(path)}</code>"
         return self.saved_preset_path
+
+
+def yaml_block(text: str) -> str:
+    """The YAML as a code block. Widget HTML inherits one widget row (28 px) per line unless the block
+    sets its own spacing: a 60-line config was three screens tall."""
+    style = (
+        f"font-size:{theme.FONT_SIZES['small']};line-height:1.4;margin:0;padding:{theme.SPACING['m']};"
+        f"background:{theme.color('code_bg')};border:1px solid {theme.color('border')}"
+    )
+    return f'<pre style="{style}">{escape(text)}</pre>'
