@@ -8,7 +8,8 @@ import ipywidgets as widgets
 
 from bearing_workbench.config import ConfigError
 from bearing_workbench.panels.kit import notification_area
-from bearing_workbench.panels.wizard.markup import error_html, escape
+from bearing_workbench.panels.kit.fragments import esc
+from bearing_workbench.panels.wizard.markup import error_html
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class LaunchStep:
         if self._launched:
             return  # the page shows the run
         self.launch_summary.value = (
-            f"Launch <b>{escape(self.name)}</b> ({escape(self.family)} on {escape(self.dataset)}): "
+            f"Launch <b>{esc(self.name)}</b> ({esc(self.family)} on {esc(self.dataset)}): "
             f"it is queued on the Dask cluster and {LAUNCHED_NOTE}."
         )
         self.launch_button.disabled = not self.valid
@@ -121,7 +122,7 @@ class LaunchStep:
         self.launch_button.disabled = True
         self.experiment_id = experiment_id
         self.launch_summary.value = ""
-        self.launch_status.value = f"Experiment <b>#{experiment_id}</b> {escape(verb)}: {LAUNCHED_NOTE}."
+        self.launch_status.value = f"Experiment <b>#{experiment_id}</b> {esc(verb)}: {LAUNCHED_NOTE}."
         self._open_monitor(experiment_id)
 
     def _open_monitor(self, experiment_id: int) -> None:

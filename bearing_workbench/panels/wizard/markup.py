@@ -1,4 +1,4 @@
-"""Small pieces the wizard's steps share: escaped text, a field's error line, choice cards.
+"""Small pieces the wizard's steps share: a field's error line, choice cards, label widths.
 
 Their look is the kit's: error lines are `fragments.message(..., "error")`, borders the theme's tokens.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from typing import Any
 
 import ipywidgets as widgets
 
@@ -20,10 +19,6 @@ LABEL_FITS = {"description_width": "initial"}
 
 def _border(width: int, token: str) -> str:
     return f"{width}px solid {theme.color(token)}"
-
-
-def escape(text: Any) -> str:
-    return fragments.esc(text)
 
 
 def error_html(message: str) -> str:

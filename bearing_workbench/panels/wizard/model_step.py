@@ -11,8 +11,9 @@ from bearing_workbench.config import ConfigError, load_preset
 from bearing_workbench.config.naming import auto_experiment_name
 from bearing_workbench.models import get_family, list_families
 from bearing_workbench.models.schema_fields import filled_config
+from bearing_workbench.panels.kit.fragments import esc
 from bearing_workbench.panels.wizard.launch import RESUMABLE
-from bearing_workbench.panels.wizard.markup import LABEL_FITS, choice_card, escape, highlight
+from bearing_workbench.panels.wizard.markup import LABEL_FITS, choice_card, highlight
 from bearing_workbench.training.estimates import family_overview
 
 
@@ -25,9 +26,9 @@ class ModelStep:
         for name in list_families():
             overview = family_overview(name, standard)
             lines = [
-                escape(overview.description),
-                f"<b>Accuracy:</b> {escape(overview.accuracy)}",
-                f"<b>Training time:</b> {escape(overview.time)}",
+                esc(overview.description),
+                f"<b>Accuracy:</b> {esc(overview.accuracy)}",
+                f"<b>Training time:</b> {esc(overview.time)}",
             ]
             button, card = choice_card(overview.title, lines, f"Source: {overview.source}", "300px")
             button.on_click(lambda _b, family=name: self.select_family(family))

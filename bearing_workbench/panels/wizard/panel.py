@@ -9,6 +9,14 @@ estimates and warnings come from `training.estimates`, the forms from the schema
 Only step 1 is built at construction, and neither the store nor torch is touched then: step 2 reads
 the datasets and presets when first shown, the review builds the model once to size its checkpoints.
 Tests and notebooks drive it as a user would: set widget values, ``.click()`` buttons, read the state.
+
+The class is composed of one mixin per step (`ModelStep`, `PresetChoice` and `ExpertForms` and
+`ConfigurationStep` for step 2, `ReviewStep`, `LaunchStep`), each in its own module; they share the
+wizard's traits and the caches set up here, and this module holds the navigation between them.
+Validation happens in three places, all in `ConfigurationStep`/`ReviewStep`/`LaunchStep`:
+`revalidate` (`models.check_config`, plus `member_errors` for an ensemble) on every change,
+`validated_config` (`models.validate_config`) for the review, saving and launching, and
+`runner.launch.submit` checks again when the run is submitted.
 """
 
 from __future__ import annotations
@@ -23,10 +31,10 @@ import traitlets
 from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.panels.forms import SchemaForm
 from bearing_workbench.panels.kit import Page, fragments
+from bearing_workbench.panels.kit.fragments import esc
 from bearing_workbench.panels.wizard.configuration import ConfigurationStep
 from bearing_workbench.panels.wizard.expert import ExpertForms
 from bearing_workbench.panels.wizard.launch import LaunchStep
-from bearing_workbench.panels.wizard.markup import escape
 from bearing_workbench.panels.wizard.model_step import ModelStep
 from bearing_workbench.panels.wizard.presets import PresetChoice
 from bearing_workbench.panels.wizard.review import ReviewStep
@@ -150,7 +158,7 @@ class ConfigWizard(ModelStep, PresetChoice, ExpertForms, ConfigurationStep, Revi
         parts = []
         for number, title in enumerate(STEPS, start=1):
             text = f"{number} {title}"
-            parts.append(f"<b>{escape(text)}</b>" if number == self.step else fragments.muted(text))
+            parts.append(f"<b>{esc(text)}</b>" if number == self.step else fragments.muted(text))
         self.set_title(TITLE, f'<span class="bw-wizard-steps">{" &rsaquo; ".join(parts)}</span>')
         self.body.children = (self._pages[self.step],)
         self._update_nav()

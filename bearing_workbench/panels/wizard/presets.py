@@ -16,7 +16,8 @@ from bearing_workbench.config import (
 from bearing_workbench.models import get_family, param_fields
 from bearing_workbench.models.schema_fields import filled_config
 from bearing_workbench.panels.forms import field_label
-from bearing_workbench.panels.wizard.markup import card_text, choice_card, escape, highlight
+from bearing_workbench.panels.kit.fragments import esc
+from bearing_workbench.panels.wizard.markup import card_text, choice_card, highlight
 from bearing_workbench.training.estimates import estimate_training_time, family_overview
 
 if TYPE_CHECKING:
@@ -89,21 +90,21 @@ def preset_card_lines(
     measured figures (`training.estimates`).
     """
     estimate = _estimate(preset, family, dataset, facts)
-    here = f"<b>Here ({escape(family)}, {escape(dataset)}):</b> {escape(estimate)}" if estimate else ""
+    here = f"<b>Here ({esc(family)}, {esc(dataset)}):</b> {esc(estimate)}" if estimate else ""
     if family is not None and not get_family(family).epoch_based:
         overrides = preset.model.get(family) or {}
         labels = {spec.name: field_label(spec) for spec in param_fields(family)}
         settings = ", ".join(f"{labels.get(key, key)} {_shown(value)}" for key, value in overrides.items())
-        lines = [f"<b>Sets:</b> {escape(settings or f'the {family} defaults')}"]
-        lines.append(f"<b>Accuracy:</b> {escape(family_overview(family).accuracy)}")
+        lines = [f"<b>Sets:</b> {esc(settings or f'the {family} defaults')}"]
+        lines.append(f"<b>Accuracy:</b> {esc(family_overview(family).accuracy)}")
         return [*lines, here] if here else lines
-    lines = [escape(preset.description)] if preset.description else []
+    lines = [esc(preset.description)] if preset.description else []
     epochs = preset.training.get("epochs", TrainingConfig.model_fields["epochs"].default)
-    lines.append(f"<b>Epochs:</b> {escape(epochs)}")
+    lines.append(f"<b>Epochs:</b> {esc(epochs)}")
     if preset.expected_time:
-        lines.append(f"<b>Time:</b> {escape(preset.expected_time)}")
+        lines.append(f"<b>Time:</b> {esc(preset.expected_time)}")
     if preset.expected_accuracy:
-        lines.append(f"<b>Expected accuracy:</b> {escape(preset.expected_accuracy)}")
+        lines.append(f"<b>Expected accuracy:</b> {esc(preset.expected_accuracy)}")
     return [*lines, here] if here else lines
 
 

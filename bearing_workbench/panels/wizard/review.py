@@ -15,7 +15,8 @@ from bearing_workbench.config.naming import auto_experiment_name, preset_identif
 from bearing_workbench.models import get_family, validate_config
 from bearing_workbench.models.config_summary import config_summary
 from bearing_workbench.panels.kit import fragments, theme
-from bearing_workbench.panels.wizard.markup import LABEL_FITS, error_html, escape
+from bearing_workbench.panels.kit.fragments import esc
+from bearing_workbench.panels.wizard.markup import LABEL_FITS, error_html
 from bearing_workbench.training.estimates import (
     estimate_checkpoints,
     estimate_training_time,
@@ -118,7 +119,7 @@ class ReviewStep:
         on_gpu = bool(resources and resources.get("gpus"))
         estimate = estimate_training_time(config, facts, on_gpu=on_gpu)
         checkpoints, checkpoint_problem = self._checkpoints(config, info)
-        lines = [f"<b>Estimated time:</b> {escape(estimate.text)} <i>({escape(estimate.basis)})</i>"]
+        lines = [f"<b>Estimated time:</b> {esc(estimate.text)} <i>({esc(estimate.basis)})</i>"]
         if checkpoints is not None:
             onnx = f", ONNX file {format_bytes(checkpoints.onnx_bytes)}" if checkpoints.onnx_bytes else ""
             lines.append(
@@ -127,8 +128,8 @@ class ReviewStep:
                 f"{format_bytes(checkpoints.checkpoint_bytes)}{onnx})"
             )
         elif checkpoint_problem:
-            lines.append(f"<b>Disk:</b> {escape(checkpoint_problem)}")
-        lines.extend(escape(line) for line in gpu_lines(resources))
+            lines.append(f"<b>Disk:</b> {esc(checkpoint_problem)}")
+        lines.extend(esc(line) for line in gpu_lines(resources))
         self.estimate_html.value = "<br>".join(lines)
         free = shutil.disk_usage(self.store.workspace).free
         warnings = review_warnings(
@@ -145,7 +146,7 @@ class ReviewStep:
         self.warnings_html.value = (
             fragments.section_title("Warnings")
             + "<ul>"
-            + "".join(f"<li>{escape(w)}</li>" for w in warnings)
+            + "".join(f"<li>{esc(w)}</li>" for w in warnings)
             + "</ul>"
             if warnings
             else ""
@@ -198,7 +199,7 @@ class ReviewStep:
         config = self.validated_config()
         path = save_config_file(config, config.name or "config", self.store.workspace, overwrite=True)
         self.saved_config_path = str(path)
-        self.save_status.value = f"Saved the config to <code>{escape(path)}</code>"
+        self.save_status.value = f"Saved the config to <code>{esc(path)}</code>"
         return self.saved_config_path
 
     def save_as_preset(self, name: str | None = None) -> str | None:
@@ -227,7 +228,7 @@ class ReviewStep:
             return None
         self.saved_preset_path = str(path)
         self._load_presets()
-        self.save_status.value = f"Saved preset <b>{escape(preset_name)}</b> to <code>{escape(path)}</code>"
+        self.save_status.value = f"Saved preset <b>{esc(preset_name)}</b> to <code>{esc(path)}</code>"
         return self.saved_preset_path
 
 
@@ -238,4 +239,4 @@ def yaml_block(text: str) -> str:
         f"font-size:{theme.FONT_SIZES['small']};line-height:1.4;margin:0;padding:{theme.SPACING['m']};"
         f"background:{theme.color('code_bg')};border:1px solid {theme.color('border')}"
     )
-    return f'<pre style="{style}">{escape(text)}</pre>'
+    return f'<pre style="{style}">{esc(text)}</pre>'
