@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-LOSS_COLOR = "#d95f02"
-ACCURACY_COLOR = "#1b9e77"
+from bearing_workbench.config.theme import CURVE_COLORS
+
+LOSS_COLOR = CURVE_COLORS["loss"]
+ACCURACY_COLOR = CURVE_COLORS["accuracy"]
 # (metric key, legend name, y axis, line dash, colour), in trace order
 CURVES = (
     ("train_loss", "train loss", "y", "solid", LOSS_COLOR),

@@ -1,12 +1,18 @@
-"""Forms generated from schema descriptions (`models.schema_fields`): one input per field, help in its
-tooltip, bounds in its placeholder, and a message line under it for the validation error it has.
+"""Forms generated from schema descriptions (`models.schema_fields`): one input per field, labelled
+in words (the parameter's name and help in its tooltip), bounds in its placeholder, and a message line
+under it for the validation error it has.
 
 The form does not validate: it reads values (typed where the text is unambiguous, else left as typed
-so the project's validation names the problem) and shows the messages it is given.
+so the project's validation names the problem) and shows the messages it is given. Numbers are typed
+into text boxes, never number boxes: a browser's number box rewrites what it cannot read ("3.5" in an
+integer box became 35, "abc" reverted to the old value), and the user must see the text they typed
+next to the message that says what is wrong with it.
 """
 
 from __future__ import annotations
 
+import html
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -16,17 +22,52 @@ import ipywidgets as widgets
 from bearing_workbench.config import set_dotted
 from bearing_workbench.models.registry import ParamField
 from bearing_workbench.models.schema_fields import FormSection
+from bearing_workbench.panels.kit import fragments
 
 RefOptions = Callable[[str], Sequence[tuple[str, Any]]]
 
 _LABEL_STYLE = {"description_width": "190px"}
 _INPUT_LAYOUT = {"width": "440px"}
 _INDEX_SUFFIX = re.compile(r"\[\d+\]$")
-ERROR_COLOR = "#b00020"
+
+
+# Parameter names that do not read as words, spelled out; the others are read from their name
+# ("n_conv_layers" -> "Number of conv layers"). The name itself stays in the tooltip.
+_LABELS = {
+    "C": "Regularisation C",
+    "n_estimators": "Number of trees",
+    "n_scales": "Wavelet scales",
+    "d_model": "Embedding width",
+    "fc_size": "Dense layer width",
+    "fc_sizes": "Dense layer widths",
+    "lambda_physics": "Physics loss weight",
+    "gaussian_noise_snr_db": "Noise SNR (dB)",
+    "min_lr": "Final learning rate",
+    "cv_folds": "Cross-validation folds",
+    "export_onnx": "Export ONNX",
+    "top_k": "Features kept (top k)",
+    "init_from_experiment": "Start from experiment",
+    "stft_window": "STFT window",
+}
+
+
+def field_label(spec: ParamField) -> str:
+    """The words a form shows for field `spec`: ``"Number of trees"`` for ``n_estimators``."""
+    if spec.name in _LABELS:
+        return _LABELS[spec.name]
+    words = spec.name.split("_")
+    if words[0] == "n" and len(words) > 1:
+        words = ["number", "of", *words[1:]]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def _number(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """A number as a person would type it, without losing digits (``0.001``, ``1e-05``, ``32``)."""
+    if isinstance(value, float) and math.isfinite(value):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)
 
 
 def bounds_text(spec: ParamField) -> str:
@@ -72,9 +113,11 @@ def _parse_scalar(text: str, kind: str, choices: tuple[Any, ...] | None = None) 
             pass
     if kind in ("int", "float"):
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             return text
+        # "1e999" reads as inf: keep the text, so that the message quotes what was typed
+        return number if math.isfinite(number) else text
     if kind == "bool":
         lowered = text.lower()
         return {"true": True, "false": False}.get(lowered, text)
@@ -94,6 +137,7 @@ class FieldInput:
         self.path = path
         self.spec = spec
         allowed = bounds_text(spec)
+        self.label = field_label(spec)
         self.help = f"{spec.help} Allowed: {allowed}." if allowed else spec.help
         self.widget = self._make_widget(ref_options)
         self.message = widgets.HTML("", layout={"margin": "0 0 0 196px"})
@@ -104,8 +148,8 @@ class FieldInput:
     def _make_widget(self, ref_options: RefOptions | None) -> widgets.Widget:
         spec = self.spec
         common: dict[str, Any] = {
-            "description": spec.name,
-            "tooltip": self.help,
+            "description": self.label,
+            "tooltip": f"{spec.name}: {self.help}",
             "style": _LABEL_STYLE,
             "layout": dict(_INPUT_LAYOUT),
         }
@@ -121,10 +165,6 @@ class FieldInput:
             if spec.nullable:
                 options.insert(0, ("(none)", None))
             return widgets.Dropdown(options=options, **common)
-        if spec.type == "int" and not spec.nullable:
-            return widgets.IntText(**common)
-        if spec.type == "float" and not spec.nullable:
-            return widgets.FloatText(**common)
         placeholder = bounds_text(spec)
         if spec.nullable:
             placeholder = f"empty = none; {placeholder}" if placeholder else "empty = none"
@@ -177,18 +217,12 @@ class FieldInput:
 
     def show(self, message: str | None) -> None:
         """Show `message` under the field (None or empty clears it)."""
-        self.message.value = (
-            f'<span style="color:{ERROR_COLOR};font-size:90%">{_escape(message)}</span>' if message else ""
-        )
+        self.message.value = fragments.message(message or "", "error")
 
     @property
     def message_text(self) -> str:
         """The message shown, as plain text ('' when none)."""
-        return re.sub(r"<[^>]+>", "", self.message.value)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return html.unescape(re.sub(r"<[^>]+>", "", self.message.value))
 
 
 class SchemaForm:
@@ -222,9 +256,9 @@ class SchemaForm:
     def _section_box(self, section: FormSection, top: bool = False) -> widgets.Box:
         rows: list[widgets.Widget] = []
         if not top:
-            rows.append(widgets.HTML(f"<b>{_escape(section.title)}</b>", tooltip=section.help or None))
+            rows.append(widgets.HTML(fragments.section_title(section.title), tooltip=section.help or None))
         elif section.help:
-            rows.append(widgets.HTML(f"<i>{_escape(section.help)}</i>"))
+            rows.append(widgets.HTML(fragments.muted(section.help)))
         if section.nullable:
             toggle = widgets.Checkbox(
                 value=section.enabled_by_default,

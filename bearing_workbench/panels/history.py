@@ -24,8 +24,8 @@ import ipywidgets as widgets
 import traitlets
 
 from bearing_workbench.models import list_families
-from bearing_workbench.panels.download import MAX_BYTES, DownloadLink
 from bearing_workbench.panels.history_table import COLUMNS, HistoryTable
+from bearing_workbench.panels.kit.download import MAX_BYTES, DownloadLink
 from bearing_workbench.store import (
     BUILTIN_PRESETS,
     DuplicateNameError,

@@ -17,6 +17,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from bearing_workbench.panels.kit.anchor import stylesheet
 from bearing_workbench.runner.monitoring import format_duration
 from bearing_workbench.store import ExperimentRecord
 from bearing_workbench.store.filters import check_order_by
@@ -107,7 +108,7 @@ class HistoryTable(anywidget.AnyWidget):
     """
 
     _esm = _HERE / "history_table.js"
-    _css = _HERE / "history_table.css"
+    _css = stylesheet(_HERE / "history_table.css")  # after the theme's CSS variables
     columns = traitlets.List(traitlets.Dict()).tag(sync=True)
     hidden = traitlets.List(traitlets.Unicode()).tag(sync=True)
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)

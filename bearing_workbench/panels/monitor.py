@@ -27,7 +27,7 @@ import traitlets
 
 from bearing_workbench.analysis.history import history_csv
 from bearing_workbench.panels.curves import CURVES, best_epoch_trace, curve_traces, curves_layout
-from bearing_workbench.panels.download import DownloadLink
+from bearing_workbench.panels.kit.download import DownloadLink
 from bearing_workbench.panels.throttle import DEFAULT_INTERVAL_S, Coalescer
 from bearing_workbench.runner.cluster import existing_client
 from bearing_workbench.runner.following import Follower

@@ -42,7 +42,7 @@ from bearing_workbench.analysis.results import (
     training_summary,
 )
 from bearing_workbench.panels.curves import best_epoch_trace, curve_traces, curves_layout
-from bearing_workbench.panels.download import MAX_BYTES, DownloadLink, safe_filename
+from bearing_workbench.panels.kit.download import MAX_BYTES, DownloadLink, safe_filename
 from bearing_workbench.runner.monitoring import format_bytes, format_duration, local_time
 from bearing_workbench.store import Store
 from bearing_workbench.store.artifacts import DOWNLOAD_KEYS, KIND_BY_KEY, ExperimentFolder

@@ -19,7 +19,7 @@ import pytest
 import traitlets
 
 from bearing_workbench.panels import CompareView, ExperimentHistory, history_table
-from bearing_workbench.panels.download import DownloadLink
+from bearing_workbench.panels.kit.download import DownloadLink
 from bearing_workbench.store import Store, experiment_dir
 from bearing_workbench.store.tables import ExperimentRow
 

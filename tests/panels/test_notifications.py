@@ -282,16 +282,16 @@ def test_launch_toasts_the_start_and_asks_for_browser_notifications(
     heard = Heard(notification_area(wizard_store), monkeypatch)
     panel = ConfigWizard(store=wizard_store, client=client)
     try:
-        assert panel.notifications is None and not any(
-            isinstance(c, NotificationArea) for c in panel.children
-        )
+        # a kit page: the kernel's notification area is at its top from the start, asking nothing yet
+        assert panel.notifications is notification_area() and not panel.notifications.ask_permission
+        assert [c for c in panel.children if isinstance(c, NotificationArea)] == [panel.notifications]
         to_expert_cnn(panel)
         panel.next_button.click()
         panel.next_button.click()
         panel.launch_button.click()
         experiment_id = panel.experiment_id
         area = notification_area()
-        assert panel.notifications is area and panel.children[0] is area and area.ask_permission
+        assert panel.notifications is area and area in panel.children and area.ask_permission
         assert panel.monitor.children[0] is area  # the monitor it opened shows the same area
         [started] = toasts_of(area, experiment_id)
         assert started["kind"] == "started" and started["title"] == f"#{experiment_id} {panel.name} started"

@@ -46,11 +46,11 @@ def to_expert_cnn(panel: ConfigWizard) -> None:
     panel.next_button.click()
     panel.mode_buttons.value = "expert"
     form, model = panel.common_form, panel.model_form()
-    form.inputs["data.window.length"].widget.value = 2048
-    form.inputs["training.batch_size"].widget.value = 4
-    form.inputs["training.epochs"].widget.value = 2
+    form.inputs["data.window.length"].widget.value = "2048"
+    form.inputs["training.batch_size"].widget.value = "4"
+    form.inputs["training.epochs"].widget.value = "2"
     form.inputs["training.checkpoint.policy"].widget.value = "every_epoch"
-    model.inputs["model.params.filters"].widget.value = 32
+    model.inputs["model.params.filters"].widget.value = "32"
 
 
 def test_construction_touches_neither_torch_nor_the_store(tmp_path: Path) -> None:
@@ -131,12 +131,8 @@ def test_expert_forms_are_generated_from_the_schemas(wizard: ConfigWizard) -> No
         for spec in fields:
             field_input = form.inputs[f"model.params.{spec.name}"]
             assert spec.help in field_input.widget.tooltip
-            expected = {
-                "bool": widgets.Checkbox,
-                "choice": widgets.Dropdown,
-                "int": widgets.Text if spec.nullable else widgets.IntText,
-                "float": widgets.Text if spec.nullable else widgets.FloatText,
-            }.get(spec.type, widgets.Text)
+            # numbers are typed into text boxes: a number box rewrites what it cannot read
+            expected = {"bool": widgets.Checkbox, "choice": widgets.Dropdown}.get(spec.type, widgets.Text)
             if spec.ref == "experiment":  # stored experiments are picked, not typed
                 expected = widgets.SelectMultiple if spec.type == "list" else widgets.Dropdown
             assert isinstance(field_input.widget, expected), (family, spec.name)
@@ -148,8 +144,8 @@ def test_expert_forms_are_generated_from_the_schemas(wizard: ConfigWizard) -> No
     assert common.widget.titles == ("Data (1 problem)", "Training (1 problem)")
     assert "0 to 0.5" in common.inputs["data.augmentation.time_shift"].widget.tooltip
     # the quick preset filled the form
-    assert wizard.model_form().inputs["model.params.filters"].widget.value == 32
-    assert common.inputs["training.epochs"].widget.value == 3
+    assert wizard.model_form().inputs["model.params.filters"].widget.value == "32"
+    assert common.inputs["training.epochs"].widget.value == "3"
 
 
 def test_validation_is_live_and_names_the_field(wizard: ConfigWizard) -> None:
@@ -157,21 +153,21 @@ def test_validation_is_live_and_names_the_field(wizard: ConfigWizard) -> None:
     assert wizard.errors == {} and wizard.valid and not wizard.next_button.disabled
     model, common = wizard.model_form(), wizard.common_form
 
-    model.inputs["model.params.filters"].widget.value = 7
+    model.inputs["model.params.filters"].widget.value = "7"
     assert wizard.errors == {"model.params.filters": "must be at least 32 (got 7)"}
     assert wizard.field_message("model.params.filters") == "must be at least 32 (got 7)"
     assert wizard.next_button.disabled
     assert model.widget.titles[0].endswith("(1 problem)")
-    model.inputs["model.params.filters"].widget.value = 48
+    model.inputs["model.params.filters"].widget.value = "48"
     assert wizard.valid and wizard.field_message("model.params.filters") == ""
 
-    assert model.inputs["model.params.n_conv_layers"].widget.value == 2  # the quick preset's
+    assert model.inputs["model.params.n_conv_layers"].widget.value == "2"  # the quick preset's
     model.inputs["model.params.kernel_sizes"].widget.value = "7, 9"
     assert "model.params.kernel_sizes[1]" in wizard.errors
     assert "3, 5, 7, 11" in wizard.field_message("model.params.kernel_sizes")
     model.inputs["model.params.kernel_sizes"].widget.value = "7, 5, 3"
     assert "needs one size per convolution layer" in wizard.field_message("model.params.kernel_sizes")
-    model.inputs["model.params.n_conv_layers"].widget.value = 3
+    model.inputs["model.params.n_conv_layers"].widget.value = "3"
     assert wizard.valid
 
     common.inputs["training.gradient_clip"].widget.value = "abc"
@@ -179,9 +175,9 @@ def test_validation_is_live_and_names_the_field(wizard: ConfigWizard) -> None:
     common.inputs["training.gradient_clip"].widget.value = ""
     assert wizard.current_config()["training"]["gradient_clip"] is None and wizard.valid
 
-    common.inputs["training.batch_size"].widget.value = 64
+    common.inputs["training.batch_size"].widget.value = "64"
     assert "15 training examples" in wizard.field_message("training.batch_size")
-    common.inputs["training.batch_size"].widget.value = 4
+    common.inputs["training.batch_size"].widget.value = "4"
 
     wizard.split_inputs["train"].value = 60.0
     assert "add up to 100" in wizard.field_message("data.split")
@@ -197,6 +193,27 @@ def test_validation_is_live_and_names_the_field(wizard: ConfigWizard) -> None:
     assert "training.batch_size" in wizard.errors
     common.toggles["data.window"].value = True
     assert wizard.valid
+
+
+def test_expert_mode_keeps_what_was_typed_and_names_the_problem(wizard: ConfigWizard) -> None:
+    """Nothing typed is rewritten: the text stays in its box, the field's message says what is wrong."""
+    to_expert_cnn(wizard)
+    filters = wizard.model_form().inputs["model.params.filters"]
+    filters.widget.value = "3.5"
+    assert filters.widget.value == "3.5" and filters.get() == 3.5
+    assert wizard.field_message("model.params.filters") == "must be a whole number"
+    assert not wizard.valid and wizard.next_button.disabled
+    filters.widget.value = "48"
+    assert wizard.valid
+
+    rate = wizard.common_form.inputs["training.learning_rate"]
+    for typed, message in (("abc", "must be a number"), ("1e999", "must be at most 1 (got 1e999)")):
+        rate.widget.value = typed
+        assert rate.widget.value == typed
+        assert wizard.field_message("training.learning_rate") == message
+        assert wizard.errors == {"training.learning_rate": message} and wizard.next_button.disabled
+    rate.widget.value = "0.0003"
+    assert wizard.valid and wizard.current_config()["training"]["learning_rate"] == 0.0003
 
 
 def test_review_shows_name_summary_yaml_estimates_and_saves(
@@ -269,14 +286,14 @@ def test_clone_fills_the_form_from_a_stored_config(wizard_store: Store) -> None:
             experiment_id,
         )
         assert panel.name.startswith("stored_run-clone")
-        assert panel.model_form().inputs["model.params.width_multiplier"].widget.value == 0.25
+        assert panel.model_form().inputs["model.params.width_multiplier"].widget.value == "0.25"
         assert panel.common_form.inputs["training.optimizer"].widget.value == "sgd"
         assert panel.split_values() == {"train": 60.0, "val": 20.0, "test": 20.0}
         assert panel.valid, panel.errors
         cloned = panel.validated_config()
         exclude = {"name", "provenance"}
         assert cloned.model_dump(exclude=exclude) == stored.model_dump(exclude=exclude)
-        assert "cloned from experiment" in panel.message
+        assert "cloned from experiment" in panel.message.text
     finally:
         panel.close()
 
@@ -290,7 +307,7 @@ def test_history_section_offers_clone_and_resume_by_status(wizard: ConfigWizard,
     assert done_id in [value for _, value in wizard.history_dropdown.options]
     wizard.history_dropdown.value = done_id
     assert not wizard.clone_button.disabled and wizard.resume_button.disabled
-    assert wizard.resume(done_id) is None and "only a failed or stopped run" in wizard.message
+    assert wizard.resume(done_id) is None and "only a failed or stopped run" in wizard.message.text
     wizard.clone_button.click()
     assert wizard.step == 2 and wizard.family == "classical" and wizard.parent_id == done_id
 

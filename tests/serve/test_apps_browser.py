@@ -91,6 +91,12 @@ def test_wizard_launches_a_quick_run_that_the_monitor_follows_to_completed(
 
     next_button.click()
     expect(page.get_by_text("Full configuration (YAML)")).to_be_visible()
+    page.get_by_text("Full configuration (YAML)").click()
+    expect(page.locator("pre").first).to_be_visible()
+    spacing = page.locator("pre").first.evaluate(
+        "pre => parseFloat(getComputedStyle(pre).lineHeight) / parseFloat(getComputedStyle(pre).fontSize)"
+    )
+    assert spacing < 1.6, spacing  # the YAML view had a 28 px widget row per line
     expect(page.get_by_role("textbox", name="Name", exact=True)).not_to_have_value("")
     page.screenshot(path=shots / "wizard-3-review.png", full_page=True)
 
@@ -153,11 +159,10 @@ def test_monitor_app_lists_runs_without_an_id_and_names_a_bad_one(
 def test_invalid_expert_field_shows_its_message_and_blocks_next(
     server: Server, browser: BrowserContext, shots: Path
 ) -> None:
-    page = _open(browser, server.app_url("wizard", family="classical"))
+    page = _open(browser, server.app_url("wizard", family="classical"))  # opens at the configuration
     next_button = page.get_by_role("button", name="Next", exact=True)
-    next_button.click()
     page.get_by_role("button", name="Expert").click()
-    field = page.locator(".widget-text", has=page.locator("label", has_text=re.compile(r"^n_estimators$")))
+    field = page.locator(".widget-text", has=page.locator("label", has_text=re.compile(r"^Number of trees$")))
     expect(field).to_be_visible()
     expect(next_button).to_be_enabled()
     box = field.locator("input")
@@ -167,6 +172,12 @@ def test_invalid_expert_field_shows_its_message_and_blocks_next(
     message = page.get_by_text(re.compile(r"must be at least \d+ \(got 0\)"))
     expect(message.first).to_be_visible()
     page.screenshot(path=shots / "wizard-expert-invalid.png", full_page=True)
+
+    box.fill("3.5")  # the box keeps what was typed (a number box made it 35) and says what is wrong
+    box.press("Tab")
+    expect(page.get_by_text("must be a whole number").first).to_be_visible()
+    expect(box).to_have_value("3.5")
+    expect(next_button).to_be_disabled()
 
     box.fill("25")
     box.press("Tab")
