@@ -29,9 +29,6 @@ KIT_FOLDER = "panels/kit/"
 # when it takes its colours from the theme; the coordinator empties it when the last one has moved.
 NOT_YET_MIGRATED = {
     "analysis/report.py",
-    "panels/compare.py",  # kit slice, phase 2
-    "panels/history.py",  # kit slice, phase 2
-    "panels/monitor.py",  # kit slice, phase 2
     "panels/failure_detail.py",
     "panels/forms.py",
     "panels/model_views.py",
@@ -243,6 +240,7 @@ def test_a_page_has_title_header_url_and_resends_its_state_when_a_front_end_atta
     try:
         assert page.url == "results.ipynb?experiment=3" and Page().url is None
         assert page.page_title == "Results of <#3>" and "Results of &lt;#3&gt;" in page.title_html.value
+        # notifications=False: no area above the anchor
         assert list(page.children[:4]) == [page.anchor, page.title_html, page.busy, page.error_box]
         assert page.message in page.children and page.inner in page.descendants()
         page.show_error("it broke", "try again")

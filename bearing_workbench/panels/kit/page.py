@@ -1,7 +1,7 @@
 """`Page`: the base of every panel (an ``ipywidgets.VBox``).
 
-A page is, top to bottom: its anchor (the kit's CSS, and word that a front end attached), this
-kernel's notification area, its title, a busy indicator, an error box and a message line, then its
+A page is, top to bottom: this kernel's notification area, its anchor (the kit's CSS, and word that
+a front end attached), its title, a busy indicator, an error box and a message line, then its
 own body (`set_body`). It knows its Voilà app (`app`, `app_params`, `url`) and sends its full state
 again when a front end attaches (`resend_state`), so a Voilà page that attached late shows what the
 kernel has, not what it had sent before the page was there.
@@ -10,7 +10,8 @@ kernel has, not what it had sent before the page was there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import ipywidgets as widgets
@@ -76,11 +77,9 @@ class Page(widgets.VBox):
     # -- layout ------------------------------------------------------------------------------------
 
     def header(self) -> list[widgets.Widget]:
-        """The widgets above the body: anchor, notification area, title, busy indicator, error box."""
-        top = [self.anchor]
-        if self.notifications is not None:
-            top.append(self.notifications)
-        return [*top, self.title_html, self.busy, self.error_box]
+        """The widgets above the body: notification area, anchor, title, busy indicator, error box."""
+        top = [] if self.notifications is None else [self.notifications]
+        return [*top, self.anchor, self.title_html, self.busy, self.error_box]
 
     def set_body(self, children: Sequence[widgets.Widget]) -> None:
         """The page's own widgets, under the header (the message line goes first unless placed)."""
@@ -147,6 +146,26 @@ class Page(widgets.VBox):
         self.resend_state()
 
     # -- lifecycle ---------------------------------------------------------------------------------
+
+    def wait_for(
+        self, condition: Callable[[Any], bool], timeout: float = 60.0, names: Sequence[str] | None = None
+    ) -> bool:
+        """Block until `condition(self)` holds, checked on each change of the traits `names` (default
+        all), or `timeout` seconds pass; True when it held. For tests and scripts, never a widget callback
+        (it would block the kernel that delivers the changes)."""
+        done = threading.Event()
+
+        def check(_: Any = None) -> None:
+            if condition(self):
+                done.set()
+
+        watched = list(names) if names is not None else traitlets.All
+        self.observe(check, names=watched)
+        try:
+            check()
+            return done.wait(timeout)
+        finally:
+            self.unobserve(check, names=watched)
 
     def descendants(self) -> list[widgets.Widget]:
         """Every widget under this page (children of children too), the page itself included."""
