@@ -136,20 +136,6 @@ def bar_text(monitor: TrainingMonitor) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", monitor.progress_label.value)).replace("\xa0", " ").strip()
 
 
-@pytest.fixture
-def monitors():
-    opened: list[TrainingMonitor] = []
-
-    def open_monitor(*args, **kwargs) -> TrainingMonitor:
-        monitor = TrainingMonitor(*args, **kwargs)
-        opened.append(monitor)
-        return monitor
-
-    yield open_monitor
-    for monitor in opened:
-        monitor.close()
-
-
 # -- without a cluster ------------------------------------------------------------------------------
 
 
@@ -297,6 +283,9 @@ def test_messages_update_state_cards_and_curves(fresh_store, monitors):
 def test_a_flood_of_messages_is_drawn_a_few_times_with_the_right_final_state(fresh_store, monitors):
     experiment_id = hand_run(fresh_store, epochs=10)
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    # No redraw by time during the flood (the interval outlasts any machine's load): what is counted
+    # below is the coalescing, not how fast this machine feeds messages.
+    monitor._redraw.interval_s = 3600.0
     renders, redraws, replayed = monitor.renders, monitor.redraws, monitor.messages
     steps, fed = 200, 0
     for epoch in range(1, 11):
@@ -308,8 +297,8 @@ def test_a_flood_of_messages_is_drawn_a_few_times_with_the_right_final_state(fre
     assert fed == 2010 and monitor.messages == replayed + fed
     monitor.flush()  # the trailing redraw, now
     drawn = monitor.renders - renders
-    assert 1 <= drawn <= fed // 20, f"{drawn} renders for {fed} messages"
-    assert 1 <= monitor.redraws - redraws <= 10  # the figure changes only with epochs
+    assert 1 <= drawn <= 2, f"{drawn} renders for {fed} messages"  # a leading run at most, then the flush
+    assert 1 <= monitor.redraws - redraws <= 2
     assert monitor._redraw.requests >= fed  # every message asked; the coalescer merged them
     assert curve_lengths(monitor) == [10] * 4 and list(monitor.figure.data[0].x) == list(range(1, 11))
     assert (monitor.epoch, monitor.progress) == (10, 1.0)
