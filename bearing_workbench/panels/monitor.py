@@ -167,7 +167,7 @@ class TrainingMonitor(MonitorControls, Page):
         if self.curves is None:
             self.figure_slot.children = (self.curves_note,)
         elif defer_figure:
-            self.figure_slot.children = (widgets.HTML(fragments.muted("drawing the training curves…")),)
+            self.busy.start("drawing the training curves…")
         else:
             self.curves.build(self._planned_epochs())
             self.figure_slot.children = self.curves.widgets()
@@ -192,6 +192,7 @@ class TrainingMonitor(MonitorControls, Page):
             )
             self.figure_slot.children = (failed,)
         finally:
+            self.busy.stop()
             self.figure_ready.set()
 
     def _layout(self) -> list[widgets.Widget]:

@@ -238,7 +238,10 @@ class _Results(Page):
 def test_a_page_has_title_header_url_and_resends_its_state_when_a_front_end_attaches():
     page = _Results()
     try:
-        assert page.url == "results.ipynb?experiment=3" and Page().url is None
+        untitled = Page(notifications=False)
+        assert page.url == "results.ipynb?experiment=3" and untitled.url is None
+        assert untitled.title_html.layout.display == "none" and page.title_html.layout.display == ""
+        untitled.close()
         assert page.page_title == "Results of <#3>" and "Results of &lt;#3&gt;" in page.title_html.value
         # notifications=False: no area above the anchor
         assert list(page.children[:4]) == [page.anchor, page.title_html, page.busy, page.error_box]

@@ -193,6 +193,7 @@ def test_a_deferred_figure_arrives_after_the_constructor_with_the_history_drawn(
     ) and "3/4 epochs done" in monitor.progress_label.value
     assert monitor.figure_slot in monitor.children
     assert monitor.figure_ready.wait(60)
+    assert not monitor.busy.busy  # the kit's busy indicator said "drawing the training curves…" meanwhile
     assert monitor.figure_slot.children[0] is monitor.figure
     assert curve_lengths(monitor) == [3, 3, 3, 3]
     assert list(monitor.figure.data[0].y) == pytest.approx([1.0, 0.5, 1 / 3])

@@ -19,7 +19,7 @@ import traitlets
 
 from bearing_workbench.config.app_links import app_url
 from bearing_workbench.panels.kit import fragments
-from bearing_workbench.panels.kit.components import BusyIndicator, ErrorBox, MessageLine
+from bearing_workbench.panels.kit.components import BusyIndicator, ErrorBox, MessageLine, show
 
 if TYPE_CHECKING:
     from bearing_workbench.store import Store
@@ -94,6 +94,7 @@ class Page(widgets.VBox):
         """The heading, and HTML fragments beside it (a status badge, details)."""
         self.page_title = title
         extras = "".join(extra_html)
+        show(self.title_html, bool(title or extras))  # a page without a title shows no empty heading
         self.title_html.value = (
             f'<div class="bw-page-title"><span class="bw-page-title-text">{fragments.esc(title)}</span>'
             f"{extras}</div>"
