@@ -91,6 +91,19 @@ def test_no_hex_colour_outside_the_theme_and_the_kit():
     )
 
 
+def test_the_stylesheets_and_front_ends_ship_with_the_package():
+    import fnmatch
+    import tomllib
+
+    package_data = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    for path in [*PACKAGE.rglob("*.css"), *PACKAGE.rglob("*.js")]:
+        package = ".".join(path.parent.relative_to(PACKAGE.parent).parts)
+        patterns = package_data.get(package, [])
+        assert any(fnmatch.fnmatch(path.name, p) for p in patterns), f"{path} is not in package-data"
+
+
 # -- app links ---------------------------------------------------------------------------------------
 
 
