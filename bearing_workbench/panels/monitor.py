@@ -112,7 +112,7 @@ class TrainingMonitor(MonitorControls, Page):
         record = store.get_experiment(_experiment_id(experiment_id))  # NotFoundError if unknown
         super().__init__(record.name, store=store)
         self._store, self._record, self._client = store, record, client
-        self._lock = threading.RLock()
+        self._lock = self.state_lock  # the page's: a resend waits for a redraw in progress
         self._closed = False
         self._generation = 0
         self._replaying = False

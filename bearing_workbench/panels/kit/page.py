@@ -63,6 +63,8 @@ class Page(widgets.VBox):
         from bearing_workbench.panels.kit.anchor import PageAnchor  # anywidget: with the first page
 
         self.add_class("bw-page")
+        # Held by a page that changes its widgets from other threads (the monitor's redraws).
+        self.state_lock = threading.RLock()
         self.anchor = PageAnchor(on_connect=self._front_end_connected)
         self.notifications = notification_area(store) if notifications else None
         self.title_html = widgets.HTML()
@@ -133,13 +135,14 @@ class Page(widgets.VBox):
         plotly figures are left out: they hand a front end their current figure when it asks
         (`live_figure.LiveFigureWidget`) and ignore a resent copy.
         """
-        self.refresh_view()
+        self.refresh_view()  # before taking the lock: a redraw in flight may be waiting for it
         sent = 0
-        for widget in self.descendants():
-            if widget.comm is None or hasattr(widget, "_widget_data"):  # closed, or a plotly figure
-                continue
-            widget.send_state()
-            sent += 1
+        with self.state_lock:  # whoever redraws from another thread holds it: no half-drawn state goes
+            for widget in self.descendants():
+                if widget.comm is None or hasattr(widget, "_widget_data"):  # closed, or a plotly figure
+                    continue
+                widget.send_state()
+                sent += 1
         return sent
 
     def _front_end_connected(self) -> None:
