@@ -562,7 +562,7 @@ class ExperimentResults(widgets.VBox):
         best_row = next((row for row in history if row["epoch"] == best), None)
         star = best_epoch_trace(best, best_row.get("val_acc") if best_row else None)
         return _figure(
-            [*curve_traces(history), star], curves_layout(), f"experiment-{self.experiment_id}-curves"
+            [*curve_traces(history), star], curves_layout(history), f"experiment-{self.experiment_id}-curves"
         )
 
     def _model_views(self) -> widgets.Widget:

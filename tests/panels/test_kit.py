@@ -29,9 +29,6 @@ KIT_FOLDER = "panels/kit/"
 # when it takes its colours from the theme; the coordinator empties it when the last one has moved.
 NOT_YET_MIGRATED = {
     "analysis/report.py",
-    "panels/compare.py",  # kit slice, phase 2
-    "panels/history.py",  # kit slice, phase 2
-    "panels/monitor.py",  # kit slice, phase 2
     "panels/failure_detail.py",
     "panels/model_views.py",
     "panels/results.py",
@@ -56,6 +53,21 @@ def test_the_class_palette_has_eleven_or_more_colours_all_distinct_to_the_eye():
     assert theme.palette(11) == list(colours[:11]) and theme.palette(13)[12] == colours[0]
     with pytest.raises(ValueError, match="non-negative"):
         theme.palette(-1)
+
+
+def _contrast_on_white(colour: str) -> float:
+    def channel(c: int) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _rgb(colour))
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def test_status_and_text_colours_are_readable_on_white():
+    # WCAG AA for normal text: a status word or badge must be readable
+    for name, colour in [*theme.STATUS_COLORS.items(), *((k, theme.COLORS[k]) for k in ("muted", "link"))]:
+        assert _contrast_on_white(colour) >= 4.5, f"{name} {colour}: {_contrast_on_white(colour):.2f}:1"
 
 
 def test_every_status_has_a_colour_and_tokens_become_css_variables():
@@ -90,6 +102,19 @@ def test_no_hex_colour_outside_the_theme_and_the_kit():
     assert still_there == NOT_YET_MIGRATED, (
         f"migrated, remove from NOT_YET_MIGRATED: {NOT_YET_MIGRATED - still_there}"
     )
+
+
+def test_the_stylesheets_and_front_ends_ship_with_the_package():
+    import fnmatch
+    import tomllib
+
+    package_data = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    for path in [*PACKAGE.rglob("*.css"), *PACKAGE.rglob("*.js")]:
+        package = ".".join(path.parent.relative_to(PACKAGE.parent).parts)
+        patterns = package_data.get(package, [])
+        assert any(fnmatch.fnmatch(path.name, p) for p in patterns), f"{path} is not in package-data"
 
 
 # -- app links ---------------------------------------------------------------------------------------
@@ -239,8 +264,12 @@ class _Results(Page):
 def test_a_page_has_title_header_url_and_resends_its_state_when_a_front_end_attaches():
     page = _Results()
     try:
-        assert page.url == "results.ipynb?experiment=3" and Page().url is None
+        untitled = Page(notifications=False)
+        assert page.url == "results.ipynb?experiment=3" and untitled.url is None
+        assert untitled.title_html.layout.display == "none" and page.title_html.layout.display == ""
+        untitled.close()
         assert page.page_title == "Results of <#3>" and "Results of &lt;#3&gt;" in page.title_html.value
+        # notifications=False: no area above the anchor
         assert list(page.children[:4]) == [page.anchor, page.title_html, page.busy, page.error_box]
         assert page.message in page.children and page.inner in page.descendants()
         page.show_error("it broke", "try again")

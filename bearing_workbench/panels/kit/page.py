@@ -1,7 +1,7 @@
 """`Page`: the base of every panel (an ``ipywidgets.VBox``).
 
-A page is, top to bottom: its anchor (the kit's CSS, and word that a front end attached), this
-kernel's notification area, its title, a busy indicator, an error box and a message line, then its
+A page is, top to bottom: this kernel's notification area, its anchor (the kit's CSS, and word that
+a front end attached), its title, a busy indicator, an error box and a message line, then its
 own body (`set_body`). It knows its Voilà app (`app`, `app_params`, `url`) and sends its full state
 again when a front end attaches (`resend_state`), so a Voilà page that attached late shows what the
 kernel has, not what it had sent before the page was there.
@@ -10,7 +10,8 @@ kernel has, not what it had sent before the page was there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import ipywidgets as widgets
@@ -18,7 +19,7 @@ import traitlets
 
 from bearing_workbench.config.app_links import app_url
 from bearing_workbench.panels.kit import fragments
-from bearing_workbench.panels.kit.components import BusyIndicator, ErrorBox, MessageLine
+from bearing_workbench.panels.kit.components import BusyIndicator, ErrorBox, MessageLine, show
 
 if TYPE_CHECKING:
     from bearing_workbench.store import Store
@@ -62,6 +63,8 @@ class Page(widgets.VBox):
         from bearing_workbench.panels.kit.anchor import PageAnchor  # anywidget: with the first page
 
         self.add_class("bw-page")
+        # Held by a page that changes its widgets from other threads (the monitor's redraws).
+        self.state_lock = threading.RLock()
         self.anchor = PageAnchor(on_connect=self._front_end_connected)
         self.notifications = notification_area(store) if notifications else None
         self.title_html = widgets.HTML()
@@ -76,11 +79,9 @@ class Page(widgets.VBox):
     # -- layout ------------------------------------------------------------------------------------
 
     def header(self) -> list[widgets.Widget]:
-        """The widgets above the body: anchor, notification area, title, busy indicator, error box."""
-        top = [self.anchor]
-        if self.notifications is not None:
-            top.append(self.notifications)
-        return [*top, self.title_html, self.busy, self.error_box]
+        """The widgets above the body: notification area, anchor, title, busy indicator, error box."""
+        top = [] if self.notifications is None else [self.notifications]
+        return [*top, self.anchor, self.title_html, self.busy, self.error_box]
 
     def set_body(self, children: Sequence[widgets.Widget]) -> None:
         """The page's own widgets, under the header (the message line goes first unless placed)."""
@@ -95,6 +96,7 @@ class Page(widgets.VBox):
         """The heading, and HTML fragments beside it (a status badge, details)."""
         self.page_title = title
         extras = "".join(extra_html)
+        show(self.title_html, bool(title or extras))  # a page without a title shows no empty heading
         self.title_html.value = (
             f'<div class="bw-page-title"><span class="bw-page-title-text">{fragments.esc(title)}</span>'
             f"{extras}</div>"
@@ -133,13 +135,14 @@ class Page(widgets.VBox):
         plotly figures are left out: they hand a front end their current figure when it asks
         (`live_figure.LiveFigureWidget`) and ignore a resent copy.
         """
-        self.refresh_view()
+        self.refresh_view()  # before taking the lock: a redraw in flight may be waiting for it
         sent = 0
-        for widget in self.descendants():
-            if widget.comm is None or hasattr(widget, "_widget_data"):  # closed, or a plotly figure
-                continue
-            widget.send_state()
-            sent += 1
+        with self.state_lock:  # whoever redraws from another thread holds it: no half-drawn state goes
+            for widget in self.descendants():
+                if widget.comm is None or hasattr(widget, "_widget_data"):  # closed, or a plotly figure
+                    continue
+                widget.send_state()
+                sent += 1
         return sent
 
     def _front_end_connected(self) -> None:
@@ -147,6 +150,26 @@ class Page(widgets.VBox):
         self.resend_state()
 
     # -- lifecycle ---------------------------------------------------------------------------------
+
+    def wait_for(
+        self, condition: Callable[[Any], bool], timeout: float = 60.0, names: Sequence[str] | None = None
+    ) -> bool:
+        """Block until `condition(self)` holds, checked on each change of the traits `names` (default
+        all), or `timeout` seconds pass; True when it held. For tests and scripts, never a widget callback
+        (it would block the kernel that delivers the changes)."""
+        done = threading.Event()
+
+        def check(_: Any = None) -> None:
+            if condition(self):
+                done.set()
+
+        watched = list(names) if names is not None else traitlets.All
+        self.observe(check, names=watched)
+        try:
+            check()
+            return done.wait(timeout)
+        finally:
+            self.unobserve(check, names=watched)
 
     def descendants(self) -> list[widgets.Widget]:
         """Every widget under this page (children of children too), the page itself included."""
