@@ -1,0 +1,245 @@
+"""The results page of one completed experiment: ``ExperimentResults(experiment_id)``.
+
+Four tabs: Overview (`overview`), Detailed metrics (`details`), Visualisations (`visuals`, with the
+failure cases of `failures`) and Artifacts (`artifacts`, with the PDF report of `report`). Only the
+Overview is built with the page; the others on their first selection (plotly's first figure costs
+about a second). Every number comes from `analysis.results`; the tabs lay widgets out.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import traitlets
+
+from bearing_workbench.analysis.results import (
+    Baseline,
+    Recommendation,
+    ResultBundle,
+    baselines,
+    cell_records,
+    load_results,
+    recommendations,
+    training_summary,
+)
+from bearing_workbench.panels.notifications import notification_area
+from bearing_workbench.panels.results import artifacts
+from bearing_workbench.panels.results.details import DetailsTab
+from bearing_workbench.panels.results.elements import MUTED, esc
+from bearing_workbench.panels.results.overview import OverviewTab, header_html
+from bearing_workbench.store import Store
+
+if TYPE_CHECKING:
+    from bearing_workbench.panels.results.artifacts import ArtifactsTab
+    from bearing_workbench.panels.results.visuals import VisualsTab
+
+log = logging.getLogger(__name__)
+
+TAB_TITLES = ("Overview", "Detailed metrics", "Visualisations", "Artifacts")
+OVERVIEW, DETAILS, VISUALS, ARTIFACTS = range(4)
+
+
+def _experiment_id(value: Any) -> int:
+    """An experiment id given as an integer or as digits (a Voilà app reads it from the URL query)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"experiment_id must be a positive integer, got {value!r}")
+    return value
+
+
+def _warm_plotly() -> None:
+    """Import plotly's widget in the background: the first figure then comes without that wait."""
+    try:
+        from bearing_workbench.panels import live_figure  # noqa: F401
+    except Exception:  # the tab that needs it will say what went wrong
+        log.debug("plotly could not be imported ahead", exc_info=True)
+
+
+class ExperimentResults(widgets.VBox):
+    """The results of one completed experiment.
+
+    Args:
+        experiment_id: a completed experiment (an unknown id raises `NotFoundError`; one that has not
+            completed, or whose metrics.json is missing, a `ValueError` naming what is missing).
+        store: default the workspace's store.
+        client: a Dask client for the PDF report (default: the runner's choice).
+
+    The tabs, once built: `overview`, `details`, `visuals`, `artifacts` (None before).
+    Traits (not synced to the browser; for tests and observers): `built_tabs` (titles of the tabs
+    built so far), `selected_cell` ((true, predicted) labels of the clicked cell, empty for the 10
+    worst predictions), `deleted`, `notice` (the last problem reported on the page).
+    """
+
+    experiment_id = traitlets.Int()
+    status = traitlets.Unicode()
+    built_tabs = traitlets.List(traitlets.Unicode())
+    selected_cell = traitlets.Tuple()
+    deleted = traitlets.Bool(False)
+    notice = traitlets.Unicode("")
+
+    def __init__(self, experiment_id: int, store: Store | None = None, *, client: Any = None):
+        self._store = store if store is not None else Store()
+        self._client = client
+        self._lock = threading.RLock()
+        self.bundle: ResultBundle = load_results(self._store, _experiment_id(experiment_id))
+        record = self.bundle.record
+        self.summary = training_summary(self.bundle)
+        self.baselines: list[Baseline] = baselines(self._store, self.bundle)
+        self.recommendations: list[Recommendation] = recommendations(self._store, self.bundle, self.baselines)
+        self.cell_rows: list[dict[str, Any]] = []
+        self.details: DetailsTab | None = None
+        self.visuals: VisualsTab | None = None
+        self.artifacts: ArtifactsTab | None = None
+        self.header_html = widgets.HTML(header_html(self.bundle))
+        self.notice_html = widgets.HTML()
+        self.overview = OverviewTab(self.bundle, self.summary, self.baselines, self.recommendations)
+        self.tabs = widgets.Tab(
+            children=[self.overview, *(widgets.VBox() for _ in TAB_TITLES[1:])], titles=TAB_TITLES
+        )
+        self._builders: dict[int, Callable[[], widgets.Widget]] = {
+            DETAILS: self._build_details,
+            VISUALS: self._build_visuals,
+            ARTIFACTS: self._build_artifacts,
+        }
+        self.tabs.observe(self._on_tab, names="selected_index")
+        top = [notification_area(store=self._store), self.header_html, self.notice_html, self.tabs]
+        super().__init__(children=top)
+        self.add_class("bw-experiment-results")
+        self.experiment_id = record.id
+        self.status = str(record.status)
+        self.built_tabs = [TAB_TITLES[OVERVIEW]]
+        self.observe(self._show_notice, names="notice")
+        if "plotly.basewidget" not in sys.modules:
+            threading.Thread(target=_warm_plotly, name="results-plotly", daemon=True).start()
+
+    # -- tabs ------------------------------------------------------------------------------------------
+
+    def show_tab(self, title: str) -> None:
+        """Select the tab called `title` (building it on first selection)."""
+        if title not in TAB_TITLES:
+            raise ValueError(f"tab must be one of {', '.join(TAB_TITLES)}, got {title!r}")
+        self.tabs.selected_index = TAB_TITLES.index(title)
+        self._ensure(TAB_TITLES.index(title))  # selecting the tab already shown fires no change
+
+    def _on_tab(self, change: Mapping[str, Any]) -> None:
+        if change["new"] is not None:
+            self._ensure(change["new"])
+
+    def _ensure(self, index: int) -> None:
+        with self._lock:
+            title = TAB_TITLES[index]
+            if title in self.built_tabs:
+                return
+            try:
+                children: tuple[widgets.Widget, ...] = (self._builders[index](),)
+            except Exception as exc:  # one broken section must not take the page down
+                log.exception("results of experiment %s: the %s tab failed", self.experiment_id, title)
+                children = (
+                    widgets.HTML(f"<div style='color:#c62828'>this tab could not be built: {esc(exc)}</div>"),
+                )
+            self.tabs.children[index].children = children
+            self.built_tabs = [*self.built_tabs, title]
+
+    def _build_details(self) -> DetailsTab:
+        self.details = DetailsTab(
+            self.bundle, on_cell=self.select_cell, on_inspect=lambda: self.show_tab(TAB_TITLES[VISUALS])
+        )
+        if self.selected_cell:
+            self.details.show_cell(self._cell_title(), self.cell_rows)
+        return self.details
+
+    def _build_visuals(self) -> VisualsTab:
+        from bearing_workbench.panels.results.visuals import VisualsTab  # plotly: on first selection
+
+        self.visuals = VisualsTab(self._store, self.bundle, self.summary["best_epoch"], self.show_worst)
+        self._list_failures()
+        return self.visuals
+
+    def _build_artifacts(self) -> ArtifactsTab:
+        self.artifacts = artifacts.ArtifactsTab(self._store, self.bundle, self._delete, self._client)
+        return self.artifacts
+
+    # -- confusion-matrix cells and failure cases -------------------------------------------------------
+
+    def select_cell(self, true_label: str, predicted_label: str) -> list[dict[str, Any]]:
+        """Show the test records of one confusion-matrix cell and list them in the failure cases."""
+        predictions = self.bundle.predictions
+        if predictions is None:
+            self.notice = "no predictions_test.csv in the experiment folder: the cell's records are unknown"
+            return []
+        self.cell_rows = cell_records(predictions, true_label, predicted_label)
+        self.selected_cell = (true_label, predicted_label)
+        if self.details is not None:
+            self.details.show_cell(self._cell_title(), self.cell_rows)
+        self._list_failures()
+        return self.cell_rows
+
+    def show_worst(self) -> None:
+        """List the 10 worst test predictions (metrics.json) in the failure cases."""
+        self.selected_cell = ()
+        self._list_failures()
+
+    def select_record(self, record_id: str) -> None:
+        """Show the detail of one test record in the failure cases (building the Visualisations tab)."""
+        self._ensure(VISUALS)
+        assert self.visuals is not None
+        self.visuals.failures.select_record(record_id)
+
+    def _cell_title(self) -> str:
+        true_label, predicted_label = self.selected_cell
+        return f"true {true_label}, predicted {predicted_label}: {len(self.cell_rows)} test record(s)"
+
+    def _list_failures(self) -> None:
+        if self.visuals is None:
+            return  # the Visualisations tab is not built yet; it lists the selected cell when it is
+        if self.selected_cell:
+            self.visuals.failures.show_cell(self._cell_title(), self.cell_rows)
+        else:
+            self.visuals.failures.show_worst()
+
+    # -- artifacts -------------------------------------------------------------------------------------
+
+    def artifact_file(self, name: str) -> Path:
+        """The path of file `name` in this experiment's folder; names that leave the folder are refused
+        (ValueError), a file that is not there raises FileNotFoundError."""
+        return artifacts.artifact_file(self.bundle, name)
+
+    def download_name(self, name: str) -> str:
+        """The file name a download of `name` is saved under."""
+        return artifacts.download_name(self.experiment_id, name)
+
+    def prepare_download(self, name: str) -> None:
+        """Put file `name` of the experiment folder into its download link (building the Artifacts tab)."""
+        self._ensure(ARTIFACTS)
+        assert self.artifacts is not None
+        self.artifacts.prepare_download(name)
+
+    def _delete(self) -> None:
+        try:
+            self._store.delete_experiment(self.experiment_id)
+        except Exception as exc:
+            log.exception("deleting experiment %s failed", self.experiment_id)
+            self.notice = f"could not delete experiment {self.experiment_id}: {exc}"
+            return
+        record = self.bundle.record
+        self.children = [
+            widgets.HTML(
+                f'<div class="bw-deleted" style="{MUTED};margin:8px 0">experiment {record.id} '
+                f"({esc(record.name)}) was deleted, with its results and its folder</div>"
+            )
+        ]
+        self.deleted = True
+
+    def _show_notice(self, change: Mapping[str, Any]) -> None:
+        text = change["new"]
+        self.notice_html.value = f'<div style="color:#8a5a00">{esc(text)}</div>' if text else ""
+
+    def __repr__(self) -> str:
+        return f"ExperimentResults(experiment_id={self.experiment_id}, tabs built={self.built_tabs})"
