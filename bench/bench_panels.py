@@ -152,7 +152,8 @@ def _flood(store: Any, batches: int, steps: int, rate: float | None = None) -> d
     for parts, times in ((PARTS, full), ({"progress"}, progress_only)):
         for _ in range(20):
             monitor._dirty |= parts
-            monitor._drawn = (-1, -1) if parts is PARTS else monitor._drawn
+            if parts is PARTS:
+                monitor.curves.reset()  # the figure is redrawn too
             start = time.perf_counter()
             render()
             times.append(time.perf_counter() - start)

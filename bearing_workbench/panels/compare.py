@@ -9,7 +9,6 @@ result in the store (`Store.save_comparison`).
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import Any
 
@@ -17,27 +16,14 @@ import ipywidgets as widgets
 import traitlets
 
 from bearing_workbench.analysis.comparison import Comparison, compare_experiments, p_text
+from bearing_workbench.panels.curves import epoch_axis
+from bearing_workbench.panels.kit import Page, fragments, section, theme
 from bearing_workbench.runner.monitoring import format_duration
 from bearing_workbench.store import Store
 
 log = logging.getLogger(__name__)
 
-# plotly's default qualitative palette: ten colours for at most ten experiments.
-COLORS = (
-    "#636efa",
-    "#ef553b",
-    "#00cc96",
-    "#ab63fa",
-    "#ffa15a",
-    "#19d3f3",
-    "#ff6692",
-    "#b6e880",
-    "#ff97ff",
-    "#fecb52",
-)
-CHANGED_STYLE = "background:#fff3cd"
-MUTED = "color:#6b7280"
-CELL = "padding:3px 8px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top"
+COLORS = theme.CLASS_PALETTE  # one colour per experiment (at most ten are compared)
 NO_VALUE = "\u2014"
 # Metrics table columns: (key, label, higher is better?) ; None: not ranked.
 METRIC_COLUMNS = (
@@ -51,8 +37,7 @@ METRIC_COLUMNS = (
 )
 
 
-def _esc(value: Any) -> str:
-    return html.escape(str(value))
+_esc = fragments.esc
 
 
 def _value_text(value: Any) -> str:
@@ -64,12 +49,12 @@ def _value_text(value: Any) -> str:
 
 
 def _td(content: Any) -> str:
-    return f"<td style='{CELL}'>{content}</td>"
+    return f"<td>{content}</td>"
 
 
 def _table(header: list[str], rows: list[str]) -> str:
-    head = "".join(f"<th style='{CELL};background:#f3f4f6'>{h}</th>" for h in header)
-    return f"<table style='border-collapse:collapse;font-size:13px'><tr>{head}</tr>{''.join(rows)}</table>"
+    head = "".join(f"<th>{h}</th>" for h in header)
+    return f"<table class='bw-table'><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def metrics_table_html(comparison: Comparison) -> str:
@@ -82,13 +67,13 @@ def metrics_table_html(comparison: Comparison) -> str:
     rows = []
     for i, summary in enumerate(comparison.experiments):
         cells = [
-            _td(f"<span style='color:{COLORS[i % len(COLORS)]}'>&#9632;</span> #{summary.id}"),
+            _td(f"{fragments.swatch(COLORS[i % len(COLORS)])} #{summary.id}"),
             _td(_esc(summary.name)),
             _td(_esc(summary.family)),
         ]
         for key, _label, _higher in METRIC_COLUMNS:
             value = getattr(summary, key)
-            if value is None:
+            if value is None or (key == "epochs" and not value):  # 0 epochs: not trained in epochs
                 text = NO_VALUE
             elif key == "duration_s":
                 text = format_duration(value)
@@ -97,8 +82,8 @@ def metrics_table_html(comparison: Comparison) -> str:
             else:
                 text = str(value)
             bold = key in best and value == best[key]
-            cells.append(f"<td style='{CELL}'>{'<b>' + text + '</b>' if bold else text}</td>")
-        marker = " style='background:#e8f5e9'" if summary.id == comparison.winner.experiment_id else ""
+            cells.append(_td(f"<b>{text}</b>" if bold else text))
+        marker = " class='bw-winner'" if summary.id == comparison.winner.experiment_id else ""
         rows.append(f"<tr{marker}>{''.join(cells)}</tr>")
     return _table(["#", "name", "model", *(label for _, label, _ in METRIC_COLUMNS)], rows)
 
@@ -110,15 +95,12 @@ def settings_table_html(comparison: Comparison, only_changed: bool = True) -> st
     for row in comparison.hyperparameters:
         if only_changed and not row.changed:
             continue
-        cells = "".join(
-            f"<td style='{CELL}'>{_esc(_value_text(row.values[i])) if i in row.values else NO_VALUE}</td>"
-            for i in ids
-        )
-        style = f" style='{CHANGED_STYLE}'" if row.changed else ""
+        cells = "".join(_td(_esc(_value_text(row.values[i])) if i in row.values else NO_VALUE) for i in ids)
+        style = " class='bw-changed'" if row.changed else ""
         key = _td(f"<code>{_esc(row.key)}</code>")
         rows.append(f"<tr{style} data-changed='{str(row.changed).lower()}'>{key}{cells}</tr>")
     if not rows:
-        return f"<span style='{MUTED}'>every setting is the same</span>"
+        return fragments.muted("every setting is the same")
     return _table(["setting", *(f"#{i}" for i in ids)], rows)
 
 
@@ -134,7 +116,7 @@ def mcnemar_table_html(comparison: Comparison) -> str:
             test.only_a_right,
             test.only_b_right,
             test.both_wrong,
-            f"{_esc(p_text(test.p_value))}<br><span style='{MUTED}'>{_esc(test.method)}</span>",
+            f"{_esc(p_text(test.p_value))}<br>{fragments.muted(test.method)}",
             f"<b>{verdict}</b><br>{_esc(test.conclusion)}",
         ]
         rows.append("<tr>" + "".join(_td(c) for c in cells) + "</tr>")
@@ -153,41 +135,44 @@ def mcnemar_table_html(comparison: Comparison) -> str:
     )
 
 
-class CompareView(widgets.VBox):
+class CompareView(Page):
     """Metrics, curves, settings diff, McNemar's tests and the suggested winner of 2 to 10 experiments.
 
     Args:
         experiment_ids: completed experiments, in the order shown (ComparisonError otherwise, naming them).
         store: default the workspace's store.
+        embedded: shown inside another page (the history's), which has the notification area already.
     """
 
     experiment_ids = traitlets.List(traitlets.Int())
     winner_id = traitlets.Int(None, allow_none=True)
     notice = traitlets.Unicode("")
 
-    def __init__(self, experiment_ids: list[int], store: Store | None = None):
-        super().__init__()
-        self._store = store if store is not None else Store()
-        self.comparison = compare_experiments(self._store, experiment_ids)
-        self.experiment_ids = list(self.comparison.experiment_ids)
-        self.winner_id = self.comparison.winner.experiment_id
-        self._build()
+    def __init__(self, experiment_ids: list[int], store: Store | None = None, *, embedded: bool = False):
+        store = store if store is not None else Store()
+        comparison = compare_experiments(store, experiment_ids)  # ComparisonError before any widget
+        ids = ", ".join(f"#{i}" for i in comparison.experiment_ids)
+        super().__init__(f"Comparison of {ids}", store=store, notifications=not embedded)
+        self._store = store
+        self.comparison = comparison
+        self.experiment_ids = list(comparison.experiment_ids)
+        self.winner_id = comparison.winner.experiment_id
+        self._build(ids)
         self.add_class("bw-compare-view")
 
-    def _build(self) -> None:
+    def _build(self, ids: str) -> None:
         comparison = self.comparison
-        ids = ", ".join(f"#{i}" for i in comparison.experiment_ids)
-        self.title_html = widgets.HTML(f"<h3 style='margin:0.3em 0'>Comparison of {_esc(ids)}</h3>")
         self.winner_html = widgets.HTML(
-            "<div style='background:#e8f5e9;border-left:4px solid #2e7d32;padding:6px 10px;margin:4px 0'>"
-            f"&#9733; {_esc(comparison.winner.summary)}</div>"  # a star: the machines have no emoji font
+            # a star: the machines have no emoji font
+            f"<div class='bw-callout'>&#9733; {_esc(comparison.winner.summary)}</div>"
         )
         self.metrics_html = widgets.HTML(metrics_table_html(comparison))
         self.figure = self._curves()
         without = [s.label for s in comparison.experiments if not comparison.curves.get(s.id)]
         self.curves_note = widgets.HTML(
-            f"<span style='{MUTED}'>no training curves for {_esc(', '.join(without))} "
-            "(trained in one step, not in epochs)</span>"
+            fragments.muted(
+                f"no training curves for {', '.join(without)} (trained in one step, not in epochs)"
+            )
             if without
             else ""
         )
@@ -204,27 +189,22 @@ class CompareView(widgets.VBox):
         )
         self.mcnemar_html = widgets.HTML(mcnemar_table_html(comparison))
         notes = "".join(f"<li>{_esc(n)}</li>" for n in comparison.notes)
-        self.notes_html = widgets.HTML(f"<ul style='{MUTED};margin:0.3em 0'>{notes}</ul>" if notes else "")
+        self.notes_html = widgets.HTML(f"<ul class='bw-muted'>{notes}</ul>" if notes else "")
         self.save_name = widgets.Text(value=f"comparison of {ids}", layout=widgets.Layout(width="320px"))
         self.save_button = widgets.Button(description="Save comparison", layout=widgets.Layout(width="auto"))
         self.save_button.on_click(lambda _: self.save(self.save_name.value))
-        self.notice_html = widgets.HTML()
-        self.children = [
-            self.title_html,
-            self.winner_html,
-            widgets.HTML("<b>Test metrics</b>"),
-            self.metrics_html,
-            widgets.HTML("<b>Validation curves</b>"),
-            *curves,
-            self.curves_note,
-            widgets.HTML("<b>Settings</b>"),
-            self.only_changed,
-            self.settings_html,
-            widgets.HTML("<b>McNemar's test, each pair, on the test records they share</b>"),
-            self.mcnemar_html,
-            self.notes_html,
-            widgets.HBox([self.save_name, self.save_button, self.notice_html]),
-        ]
+        self.set_body(
+            [
+                self.winner_html,
+                section("Test metrics", self.metrics_html),
+                section("Validation curves", *curves, self.curves_note),
+                section("Settings", self.only_changed, self.settings_html),
+                section("McNemar's test, each pair, on the test records they share", self.mcnemar_html),
+                self.notes_html,
+                widgets.HBox([self.save_name, self.save_button], layout=widgets.Layout(align_items="center")),
+                self.message,
+            ]
+        )
 
     def _curves(self) -> Any:
         """Val accuracy and val loss per epoch, one colour per experiment; None when none has epochs."""
@@ -254,7 +234,9 @@ class CompareView(widgets.VBox):
                     row=1,
                     col=col,
                 )
-        figure.update_xaxes(title_text="epoch")
+        last = max((r["epoch"] for rows in comparison.curves.values() for r in rows or ()), default=0)
+        figure.update_xaxes(title_text="epoch", **(epoch_axis(last) or {}))  # whole epochs, no 1.5
+        figure.update_yaxes(tickformat=".0%", row=1, col=1)
         figure.update_layout(height=340, margin={"l": 50, "r": 20, "t": 40, "b": 40}, template="plotly_white")
         return LiveFigureWidget(figure)
 
@@ -264,8 +246,8 @@ class CompareView(widgets.VBox):
             saved = self._store.save_comparison(name, self.experiment_ids, self.comparison.to_dict())
         except (ValueError, LookupError) as exc:
             self.notice = f"not saved: {exc}"
-            self.notice_html.value = f"<span style='color:#c62828'>{_esc(self.notice)}</span>"
+            self.tell(self.notice, "error")
             return None
         self.notice = f"saved as comparison {saved}"
-        self.notice_html.value = f"<span style='{MUTED}'>{_esc(self.notice)}</span>"
+        self.tell(self.notice)
         return saved

@@ -12,10 +12,8 @@ export (a zip), and a link that opens the wizard on an ensemble of the selected 
 
 from __future__ import annotations
 
-import html
-import importlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -24,8 +22,9 @@ import ipywidgets as widgets
 import traitlets
 
 from bearing_workbench.models import list_families
-from bearing_workbench.panels.download import MAX_BYTES, DownloadLink
+from bearing_workbench.panels.history_actions import HistoryActions
 from bearing_workbench.panels.history_table import COLUMNS, HistoryTable
+from bearing_workbench.panels.kit import ConfirmDialog, DownloadLink, Page, empty_state, fragments, show
 from bearing_workbench.store import (
     BUILTIN_PRESETS,
     DuplicateNameError,
@@ -33,50 +32,19 @@ from bearing_workbench.store import (
     RunStatus,
     Store,
     StoreError,
-    confined_path,
-    experiment_dir,
 )
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZES = (50, 100, 200)
-NOTIFICATIONS = "bearing_workbench.panels.notifications"
-LINK_STYLE = "color:#1565c0;text-decoration:underline"
-MUTED = "color:#6b7280"
-ERROR = "color:#c62828"
-# Model files a row's "model" button offers, best first: (label, file name). Classical and ensemble
-# runs keep none (scikit-learn models have no safe file format here; an ensemble is its members).
-MODEL_FILES = (
-    ("ONNX model", "model.onnx"),
-    ("checkpoint (best.pt)", "best.pt"),
-    ("checkpoint (last.pt)", "last.pt"),
-)
 NO_PRESET = ""
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value))
-
-
-def _notification_area(store: Store) -> widgets.Widget | None:
-    """The kernel's notification area when `panels.notifications` is there; the page works without it."""
-    try:
-        factory = importlib.import_module(NOTIFICATIONS).notification_area
-    except (ImportError, AttributeError) as exc:
-        log.info("no notification area: %s", exc)
-        return None
-    try:
-        return factory(store=store)
-    except Exception:  # toasts are a nicety; the history must still open
-        log.exception("the notification area could not be shown")
-        return None
 
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), UTC)
 
 
-class ExperimentHistory(widgets.VBox):
+class ExperimentHistory(HistoryActions, Page):
     """Browse, filter, sort, compare, delete and export every experiment of the store.
 
     Args:
@@ -98,16 +66,16 @@ class ExperimentHistory(widgets.VBox):
     def __init__(self, store: Store | None = None, *, page_size: int = PAGE_SIZES[0]):
         if page_size not in PAGE_SIZES:
             raise ValueError(f"page_size must be one of {', '.join(map(str, PAGE_SIZES))}, got {page_size!r}")
-        super().__init__()
-        self._store = store if store is not None else Store()
+        store = store if store is not None else Store()
+        super().__init__("Experiment history", store=store)
+        self._store = store
         self._suspended = 0
         self._pending_delete: list[int] = []
         self._shown: tuple[str, bool, int] = ("", True, -1)  # (order, descending, offset) last fetched
         self.compare_view: Any = None
         self.page_size = page_size
         self._build()
-        top = [w for w in (_notification_area(self._store),) if w is not None]
-        self.children = [*top, *self._layout()]
+        self.set_body(self._layout())
         self.add_class("bw-experiment-history")
         self.refresh()
 
@@ -115,7 +83,7 @@ class ExperimentHistory(widgets.VBox):
 
     def _build(self) -> None:
         narrow = widgets.Layout(width="auto")
-        self.title_html = widgets.HTML("<h3 style='margin:0.2em 0'>Experiment history</h3>")
+        self.empty_html = empty_state()  # a store without any experiment: say how to start one
         self.search = widgets.Text(
             placeholder="search name, notes, tags",
             description="Search",
@@ -174,12 +142,7 @@ class ExperimentHistory(widgets.VBox):
             tooltip="every matching experiment, visible columns",
         )
         self.csv_link = DownloadLink("experiments CSV", "experiments.csv", "text/csv")
-        self.confirm_html = widgets.HTML()
-        self.confirm_yes = widgets.Button(description="Yes, delete", button_style="danger", layout=narrow)
-        self.confirm_no = widgets.Button(description="Cancel", layout=narrow)
-        self.confirm_box = widgets.HBox(
-            [self.confirm_html, self.confirm_yes, self.confirm_no], layout=widgets.Layout(display="none")
-        )
+        self.confirm = ConfirmDialog()
         self.notice_html = widgets.HTML()
         self.row_box = widgets.VBox(layout=widgets.Layout(display="none"))
         self.compare_box = widgets.VBox(layout=widgets.Layout(display="none"))
@@ -205,8 +168,6 @@ class ExperimentHistory(widgets.VBox):
         self.page_size_select.observe(self._on_page_size, names="value")
         self.compare_button.on_click(lambda _: self.compare())
         self.delete_button.on_click(lambda _: self.ask_delete())
-        self.confirm_yes.on_click(lambda _: self.confirm_delete())
-        self.confirm_no.on_click(lambda _: self.cancel_delete())
         self.export_button.on_click(lambda _: self.export())
         self.clear_selection_button.on_click(lambda _: setattr(self, "selected", []))
         self.csv_button.on_click(lambda _: self.prepare_csv())
@@ -253,11 +214,12 @@ class ExperimentHistory(widgets.VBox):
         )
         columns = widgets.HBox([self.columns])
         return [
-            self.title_html,
             filters,
             widgets.HBox([presets, columns], layout=widgets.Layout(flex_flow="row wrap")),
             bulk,
-            self.confirm_box,
+            self.confirm,
+            self.message,
+            self.empty_html,
             self.notice_html,
             self.table,
             pager,
@@ -421,11 +383,12 @@ class ExperimentHistory(widgets.VBox):
 
     def _show_page(self) -> None:
         shown = len(self.table.rows)
+        show(self.empty_html, self.total == 0 and self.filters() == HistoryFilters())
         if self.total == 0:
             text = "no experiment matches" if self.filters() != HistoryFilters() else "no experiment yet"
         else:
             text = f"{self.offset + 1}\u2013{self.offset + shown} of {self.total:,}".replace(",", "\u202f")
-        self.page_label.value = f"<span style='margin:0 0.8em'>{_esc(text)}</span>"
+        self.page_label.value = f"<span style='margin:0 0.8em'>{fragments.esc(text)}</span>"
         self.prev_button.disabled = self.offset == 0
         self.next_button.disabled = self.offset + shown >= self.total
 
@@ -433,224 +396,3 @@ class ExperimentHistory(widgets.VBox):
     def page(self) -> int:
         """The page shown, from 1."""
         return self.offset // self.page_size + 1
-
-    # -- selection and bulk actions ------------------------------------------------------------------
-
-    def _on_table_selection(self, change: dict[str, Any]) -> None:
-        # The table holds the whole selection (ids of other pages too) and edits it in place.
-        self.selected = list(change["new"])
-
-    def _on_selected(self, _change: Any = None) -> None:
-        ids = list(self.selected)
-        if self.table.selected != ids:
-            self.table.selected = ids
-        count = len(ids)
-        self.selection_html.value = (
-            f"<b>{count}</b> selected" if count else f"<span style='{MUTED}'>none selected</span>"
-        )
-        for button in (self.delete_button, self.export_button, self.clear_selection_button):
-            button.disabled = count == 0
-        self.compare_button.disabled = not 2 <= count <= 10
-        self.compare_button.tooltip = "compare 2 to 10 completed experiments"
-        if count >= 2:
-            members = ",".join(map(str, ids))
-            self.ensemble_html.value = (
-                f'<a href="wizard.ipynb?family=ensemble&amp;members={members}" target="_blank" '
-                f'style="{LINK_STYLE};margin:0 0.6em">add to an ensemble</a>'
-            )
-        else:
-            self.ensemble_html.value = ""
-        self.export_link.layout.display = "none"
-
-    def select(self, ids: list[int]) -> None:
-        """Set the selection (ids of any page)."""
-        self.selected = list(dict.fromkeys(int(i) for i in ids))
-
-    def compare(self) -> Any:
-        """Open the comparison of the selected experiments below the table; returns the view or None."""
-        from bearing_workbench.analysis.comparison import ComparisonError
-        from bearing_workbench.panels.compare import CompareView
-
-        try:
-            view = CompareView(list(self.selected), store=self._store)
-        except ComparisonError as exc:
-            self._tell(str(exc), error=True)
-            return None
-        if self.compare_view is not None:
-            self.compare_view.close()
-        self.compare_view = view
-        close = widgets.Button(description="Close comparison", layout=widgets.Layout(width="auto"))
-        close.on_click(lambda _: self.close_compare())
-        self.compare_box.children = [close, view]
-        self.compare_box.layout.display = ""
-        self._tell(f"comparing {', '.join(f'#{i}' for i in self.selected)}")
-        return view
-
-    def close_compare(self) -> None:
-        """Remove the comparison view."""
-        if self.compare_view is not None:
-            self.compare_view.close()
-        self.compare_view = None
-        self.compare_box.children = []
-        self.compare_box.layout.display = "none"
-
-    def ask_delete(self) -> None:
-        """Ask for confirmation before deleting the selected experiments."""
-        ids = list(self.selected)
-        if not ids:
-            self._tell("select the experiments to delete first", error=True)
-            return
-        self._pending_delete = ids
-        shown = ", ".join(f"#{i}" for i in ids[:12]) + (f" and {len(ids) - 12} more" if len(ids) > 12 else "")
-        self.confirm_html.value = (
-            f"<b>Delete {len(ids)} experiment(s)</b> ({_esc(shown)}) with their files? This cannot be undone."
-        )
-        self.confirm_box.layout.display = ""
-
-    def confirm_delete(self) -> None:
-        """Delete what `ask_delete` asked about (all of it, or nothing when one cannot be deleted)."""
-        ids, self._pending_delete = self._pending_delete, []
-        self.confirm_box.layout.display = "none"
-        if not ids:
-            return
-        try:
-            self._store.delete_experiments(ids)
-        except (StoreError, ValueError) as exc:
-            self._tell(f"nothing was deleted: {exc}", error=True)
-            return
-        if self.compare_view is not None and set(ids) & set(self.compare_view.experiment_ids):
-            self.close_compare()
-        self.selected = [i for i in self.selected if i not in ids]
-        self.refresh()
-        self._tell(f"deleted {len(ids)} experiment(s): {', '.join(f'#{i}' for i in ids)}")
-
-    def cancel_delete(self) -> None:
-        """Forget the deletion asked about."""
-        self._pending_delete = []
-        self.confirm_box.layout.display = "none"
-        self._tell("nothing deleted")
-
-    def export(self) -> None:
-        """Write a zip of the selected experiments under the workspace and offer it for download."""
-        ids = list(self.selected)
-        try:
-            path = self._store.export_experiments(ids)
-        except (StoreError, ValueError, OSError) as exc:
-            self._tell(f"export failed: {exc}", error=True)
-            return
-        size = path.stat().st_size
-        if size <= MAX_BYTES:
-            self.export_link.filename = path.name
-            self.export_link.set_data(path.read_bytes())
-            self.export_link.layout.display = ""
-            self._tell(f"exported {len(ids)} experiment(s) to {path}")
-        else:
-            self._tell(f"exported {len(ids)} experiment(s) to {path} (too large for a browser download)")
-
-    def prepare_csv(self) -> str:
-        """Put every experiment matching the filters, with the visible columns, into the CSV link."""
-        try:
-            text = self._store.experiments_csv(self.filters(), self.table.visible_columns)
-        except ValueError as exc:
-            self._tell(f"cannot export the list: {exc}", error=True)
-            return ""
-        self.csv_link.set_data(text)
-        self._tell(f"CSV ready: {self.total} experiment(s), {len(self.table.visible_columns)} column(s)")
-        return text
-
-    # -- row actions -------------------------------------------------------------------------------
-
-    def row_action(self, action: str, experiment_id: int) -> None:
-        """A row button: "model" (download links of its model files) or "note" (notes and tags editor)."""
-        handlers: dict[str, Callable[[int], None]] = {"model": self.show_model_files, "note": self.edit_note}
-        try:
-            record = self._store.get_experiment(experiment_id)
-        except StoreError as exc:
-            self._tell(str(exc), error=True)
-            return
-        handlers[action](record.id)
-
-    def _show_row_box(self, title: str, children: list[widgets.Widget]) -> None:
-        close = widgets.Button(description="Close", layout=widgets.Layout(width="auto"))
-        close.on_click(lambda _: self._hide_row_box())
-        self.row_box.children = [widgets.HTML(f"<b>{_esc(title)}</b>"), *children, close]
-        self.row_box.layout.display = ""
-
-    def _hide_row_box(self) -> None:
-        self.row_box.children = []
-        self.row_box.layout.display = "none"
-
-    def model_files(self, experiment_id: int) -> list[tuple[str, Any]]:
-        """(label, path) of the model files the experiment folder holds, confined to that folder."""
-        folder = experiment_dir(experiment_id, self._store.workspace)
-        found = []
-        for label, name in MODEL_FILES:
-            path = confined_path(folder, name)
-            if path.is_file():
-                found.append((label, path))
-        return found
-
-    def show_model_files(self, experiment_id: int) -> None:
-        """Download links of the experiment's model files (or why there are none)."""
-        record = self._store.get_experiment(experiment_id)
-        files = self.model_files(experiment_id)
-        children: list[widgets.Widget] = []
-        for label, path in files:
-            size = path.stat().st_size
-            if size > MAX_BYTES:
-                children.append(
-                    widgets.HTML(f"{_esc(label)}: {_esc(path)} (too large for a browser download)")
-                )
-                continue
-            link = DownloadLink(label, f"experiment-{experiment_id}-{path.name}", "application/octet-stream")
-            link.set_data(path.read_bytes())
-            children.append(link)
-        if not files:
-            why = (
-                "classical models are not saved (no safe file format for scikit-learn models)"
-                if record.family == "classical"
-                else "an ensemble is its members: download theirs"
-                if record.family == "ensemble"
-                else f"no model file yet (the run is {record.status.value})"
-            )
-            children.append(widgets.HTML(f"<span style='{MUTED}'>{_esc(why)}</span>"))
-        self._show_row_box(f"Model of #{experiment_id} {record.name}", children)
-
-    def edit_note(self, experiment_id: int) -> None:
-        """Open the notes and tags editor of one experiment."""
-        record = self._store.get_experiment(experiment_id)
-        self.note_text = widgets.Textarea(
-            value=record.notes, description="Notes", layout=widgets.Layout(width="520px")
-        )
-        self.tags_text = widgets.Text(
-            value=", ".join(record.tags),
-            description="Tags",
-            placeholder="comma-separated",
-            layout=widgets.Layout(width="520px"),
-        )
-        save = widgets.Button(description="Save", button_style="success", layout=widgets.Layout(width="auto"))
-        save.on_click(lambda _: self.save_note(experiment_id, self.note_text.value, self.tags_text.value))
-        self._show_row_box(
-            f"Notes and tags of #{experiment_id} {record.name}", [self.note_text, self.tags_text, save]
-        )
-
-    def save_note(self, experiment_id: int, notes: str, tags: str) -> None:
-        """Store notes and comma-separated tags of one experiment, then redraw the page."""
-        try:
-            self._store.set_notes(experiment_id, notes)
-            self._store.set_tags(experiment_id, [t.strip() for t in tags.split(",") if t.strip()])
-        except (StoreError, ValueError, TypeError) as exc:
-            self._tell(f"not saved: {exc}", error=True)
-            return
-        self._hide_row_box()
-        self.refresh()
-        self._tell(f"notes and tags of #{experiment_id} saved")
-
-    # -- messages ----------------------------------------------------------------------------------
-
-    def _tell(self, text: str, error: bool = False) -> None:
-        """Show a message above the table (red when something could not be done)."""
-        self.notice_error = error
-        self.notice = text
-        style = ERROR if error else MUTED
-        self.notice_html.value = f"<div style='{style};margin:0.3em 0'>{_esc(text)}</div>" if text else ""

@@ -17,6 +17,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from bearing_workbench.config.app_links import app_url
+from bearing_workbench.panels.kit.anchor import stylesheet
 from bearing_workbench.runner.monitoring import format_duration
 from bearing_workbench.store import ExperimentRecord
 from bearing_workbench.store.filters import check_order_by
@@ -94,8 +96,8 @@ def table_row(record: ExperimentRecord) -> dict[str, Any]:
         "id": record.id,
         "status": str(record.status),
         "cells": row_cells(record),
-        "view_href": f"results.ipynb?experiment={record.id}",
-        "clone_href": f"wizard.ipynb?clone={record.id}",
+        "view_href": app_url("results", experiment=record.id),
+        "clone_href": app_url("wizard", clone=record.id),
     }
 
 
@@ -107,7 +109,7 @@ class HistoryTable(anywidget.AnyWidget):
     """
 
     _esm = _HERE / "history_table.js"
-    _css = _HERE / "history_table.css"
+    _css = stylesheet(_HERE / "history_table.css")  # after the theme's CSS variables
     columns = traitlets.List(traitlets.Dict()).tag(sync=True)
     hidden = traitlets.List(traitlets.Unicode()).tag(sync=True)
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
+from bearing_workbench.panels.kit.anchor import stylesheet
 from bearing_workbench.runner.notices import (
     RUN_END_KINDS,
     STICKY_KINDS,
@@ -66,7 +67,7 @@ class NotificationArea(anywidget.AnyWidget):
     """
 
     _esm = _HERE / "notifications.js"
-    _css = _HERE / "notifications.css"
+    _css = stylesheet(_HERE / "notifications.css")  # after the theme's CSS variables
     toasts = traitlets.List(traitlets.Dict()).tag(sync=True)
     ask_permission = traitlets.Bool(False).tag(sync=True)
     permission = traitlets.Unicode("").tag(sync=True)

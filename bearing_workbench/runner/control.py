@@ -138,7 +138,14 @@ class ControlCallback(Callback):
 
     def _hold(self, ctx: FitContext) -> None:
         """The loop has checkpointed for a pause: mark the run paused and wait for run or stop."""
-        where = f"during epoch {ctx.epoch}" if ctx.epoch else "before the first epoch"
+        # One epoch convention with the monitor: "after epoch N" once N is done, "during epoch N" while
+        # it runs (ctx.epoch is the epoch in progress; ctx.history holds the epochs done).
+        if not ctx.epoch:
+            where = "before the first epoch"
+        elif len(ctx.history) >= ctx.epoch:
+            where = f"after epoch {ctx.epoch}"
+        else:
+            where = f"during epoch {ctx.epoch}"
         self.store.transition(self.experiment_id, "pause")
         self.store.add_event(
             self.experiment_id, "paused", f"paused {where}", {"epoch": ctx.epoch, "checkpoint": LAST_NAME}

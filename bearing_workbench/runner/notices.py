@@ -16,6 +16,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bearing_workbench.config.app_links import app_url
 from bearing_workbench.runner.monitoring import format_duration, format_metric
 from bearing_workbench.runner.notify import END_STATUSES
 
@@ -29,8 +30,8 @@ KINDS = ("started", "completed", "failed", "stopped", "warning")
 STICKY_KINDS = frozenset({"failed"})
 # Kinds worth a browser notification when the page is hidden: a run has ended.
 RUN_END_KINDS = frozenset({"completed", "failed", "stopped", "warning"})
-RESULTS_APP = "results.ipynb"
-MONITOR_APP = "monitor.ipynb"
+RESULTS_APP = "results"
+MONITOR_APP = "monitor"
 # The baseline a completed run is compared with: its `analysis.results.Baseline` label (several labels
 # of one model are joined by " / ").
 BEST_CLASSICAL = "best classical"
@@ -45,7 +46,7 @@ _LINKS = {
 
 def app_link(app: str, experiment_id: int) -> str:
     """The relative address of app page `app` for one experiment: ``results.ipynb?experiment=12``."""
-    return f"{app}?experiment={int(experiment_id)}"
+    return app_url(app, experiment=int(experiment_id))
 
 
 def results_link(experiment_id: int) -> str:

@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
+from bearing_workbench.config.app_links import app_url
+
 TOKEN_ENV = "BEARING_WORKBENCH_TOKEN"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
@@ -135,13 +137,13 @@ def voila_command(apps_dir: Path, config_dir: Path) -> list[str]:
 def app_urls(port: int, token: str, experiment_id: int | None = None) -> dict[str, str]:
     """URLs of the app list and of each app, with the token."""
     base = f"http://{HOST}:{port}"
-    query = f"token={quote(token)}"
-    urls = {"home": f"{base}/?{query}"}
+    urls = {"home": f"{base}/?token={quote(token)}"}
+    render = f"{base}/voila/render/"
     for app in APPS:
-        urls[app] = f"{base}/voila/render/{app}.ipynb?{query}"
+        urls[app] = app_url(app, base=render, token=token)
     if experiment_id is not None:
         for app in ("monitor", "results"):
-            urls[app] = f"{base}/voila/render/{app}.ipynb?experiment={experiment_id}&{query}"
+            urls[app] = app_url(app, base=render, experiment=experiment_id, token=token)
     return urls
 
 

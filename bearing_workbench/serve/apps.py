@@ -29,8 +29,6 @@ if "jsonschema" not in sys.modules:
 
 QUERY_ENV = "QUERY_STRING"
 RECENT = 20
-# Widget HTML gets the page's plain text colour for links otherwise.
-LINK_STYLE = "color:#1565c0;text-decoration:underline"
 
 
 def query_params(query: str | None = None) -> dict[str, str]:
@@ -60,10 +58,13 @@ def id_list(params: Mapping[str, str], name: str) -> list[int]:
     return [int(v) for v in values]
 
 
-def _message(text: str, color: str = "#c62828") -> Any:
-    import ipywidgets as widgets
+def _message(text: str) -> Any:
+    """A page saying what is wrong with its query, in red (a kit `Page`: it loads the kit's styles)."""
+    from bearing_workbench.panels.kit import Page
 
-    return widgets.HTML(f'<div style="color:{color};margin:1em 0">{html.escape(text)}</div>')
+    page = Page(notifications=False)
+    page.tell(text, "error")
+    return page
 
 
 def wizard_app(query: str | None = None) -> Any:
@@ -109,7 +110,7 @@ def monitor_app(query: str | None = None) -> Any:
 
         return TrainingMonitor(experiment_id, store=store, defer_figure=True)
 
-    return _experiment_app(query, "monitor.ipynb", "Choose a run to watch", open_panel)
+    return _experiment_app(query, "monitor", "Choose a run to watch", open_panel)
 
 
 def results_app(query: str | None = None) -> Any:
@@ -120,7 +121,7 @@ def results_app(query: str | None = None) -> Any:
 
         return ExperimentResults(experiment_id, store=store)
 
-    return _experiment_app(query, "results.ipynb", "Choose a run to study", open_panel)
+    return _experiment_app(query, "results", "Choose a run to study", open_panel)
 
 
 def history_app(query: str | None = None) -> Any:
@@ -133,26 +134,30 @@ def history_app(query: str | None = None) -> Any:
 
 
 def recent_experiments(
-    store: Any, limit: int = RECENT, app: str = "monitor.ipynb", title: str = "Choose a run to watch"
+    store: Any, limit: int = RECENT, app: str = "monitor", title: str = "Choose a run to watch"
 ) -> Any:
-    """Links to `app` for the latest experiments (the page's cookie carries the token)."""
+    """Links to app `app` ("monitor", "results") for the latest experiments (the page's cookie
+    carries the token); the kit's empty state when there is none."""
     import ipywidgets as widgets
 
+    from bearing_workbench.panels.kit import Page, app_url, empty_state, fragments
+
+    page = Page(title, notifications=False)
     records = store.list_experiments(limit=limit)
     if not records:
-        return _message(
-            "no experiment yet: configure and launch one in the wizard app (wizard.ipynb)", "#555"
+        page.set_body([empty_state("no experiment yet", action="configure and launch one in the wizard")])
+        return page
+    rows = [
+        (
+            fragments.app_link(app, f"#{r.id}", new_tab=False, experiment=r.id),
+            fragments.esc(r.name),
+            fragments.esc(r.family),
+            fragments.status_text(r.status),
+            f"{r.created_at:%Y-%m-%d %H:%M}",
         )
-    rows = "".join(
-        f'<tr><td><a href="{app}?experiment={r.id}" style="{LINK_STYLE}">#{r.id}</a></td>'
-        f"<td>{html.escape(r.name)}</td>"
-        f"<td>{html.escape(str(r.family))}</td><td>{html.escape(str(r.status))}</td>"
-        f"<td>{r.created_at:%Y-%m-%d %H:%M}</td></tr>"
         for r in records
-    )
-    return widgets.HTML(
-        f"<b>{html.escape(title)}</b> (or open <code>{app}?experiment=&lt;id&gt;</code>):"
-        '<table style="border-collapse:collapse;margin-top:0.5em" cellpadding="4">'
-        "<tr><th>id</th><th>name</th><th>family</th><th>status</th><th>created (UTC)</th></tr>"
-        f"{rows}</table>"
-    )
+    ]
+    pattern = html.escape(app_url(app)) + "?experiment=&lt;id&gt;"
+    table = fragments.data_table(["id", "name", "family", "status", "created (UTC)"], rows)
+    page.set_body([widgets.HTML(f"(or open <code>{pattern}</code>){table}")])
+    return page

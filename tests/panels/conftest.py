@@ -20,3 +20,20 @@ def fresh_store(tmp_path: Path) -> Iterator[Store]:
     workspace_store = Store(workspace=tmp_path)
     yield workspace_store
     workspace_store.dispose()
+
+
+@pytest.fixture
+def monitors():
+    """Opens TrainingMonitors (same arguments) and closes them all at the end of the test."""
+    from bearing_workbench.panels import TrainingMonitor
+
+    opened: list[TrainingMonitor] = []
+
+    def open_monitor(*args, **kwargs) -> TrainingMonitor:
+        monitor = TrainingMonitor(*args, **kwargs)
+        opened.append(monitor)
+        return monitor
+
+    yield open_monitor
+    for monitor in opened:
+        monitor.close()

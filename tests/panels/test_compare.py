@@ -8,6 +8,7 @@ import pytest
 
 from bearing_workbench.analysis.comparison import ComparisonError
 from bearing_workbench.panels import CompareView
+from bearing_workbench.panels.compare import METRIC_COLUMNS
 from bearing_workbench.store import Store
 
 from .history_runs import completed_run, config_of, pattern
@@ -40,6 +41,14 @@ def test_compare_view_shows_metrics_curves_settings_and_tests(trio) -> None:
     assert names == [f"#{ids['cnn']} cnn"] * 2 + [f"#{ids['cnn wide']} cnn wide"] * 2
     assert list(view.figure.data[0].y) == pytest.approx([0.6, 0.7, 0.8])
     assert f"no training curves for #{ids['forest']} forest" in view.curves_note.value
+    # whole epochs on the x axes (3 epochs drew ticks at 1, 1.5, 2...), accuracy in percent
+    assert (view.figure.layout.xaxis.dtick, view.figure.layout.xaxis.tickformat) == (1, "d")
+    assert view.figure.layout.xaxis2.dtick == 1 and view.figure.layout.yaxis.tickformat == ".0%"
+    # a classical run has no epochs: a dash, not "0"
+    forest_row = re.search(rf"<tr[^>]*><td>[^<]*<span[^>]*>[^<]*</span> #{ids['forest']}</td>(.*?)</tr>",
+                           view.metrics_html.value)  # fmt: skip
+    epochs_column = 3 + [label for _, label, _ in METRIC_COLUMNS].index("epochs")
+    assert re.findall(r"<td>(.*?)</td>", forest_row.group(0))[epochs_column] == "\u2014"
     # settings: only the differing rows, highlighted; the toggle shows the unchanged ones too
     changed = view.settings_html.value
     assert "model.params.filters" in changed and "model.family" in changed
@@ -48,7 +57,7 @@ def test_compare_view_shows_metrics_curves_settings_and_tests(trio) -> None:
     view.only_changed.value = False
     everything = view.settings_html.value
     assert "training.learning_rate" in everything and "data-changed='false'" in everything
-    assert len(re.findall("background:#fff3cd", everything)) == len(
+    assert len(re.findall("class=.bw-changed.", everything)) == len(
         re.findall("data-changed='true'", everything)
     )
     # McNemar: cnn against cnn wide has the known counts and conclusion

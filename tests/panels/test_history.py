@@ -19,7 +19,7 @@ import pytest
 import traitlets
 
 from bearing_workbench.panels import CompareView, ExperimentHistory, history_table
-from bearing_workbench.panels.download import DownloadLink
+from bearing_workbench.panels.kit.download import DownloadLink
 from bearing_workbench.store import Store, experiment_dir
 from bearing_workbench.store.tables import ExperimentRow
 
@@ -191,20 +191,20 @@ def test_delete_asks_first_then_deletes_rows_and_files(runs) -> None:
     folder = experiment_dir(ids["forest"], store.workspace)
     history.select([ids["forest"], ids["resnet broken"]])
     history.delete_button.click()
-    assert history.confirm_box.layout.display == ""
-    assert "Delete 2 experiment(s)" in history.confirm_html.value
+    assert history.confirm.layout.display == ""
+    assert "Delete 2 experiment(s)" in history.confirm.question_html.value
     assert store.count_experiments() == 63  # nothing yet
-    history.confirm_no.click()
-    assert history.confirm_box.layout.display == "none" and store.count_experiments() == 63
+    history.confirm.cancel_button.click()
+    assert history.confirm.layout.display == "none" and store.count_experiments() == 63
     history.delete_button.click()
-    history.confirm_yes.click()
+    history.confirm.confirm_button.click()
     assert store.count_experiments() == 61 and history.total == 61 and not folder.exists()
     assert history.selected == [] and "deleted 2 experiment(s)" in history.notice
     running = store.create_experiment("running", "cnn1d", {})
     store.transition(running, "start")
     history.select([ids["best"], running])
     history.delete_button.click()
-    history.confirm_yes.click()
+    history.confirm.confirm_button.click()
     assert history.notice_error and history.notice.startswith("nothing was deleted")
     assert store.count_experiments() == 62 and experiment_dir(ids["best"], store.workspace).exists()
 
@@ -319,6 +319,10 @@ def test_the_panel_opens_on_an_empty_store(fresh_store: Store) -> None:
         assert type(history.children[0]).__name__ == "NotificationArea"
     assert history.total == 0 and history.table.rows == []
     assert "no experiment yet" in history.page_label.value
+    # the kit's empty state says how to start, with a link to the wizard; a filter hides it
+    assert history.empty_html.layout.display == "" and 'href="wizard.ipynb"' in history.empty_html.value
+    history.search.value = "nothing"
+    assert history.empty_html.layout.display == "none"
     assert history.prev_button.disabled and history.next_button.disabled
 
 

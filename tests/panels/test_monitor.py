@@ -116,16 +116,17 @@ def curve_lengths(monitor: TrainingMonitor) -> list[int]:
 
 def follow_label(monitor: TrainingMonitor) -> str:
     """The header's grey label: how the monitor follows the run, or that the run has ended."""
-    found = re.search(r'class="bw-follow-mode"[^>]*>([^<]*)<', monitor.header_html.value)
-    assert found, monitor.header_html.value
+    found = re.search(r'class="bw-follow-mode[^"]*"[^>]*>([^<]*)<', monitor.title_html.value)
+    assert found, monitor.title_html.value
     return found.group(1)
 
 
 def card_texts(monitor: TrainingMonitor) -> dict[str, tuple[str, str]]:
     """Each card's key -> (value text, note) as drawn."""
     cells = re.findall(
-        r'data-key="(\w+)".*?font-size:0.85em">([^<]*)</div>.*?font-weight:600">([^<]*?) ?</div>'
-        r'(?:<div style="color:#6b7280;font-size:0.85em">([^<]*)</div>)?</div>',
+        r'data-key="(\w+)"><div class="bw-card-label">([^<]*)</div>'
+        r'<div class="bw-card-value">([^<]*?) ?(?:<span[^>]*>[^<]*</span>)?</div>'
+        r'(?:<div class="bw-card-note">([^<]*)</div>)?</div>',
         monitor.cards_html.value,
     )
     return {key: (html.unescape(text), html.unescape(note)) for key, _, text, note in cells}
@@ -133,20 +134,6 @@ def card_texts(monitor: TrainingMonitor) -> dict[str, tuple[str, str]]:
 
 def bar_text(monitor: TrainingMonitor) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", monitor.progress_label.value)).replace("\xa0", " ").strip()
-
-
-@pytest.fixture
-def monitors():
-    opened: list[TrainingMonitor] = []
-
-    def open_monitor(*args, **kwargs) -> TrainingMonitor:
-        monitor = TrainingMonitor(*args, **kwargs)
-        opened.append(monitor)
-        return monitor
-
-    yield open_monitor
-    for monitor in opened:
-        monitor.close()
 
 
 # -- without a cluster ------------------------------------------------------------------------------
@@ -177,9 +164,9 @@ def test_replays_a_completed_run_opened_later_from_a_new_store(fresh_store, moni
     assert [len(trace["x"]) for trace in full_state["_widget_data"][:4]] == [4, 4, 4, 4]
     assert full_state["_config"]["toImageButtonOptions"]["filename"] == f"experiment-{experiment_id}-curves"
     assert monitor.progress_bar.bar_style == "success" and monitor.progress_bar.value == 1.0
-    assert "replayed &lt;run&gt;" in monitor.header_html.value  # names are escaped
+    assert "replayed &lt;run&gt;" in monitor.title_html.value  # names are escaped
     assert follow_label(monitor) == "run ended"  # nothing left to follow, though the mode is polling
-    assert "epoch 4/4" in monitor.progress_label.value and "done" in monitor.progress_label.value
+    assert "4/4 epochs done" in monitor.progress_label.value and "· done" in bar_text(monitor)
     assert [e["kind"] for e in monitor.events][-2:] == ["status", "completed"]
     rows = csv_of(monitor.csv_link.value)
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
@@ -200,7 +187,10 @@ def test_a_deferred_figure_arrives_after_the_constructor_with_the_history_drawn(
     experiment_id = hand_run(fresh_store, epochs=4, done=3)
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER, defer_figure=True)
     # the rest of the monitor is drawn at once; the curves' slot says they are coming
-    assert (monitor.epoch, monitor.total_epochs) == (3, 4) and "epoch 3/4" in monitor.progress_label.value
+    assert (monitor.epoch, monitor.total_epochs) == (
+        3,
+        4,
+    ) and "3/4 epochs done" in monitor.progress_label.value
     assert monitor.figure_slot in monitor.children
     assert monitor.figure_ready.wait(60)
     assert monitor.figure_slot.children[0] is monitor.figure
@@ -232,7 +222,7 @@ def test_messages_update_state_cards_and_curves(fresh_store, monitors):
     experiment_id = hand_run(fresh_store, epochs=10, done=2)
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
     assert monitor.status == "running" and curve_lengths(monitor) == [2, 2, 2, 2]
-    assert monitor.mode == "polling" and "reconcile()" in monitor.notice_html.value
+    assert monitor.mode == "polling" and "reconcile()" in monitor.message.value
     assert follow_label(monitor) == "polling"
     assert shown(monitor.pause_button) and shown(monitor.stop_button) and not shown(monitor.retry_button)
 
@@ -250,9 +240,9 @@ def test_messages_update_state_cards_and_curves(fresh_store, monitors):
     cards = {
         key: html for key, html in re.findall(r'data-key="(\w+)"(.*?)</div></div>', monitor.cards_html.value)
     }
-    assert "&#9660;" in cards["train_loss"] and "#2e7d32" in cards["train_loss"]  # loss down: good news
-    assert "&#9650;" in cards["train_acc"] and "#2e7d32" in cards["train_acc"]
-    assert "&#9660;" in cards["val_acc"] and "#c62828" in cards["val_acc"]  # accuracy down: bad news
+    assert "&#9660;" in cards["train_loss"] and "bw-good" in cards["train_loss"]  # loss down: good news
+    assert "&#9650;" in cards["train_acc"] and "bw-good" in cards["train_acc"]
+    assert "&#9660;" in cards["val_acc"] and "bw-bad" in cards["val_acc"]  # accuracy down: bad news
     assert "@ epoch 2" in monitor.cards_html.value  # best val acc (0.7) was epoch 2, not the dip at 3
     assert monitor.best_epoch == 2
 
@@ -293,6 +283,9 @@ def test_messages_update_state_cards_and_curves(fresh_store, monitors):
 def test_a_flood_of_messages_is_drawn_a_few_times_with_the_right_final_state(fresh_store, monitors):
     experiment_id = hand_run(fresh_store, epochs=10)
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    # No redraw by time during the flood (the interval outlasts any machine's load): what is counted
+    # below is the coalescing, not how fast this machine feeds messages.
+    monitor._redraw.interval_s = 3600.0
     renders, redraws, replayed = monitor.renders, monitor.redraws, monitor.messages
     steps, fed = 200, 0
     for epoch in range(1, 11):
@@ -304,12 +297,12 @@ def test_a_flood_of_messages_is_drawn_a_few_times_with_the_right_final_state(fre
     assert fed == 2010 and monitor.messages == replayed + fed
     monitor.flush()  # the trailing redraw, now
     drawn = monitor.renders - renders
-    assert 1 <= drawn <= fed // 20, f"{drawn} renders for {fed} messages"
-    assert 1 <= monitor.redraws - redraws <= 10  # the figure changes only with epochs
+    assert 1 <= drawn <= 2, f"{drawn} renders for {fed} messages"  # a leading run at most, then the flush
+    assert 1 <= monitor.redraws - redraws <= 2
     assert monitor._redraw.requests >= fed  # every message asked; the coalescer merged them
     assert curve_lengths(monitor) == [10] * 4 and list(monitor.figure.data[0].x) == list(range(1, 11))
     assert (monitor.epoch, monitor.progress) == (10, 1.0)
-    assert "epoch 10/10" in monitor.progress_label.value and "batch" not in monitor.progress_label.value
+    assert "10/10 epochs done" in monitor.progress_label.value and "batch" not in monitor.progress_label.value
     assert len(csv_of(monitor.csv_link.value)) == 10
 
 
@@ -340,7 +333,7 @@ def test_messages_from_many_threads_at_once(fresh_store, monitors):
 def test_failed_run_shows_red_bar_error_hint_and_retry(fresh_store, monitors):
     experiment_id = hand_run(fresh_store, epochs=5, done=1)
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
-    assert not shown(monitor.error_html)
+    assert not shown(monitor.error_box)
     monitor.handle(
         event_message(experiment_id, 900, "status", "fail: running -> failed", "failed", to="failed")
     )
@@ -358,7 +351,7 @@ def test_failed_run_shows_red_bar_error_hint_and_retry(fresh_store, monitors):
     assert monitor.status == "failed" and monitor.progress_bar.bar_style == "danger"
     assert monitor.error == "the training loss became nan in epoch 2, batch 3"
     assert monitor.hint == "lower the learning rate (current 0.5)"
-    assert shown(monitor.error_html) and "lower the learning rate (current 0.5)" in monitor.error_html.value
+    assert shown(monitor.error_box) and "lower the learning rate (current 0.5)" in monitor.error_box.value
     assert all(shown(b) for b in (monitor.logs_button, monitor.retry_button, monitor.results_button))
     assert monitor.results_button.description == "Results"
     assert not shown(monitor.pause_button) and not shown(monitor.stop_button)
@@ -371,13 +364,13 @@ def test_stop_asks_for_confirmation_and_controls_say_why_they_cannot_act(fresh_s
     experiment_id = hand_run(fresh_store, epochs=5, done=1)
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
     monitor.stop_button.click()
-    assert shown(monitor.confirm_box) and "checkpoint" in monitor.confirm_text.value
-    monitor.confirm_no.click()
-    assert not shown(monitor.confirm_box) and monitor.notice == ""
+    assert shown(monitor.confirm) and "checkpoint" in monitor.confirm.question_html.value
+    monitor.confirm.cancel_button.click()
+    assert not shown(monitor.confirm) and monitor.notice == ""
     monitor.stop_button.click()
-    monitor.confirm_yes.click()  # no scheduler reachable: nothing is sent, the notice says why
+    monitor.confirm.confirm_button.click()  # no scheduler reachable: nothing is sent, the notice says why
     monitor.flush()
-    assert "no Dask scheduler is reachable" in monitor.notice and "cannot stop" in monitor.notice_html.value
+    assert "no Dask scheduler is reachable" in monitor.notice and "cannot stop" in monitor.message.value
     assert monitor.status == "running" and not monitor.stop_button.disabled
     monitor.pause_button.click()
     assert "cannot pause" in monitor.notice
@@ -529,7 +522,7 @@ def test_pause_resume_stop_and_retry_through_the_buttons(client, store, monitors
     assert (
         str(store.get_experiment(experiment_id).status) == "running"
     )  # nothing sent before the confirmation
-    monitor.confirm_yes.click()
+    monitor.confirm.confirm_button.click()
     assert monitor.wait_for(lambda m: m.status == "stopped", WAIT_S)
     monitor.flush()
     assert monitor.progress_bar.bar_style == "warning" and shown(monitor.retry_button)
@@ -562,11 +555,11 @@ def test_a_run_that_fails_at_train_time_shows_its_hint(client, store, monitors):
     experiment_id = submit(config, client=client, store=store)
     monitor = monitors(experiment_id, store=store, client=client)
     assert monitor.wait_for(lambda m: m.status == "failed", WAIT_S), monitor.status
-    wait_for(lambda: monitor.flush() or shown(monitor.error_html), "the error box")
+    wait_for(lambda: monitor.flush() or shown(monitor.error_box), "the error box")
     record = store.get_experiment(experiment_id)
     assert monitor.error == record.error and "no best checkpoint" in monitor.error
     assert monitor.hint == record.hint == "choose a completed experiment of the same family"
-    assert "choose a completed experiment of the same family" in monitor.error_html.value
+    assert "choose a completed experiment of the same family" in monitor.error_box.value
     assert monitor.progress_bar.bar_style == "danger"
     assert shown(monitor.retry_button) and shown(monitor.logs_button) and shown(monitor.results_button)
     monitor.logs_button.click()

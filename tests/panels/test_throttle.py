@@ -12,29 +12,40 @@ from bearing_workbench.panels.throttle import Coalescer
 def test_a_burst_of_requests_runs_a_few_times_and_ends_with_a_trailing_run():
     seen: list[int] = []
     value = [0]
-    done = threading.Event()
+    first_run, release, done = threading.Event(), threading.Event(), threading.Event()
 
     def draw():
         seen.append(value[0])
+        first_run.set()
+        assert release.wait(30)  # the first run lasts until every request is made: no timing involved
         if value[0] == 999:
             done.set()
 
-    coalescer = Coalescer(draw, interval_s=0.2)
+    coalescer = Coalescer(draw, interval_s=0.05)
     try:
         for i in range(1000):
             value[0] = i
             coalescer.request()
-        assert done.wait(10), "the trailing run never came"
-        assert seen[-1] == 999 and 1 <= coalescer.runs <= 10 and coalescer.requests == 1000
+        release.set()
+        assert done.wait(30), "the trailing run never came"
+        # the leading run (unless the thread started only after the burst) and one trailing run
+        assert seen[-1] == 999 and len(seen) == coalescer.runs <= 2 and coalescer.requests == 1000
+        assert first_run.is_set()
     finally:
         coalescer.close()
 
 
 def test_flush_runs_now_only_when_something_is_pending_and_close_drops_the_rest():
     calls = []
-    coalescer = Coalescer(lambda: calls.append(1), interval_s=60)
+    ran = threading.Event()
+
+    def draw():
+        calls.append(1)
+        ran.set()
+
+    coalescer = Coalescer(draw, interval_s=60)
     coalescer.request()
-    threading.Event().wait(0.2)  # the leading run happens on the coalescer's thread
+    assert ran.wait(30)  # the leading run happens on the coalescer's thread
     assert calls == [1]
     coalescer.request()  # within the interval: waits for its trailing edge
     assert coalescer.flush() and calls == [1, 1]

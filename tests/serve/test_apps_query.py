@@ -36,8 +36,8 @@ def test_apps_show_a_message_for_bad_queries(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setenv("BEARING_WORKBENCH_WORKSPACE", str(tmp_path))
     monkeypatch.delenv("BEARING_WORKBENCH_DB_URL", raising=False)
 
-    def shown(widget) -> str:
-        return html.unescape(widget.value)
+    def shown(page) -> str:  # every text of the page (a kit Page, or a panel)
+        return html.unescape(" ".join(str(getattr(w, "value", "")) for w in page.descendants()))
 
     assert "?experiment= must be an experiment id" in shown(monitor_app("experiment=x"))
     assert "?experiment=5: there is no such experiment" in shown(monitor_app("experiment=5"))

@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from bearing_workbench.analysis.results import ENSEMBLE_FAMILY, ResultBundle
-from bearing_workbench.panels.download import MAX_BYTES, DownloadLink, safe_filename
+from bearing_workbench.panels.kit.download import MAX_BYTES, DownloadLink, safe_filename
 from bearing_workbench.panels.results.elements import MUTED, esc, note, section
 from bearing_workbench.panels.results.report import ReportSection
 from bearing_workbench.runner.monitoring import format_bytes

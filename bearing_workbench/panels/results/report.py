@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.panels.download import DownloadLink
+from bearing_workbench.panels.kit.download import DownloadLink
 from bearing_workbench.panels.results.elements import esc
 from bearing_workbench.runner.monitoring import format_bytes
 from bearing_workbench.store import Store, confined_path

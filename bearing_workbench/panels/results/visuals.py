@@ -62,4 +62,6 @@ def history_figure(bundle: ResultBundle, best_epoch: int | None) -> LiveFigureWi
     history = bundle.history
     best_row = next((row for row in history if row["epoch"] == best_epoch), None)
     star = best_epoch_trace(best_epoch, best_row.get("val_acc") if best_row else None)
-    return figure([*curve_traces(history), star], curves_layout(), f"experiment-{bundle.record.id}-curves")
+    return figure(
+        [*curve_traces(history), star], curves_layout(history), f"experiment-{bundle.record.id}-curves"
+    )

@@ -23,7 +23,7 @@ def safe_filename(name: str) -> str:
 
 
 def download_html(filename: str, data: bytes | str, mime: str, label: str, title: str = "") -> str:
-    """HTML of a link that saves `data` as `filename` when clicked."""
+    """HTML of a link that saves `data` as `filename` when clicked (styled by the kit's ``bw-download``)."""
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     if len(payload) > MAX_BYTES:
         raise ValueError(
@@ -34,14 +34,18 @@ def download_html(filename: str, data: bytes | str, mime: str, label: str, title
     href = f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
     tip = f' title="{html.escape(title)}"' if title else ""
     return (
-        f'<a class="bw-download" download="{html.escape(safe_filename(filename))}" href="{href}"{tip} '
-        'style="text-decoration:none;border:1px solid #9aa5b1;border-radius:4px;padding:2px 8px;'
-        f'color:inherit">&#8595; {html.escape(label)}</a>'
+        f'<a class="bw-download" download="{html.escape(safe_filename(filename))}" href="{href}"{tip}>'
+        f"&#8595; {html.escape(label)}</a>"
     )
 
 
 class DownloadLink(widgets.HTML):
-    """An HTML widget showing one download link; `set_data` replaces the file it carries."""
+    """An HTML widget showing one download button; `set_data` replaces the file it carries.
+
+    Args:
+        label: the button's text; filename: the name the browser saves it as; mime: its type
+            (``text/csv``); title: a tooltip.
+    """
 
     def __init__(self, label: str, filename: str, mime: str, title: str = "", **kwargs: object):
         super().__init__(**kwargs)
@@ -50,7 +54,9 @@ class DownloadLink(widgets.HTML):
         self.mime = mime
         self.title = title
         self.size = 0
-        self.disabled_text = f'<span style="color:#9aa5b1">&#8595; {html.escape(label)}</span>'
+        self.disabled_text = (
+            f'<span class="bw-download bw-download-disabled">&#8595; {html.escape(label)}</span>'
+        )
         self.value = self.disabled_text
 
     def set_data(self, data: bytes | str | None) -> None:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bearing_workbench.panels.download import DownloadLink, download_html, safe_filename
+from bearing_workbench.panels.kit.download import DownloadLink, download_html, safe_filename
 
 
 def test_link_carries_the_bytes_and_a_safe_name():

@@ -1,0 +1,134 @@
+"""What the training monitor writes in its HTML widgets, from a `RunState` (kit fragments, no widgets).
+
+One epoch convention everywhere on the page (defect 3 of issue 13): an epoch is named by its number
+from 1, and a count says how many epochs are *done*. While an epoch runs the bar reads "epoch 2/3,
+batch 5/40" (epoch 2 in progress); between epochs, paused or ended it reads "1/3 epochs done" -- never
+"epoch 1/3", which could mean either. The run's own events say the same ("paused during epoch 2",
+"paused after epoch 1", `runner.control`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bearing_workbench.panels.kit import app_url, fragments
+from bearing_workbench.runner.monitoring import (
+    NO_VALUE,
+    RunState,
+    header,
+    local_time,
+    resource_lines,
+)
+from bearing_workbench.store import ExperimentRecord
+
+POLLING_NOTE = (
+    "following the store every second: no Dask scheduler is reachable from this kernel. If the run's "
+    "local cluster ended with the kernel that started it, bearing_workbench.runner.reconcile() marks "
+    "it failed and Retry continues it from its checkpoint."
+)
+NO_SAMPLES_ENDED = "none recorded for this run (it ran where the workbench samples nothing, or ended first)"
+
+
+def epochs_done_text(done: int, total: int) -> str:
+    """``"1/3 epochs done"`` (``"1 epoch done"`` when the total is not known)."""
+    if total:
+        return f"{done}/{total} epochs done"
+    return f"{done} epoch{'' if done == 1 else 's'} done"
+
+
+def progress_text(state: RunState) -> str:
+    """The bar's text: the epoch in progress and its batch, or how many epochs are done (see above);
+    a family not trained in epochs shows its phase (`RunState.progress_text`)."""
+    if not state.epoch_based:
+        return state.progress_text()
+    total = state.total_epochs
+    if state.current_epoch is not None and state.batch is not None and not state.finished:
+        steps = f"/{state.steps_per_epoch}" if state.steps_per_epoch else ""
+        return f"epoch {state.current_epoch}/{total or NO_VALUE}, batch {int(state.batch) + 1}{steps}"
+    if state.epoch or total:
+        return epochs_done_text(state.epoch, total)
+    return state.progress_message or f"{100 * state.progress:.0f} %"
+
+
+def progress_line(state: RunState) -> str:
+    """The HTML beside the bar: progress, ETA (or the status), the latest batch loss while one runs."""
+    parts = [progress_text(state), state.eta_text()]
+    if state.batch is not None and state.batch_loss is not None and not state.finished:
+        parts.append(f"batch loss {state.batch_loss:.4g}")
+    return "&nbsp;" + " &middot; ".join(fragments.esc(p) for p in parts)
+
+
+def title_extras(
+    record: ExperimentRecord, state: RunState, mode: str, now: datetime | None = None
+) -> list[str]:
+    """Beside the run's name: status badge, family and id, start, elapsed, how the view follows it."""
+    info = header(record, now or datetime.now(UTC))
+    follow = "run ended" if state.finished else mode
+    return [
+        fragments.status_badge(state.status),
+        fragments.muted(f"{info['family']} · experiment #{info['id']}"),
+        f"<span>started {fragments.esc(info['started'])}</span>",
+        f"<span>elapsed {fragments.esc(info['elapsed'])}</span>",
+        # How this view follows the run ("live", "polling"), or that there is nothing left to follow.
+        f'<span class="bw-follow-mode bw-faint">{fragments.esc(follow)}</span>',
+    ]
+
+
+def cards_html(state: RunState) -> str:
+    """The metric cards of the latest epoch (or a fit's results), trend arrows included."""
+    return fragments.metric_cards(
+        fragments.metric_card(c.label, c.text, note=c.note, trend=c.trend, improved=c.improved, key=c.key)
+        for c in state.cards()
+    )
+
+
+def events_html(state: RunState) -> str:
+    """The latest events, newest first; a failure in red."""
+    if not state.events:
+        return fragments.muted("no events yet")
+    rows = []
+    for event in reversed(state.events):
+        tone = ' class="bw-event-failed"' if event["kind"] == "failed" else ""
+        rows.append(
+            f"<div{tone}>{fragments.muted(local_time(event['time']))} "
+            f"<b>{fragments.esc(event['kind'])}</b> {fragments.esc(event['message'])}</div>"
+        )
+    return "".join(rows)
+
+
+def resources_html(state: RunState) -> str:
+    """The latest resource sample; an ended run without one says so instead of "while the run trains"."""
+    if not state.resources and state.finished:
+        return fragments.label_table([("resources", NO_SAMPLES_ENDED)])
+    return fragments.label_table(resource_lines(state.resources))
+
+
+def log_html(text: str, path: Any, finished: bool) -> str:
+    """The log's tail, kept scrolled to the newest line; what an empty log means depends on the run."""
+    if not text:
+        text = (
+            f"(this run wrote nothing to {path})"
+            if finished
+            else "(the log is empty so far: it is written while the run trains)"
+        )
+    # column-reverse keeps the view scrolled to the newest line as lines are added
+    return f'<div class="bw-log"><pre>{fragments.esc(text)}</pre></div>'
+
+
+def results_html(
+    lines: list[tuple[str, str]], metrics_path: Any, has_metrics_file: bool, experiment_id: int
+) -> str:
+    """The stored headline results, where the metrics file is, and the way to the results page."""
+    where = (
+        f"<div>metrics file: <code>{fragments.esc(metrics_path)}</code></div>"
+        if has_metrics_file
+        else f"<div>{fragments.muted(f'no metrics file ({metrics_path.name}) yet')}</div>"
+    )
+    page = fragments.link(app_url("results", experiment=experiment_id), "the results page")
+    return (
+        fragments.label_table(lines)
+        + where
+        + '<div class="bw-muted">per-class results, confusion matrix, ROC, failure cases, downloads and '
+        f"the PDF report: {page} (in a notebook: <code>ExperimentResults({experiment_id})</code>)</div>"
+    )
