@@ -21,11 +21,12 @@ from bearing_workbench.analysis.results import (
     confusion_matrix,
     recommendations,
 )
+from bearing_workbench.config import theme
 from bearing_workbench.panels.failure_detail import FailureDetail
+from bearing_workbench.panels.kit import page as kit_page
 from bearing_workbench.panels.model_views import ModelViews
 from bearing_workbench.panels.results import TAB_TITLES, ExperimentResults
 from bearing_workbench.panels.results import artifacts as artifacts_tab
-from bearing_workbench.panels.results import page as results_page
 from bearing_workbench.panels.results import visuals as visuals_tab
 from bearing_workbench.runner import reports
 from bearing_workbench.store import NotFoundError, Store
@@ -68,7 +69,8 @@ def test_only_the_overview_is_built_with_the_panel(
     assert [cnn.tabs.get_title(i) for i in range(4)] == list(TAB_TITLES)
     assert all(not cnn.tabs.children[i].children for i in (1, 2, 3))
     assert cnn.experiment_id == record.id and cnn.status == "completed"
-    assert record.name in cnn.header_html.value and "completed" in cnn.header_html.value
+    assert record.name in cnn.title_html.value and 'data-status="completed"' in cnn.title_html.value
+    assert cnn.url == f"results.ipynb?experiment={record.id}"
     accuracy = cnn.bundle.metrics["accuracy"]
     assert 'data-key="accuracy"' in cnn.overview.cards_html.value
     assert f"{100 * accuracy:.1f} %" in cnn.overview.cards_html.value
@@ -88,7 +90,7 @@ def test_overview_shows_signed_baselines_and_the_recommendations(
     for b in found:
         assert f"?experiment={b.experiment_id}" in html
         if b.difference:
-            color = "#2e7d32" if b.difference > 0 else "#c62828"
+            color = theme.color("success" if b.difference > 0 else "danger")
             assert f'style="color:{color};font-weight:600">{100 * b.difference:+.1f} pts' in html
         else:
             assert "±0.0 pts" in html
@@ -136,7 +138,7 @@ def test_per_class_table_flags_weak_classes(cnn: ExperimentResults) -> None:
     weak = [r for r in cnn.details.per_class_rows if r["weak"]]
     assert cnn.details.per_class_html.value.count("bw-weak") == len(weak)
     for row in cnn.details.per_class_rows:
-        assert f'<td style="padding:2px 10px 2px 0">{row["class"]}</td>' in cnn.details.per_class_html.value
+        assert f"<td>{row['class']}</td>" in cnn.details.per_class_html.value
 
 
 def test_confusion_matrix_toggles_between_counts_and_row_shares(cnn: ExperimentResults) -> None:
@@ -243,7 +245,7 @@ def test_notification_area_on_top(
 ) -> None:
     area = widgets.HTML("toasts")
     seen: list[Any] = []
-    monkeypatch.setattr(results_page, "notification_area", lambda store=None: seen.append(store) or area)
+    monkeypatch.setattr(kit_page, "notification_area", lambda store=None: seen.append(store) or area)
     panel = ExperimentResults(results_ids["cnn1d"], store=results_store)
     assert panel.children[0] is area and seen == [results_store]
 
@@ -375,20 +377,17 @@ def test_delete_asks_first_then_removes_rows_and_folder(
     folder = experiment_folder(fresh_store, copy)
     panel = ExperimentResults(copy, store=fresh_store)
     panel.show_tab("Artifacts")
-    assert panel.artifacts.confirm_box.layout.display == "none"
+    confirm = panel.artifacts.confirm
+    assert confirm.layout.display == "none" and not confirm.asking
     panel.artifacts.delete_button.click()
-    assert panel.artifacts.confirm_box.layout.display == ""
-    panel.artifacts.confirm_no.click()
-    assert (
-        panel.artifacts.confirm_box.layout.display == "none"
-        and fresh_store.get_experiment(copy)
-        and folder.is_dir()
-    )
+    assert confirm.asking and f"Delete experiment {copy}" in confirm.question
+    confirm.cancel_button.click()
+    assert not confirm.asking and fresh_store.get_experiment(copy) and folder.is_dir()
     panel.artifacts.delete_button.click()
-    panel.artifacts.confirm_yes.click()
+    confirm.confirm_button.click()
     assert panel.deleted is True
-    (message,) = panel.children
-    assert "was deleted" in message.value
+    assert panel.tabs not in panel.children and panel.deleted_html in panel.children
+    assert "was deleted" in panel.deleted_html.value
     with pytest.raises(NotFoundError):
         fresh_store.get_experiment(copy)
     assert not folder.exists()
@@ -404,5 +403,5 @@ def test_a_refused_delete_is_said(
     panel.show_tab("Artifacts")
     fresh_store.delete_experiment(copy)  # deleted elsewhere meanwhile
     panel.artifacts.delete_button.click()
-    panel.artifacts.confirm_yes.click()
-    assert panel.deleted is False and "could not delete" in panel.notice_html.value
+    panel.artifacts.confirm.confirm_button.click()
+    assert panel.deleted is False and "could not delete" in panel.message.text

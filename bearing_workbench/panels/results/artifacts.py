@@ -10,8 +10,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from bearing_workbench.analysis.results import ENSEMBLE_FAMILY, ResultBundle
-from bearing_workbench.panels.kit.download import MAX_BYTES, DownloadLink, safe_filename
-from bearing_workbench.panels.results.elements import MUTED, esc, note, section
+from bearing_workbench.panels.kit import MAX_BYTES, ConfirmDialog, DownloadLink, fragments, safe_filename
+from bearing_workbench.panels.results.elements import note, section
 from bearing_workbench.panels.results.report import ReportSection
 from bearing_workbench.runner.monitoring import format_bytes
 from bearing_workbench.store import Store, confined_path
@@ -27,7 +27,6 @@ DOWNLOADS = (
 )
 # Files up to this size are put in their link when the tab opens; larger ones on a click.
 EAGER_BYTES = 2 * 2**20
-LINK_STYLE = "border:1px solid #9aa5b1;border-radius:4px;padding:2px 8px;text-decoration:none;color:inherit"
 
 
 def artifact_file(bundle: ResultBundle, name: str) -> Path:
@@ -109,45 +108,33 @@ class ArtifactsTab(widgets.VBox):
     def _actions(self, on_delete: Callable[[], Any]) -> list[widgets.Widget]:
         record = self.bundle.record
         links = [
-            f'<a class="bw-clone" href="wizard.ipynb?clone={record.id}" style="{LINK_STYLE}">'
-            "Clone &amp; retrain</a>"
+            fragments.app_link(
+                "wizard", "Clone & retrain", new_tab=False, css_class="bw-clone", clone=record.id
+            )
         ]
         if record.family == ENSEMBLE_FAMILY:
-            links.append(f'<span style="{MUTED}">an ensemble cannot be a member of another ensemble</span>')
+            links.append(fragments.muted("an ensemble cannot be a member of another ensemble"))
         else:
             links.append(
-                f'<a class="bw-ensemble" href="wizard.ipynb?family=ensemble&amp;members={record.id}" '
-                f'style="{LINK_STYLE}">Add to ensemble</a>'
+                fragments.app_link(
+                    "wizard",
+                    "Add to ensemble",
+                    new_tab=False,
+                    css_class="bw-ensemble",
+                    family=ENSEMBLE_FAMILY,
+                    members=[record.id],
+                )
             )
         self.action_links = widgets.HTML(
             f'<div style="display:flex;gap:10px;align-items:center">{"".join(links)}</div>'
         )
         self.delete_button = widgets.Button(description="Delete", button_style="danger", icon="trash")
-        self.confirm_yes = widgets.Button(description="Yes, delete", button_style="danger")
-        self.confirm_no = widgets.Button(description="Cancel")
-        self.confirm_box = widgets.HBox(
-            [
-                widgets.HTML(
-                    f"Delete experiment {record.id} ({esc(record.name)}), its results and its folder? "
-                    "This cannot be undone."
-                ),
-                self.confirm_yes,
-                self.confirm_no,
-            ],
-            layout=widgets.Layout(display="none"),
+        self.confirm = ConfirmDialog()
+        question = (
+            f"Delete experiment {record.id} ({record.name}), its results and its folder? "
+            "This cannot be undone."
         )
-
-        def ask(_: Any) -> None:
-            self.confirm_box.layout.display = ""
-
-        def cancel(_: Any) -> None:
-            self.confirm_box.layout.display = "none"
-
-        def confirmed(_: Any) -> None:
-            self.confirm_box.layout.display = "none"
-            on_delete()
-
-        self.delete_button.on_click(ask)
-        self.confirm_no.on_click(cancel)
-        self.confirm_yes.on_click(confirmed)
-        return [self.action_links, self.delete_button, self.confirm_box]
+        self.delete_button.on_click(
+            lambda _: self.confirm.ask(question, on_delete, confirm_label="Yes, delete")
+        )
+        return [self.action_links, self.delete_button, self.confirm]

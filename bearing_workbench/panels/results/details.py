@@ -10,14 +10,18 @@ import ipywidgets as widgets
 import traitlets
 
 from bearing_workbench.analysis.results import ResultBundle, confusion_matrix, per_class_rows, roc_curves
-from bearing_workbench.panels.results.elements import MUTED, esc, figure, note, num, pct, section, table
+from bearing_workbench.config import theme
+from bearing_workbench.panels.kit import fragments
+from bearing_workbench.panels.results.elements import esc, figure, note, num, pct, section
 
 if TYPE_CHECKING:
     from bearing_workbench.panels.live_figure import LiveFigureWidget
 
-WEAK_MARK = '<span class="bw-weak" style="color:#b26a00">&#9888; weak (recall below 90 %)</span>'
-WEAK_ROW = "background:#fff4e5"
-CHANCE_COLOR = "#9aa5b1"
+WEAK_MARK = (
+    f'<span class="bw-weak" style="color:{theme.color("warning")}">&#9888; weak (recall below 90 %)</span>'
+)
+WEAK_ROW = f'data-weak="1" style="background:{theme.color("warning_bg")}"'
+CHANCE_COLOR = theme.color("faint")
 
 
 class DetailsTab(widgets.VBox):
@@ -46,7 +50,7 @@ class DetailsTab(widgets.VBox):
         metrics = bundle.metrics
         self.per_class_rows = rows = per_class_rows(metrics)
         self.per_class_html = widgets.HTML(
-            table(
+            fragments.data_table(
                 ("class", "precision", "recall", "F1", "support", ""),
                 [
                     (
@@ -59,7 +63,7 @@ class DetailsTab(widgets.VBox):
                     )
                     for r in rows
                 ],
-                [WEAK_ROW if r["weak"] else "" for r in rows],
+                row_attrs=[WEAK_ROW if r["weak"] else "" for r in rows],
             )
         )
         self.normalised_toggle = widgets.ToggleButtons(
@@ -70,8 +74,9 @@ class DetailsTab(widgets.VBox):
         widgets.link((self.normalised_toggle, "value"), (self, "normalised"))
         self.confusion_figure = self._confusion_figure()
         self.cell_html = widgets.HTML(
-            f'<div style="{MUTED}">click a cell to list its test records (and show them in the failure cases)'
-            "</div>"
+            fragments.message(
+                "click a cell to list its test records (and show them in the failure cases)", "muted"
+            )
         )
         self.cell_button = widgets.Button(
             description="Inspect in failure cases", layout=widgets.Layout(display="none", width="auto")
@@ -163,7 +168,7 @@ class DetailsTab(widgets.VBox):
             for r in records
         ]
         self.cell_html.value = f"<div><b>{esc(title)}</b></div>" + (
-            table(("record", "confidence", "top probabilities"), rows) if rows else ""
+            fragments.data_table(("record", "confidence", "top probabilities"), rows) if rows else ""
         )
         self.cell_button.layout.display = "" if records else "none"
 

@@ -1,22 +1,18 @@
-"""The small pieces every tab of the results page is made of: escaped text, numbers as shown,
-section titles, notes, HTML tables and figures that save a PNG under a useful name."""
+"""The small pieces the tabs of the results page share: numbers as shown, section titles, notes and
+figures that save a PNG under a useful name. Looks come from the kit (`panels.kit`)."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from bearing_workbench.panels.kit import fragments
+
 if TYPE_CHECKING:
     from bearing_workbench.panels.live_figure import LiveFigureWidget
 
-MUTED = "color:#6b7280"
-
-
-def esc(text: Any) -> str:
-    return html.escape(str(text))
+esc = fragments.esc
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -28,22 +24,11 @@ def num(value: float | None, fmt: str = ".4g") -> str:
 
 
 def section(title: str) -> widgets.HTML:
-    return widgets.HTML(f'<div style="font-weight:600;margin:10px 0 4px">{esc(title)}</div>')
+    return widgets.HTML(fragments.section_title(title))
 
 
 def note(text: str) -> widgets.HTML:
-    return widgets.HTML(f'<div style="{MUTED};margin:4px 0">{esc(text)}</div>')
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]], row_styles: Sequence[str] = ()) -> str:
-    """An HTML table; cells are HTML already (escape them first)."""
-    head = "".join(f'<th style="text-align:left;padding:2px 10px 2px 0">{esc(h)}</th>' for h in header)
-    body = []
-    for i, row in enumerate(rows):
-        style = row_styles[i] if i < len(row_styles) else ""
-        cells = "".join(f'<td style="padding:2px 10px 2px 0">{c}</td>' for c in row)
-        body.append(f'<tr style="{style}">{cells}</tr>')
-    return f'<table style="border-collapse:collapse"><tr>{head}</tr>{"".join(body)}</table>'
+    return widgets.HTML(fragments.message(text, "muted"))
 
 
 def figure(data: list[dict[str, Any]], layout: dict[str, Any], png_name: str) -> LiveFigureWidget:

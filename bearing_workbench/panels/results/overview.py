@@ -1,4 +1,5 @@
-"""The results page's header and its Overview tab: metric cards, training summary, baselines, advice."""
+"""The results page's title extras and its Overview tab: metric cards, training summary, baselines,
+recommendations."""
 
 from __future__ import annotations
 
@@ -7,29 +8,30 @@ from typing import Any
 import ipywidgets as widgets
 
 from bearing_workbench.analysis.results import Baseline, Recommendation, ResultBundle
-from bearing_workbench.panels.results.elements import MUTED, esc, num, pct, section, table
+from bearing_workbench.config import theme
+from bearing_workbench.panels.kit import MetricCards, fragments
+from bearing_workbench.panels.results.elements import esc, num, pct, section
 from bearing_workbench.runner.monitoring import format_duration, local_time
 
+# Recommendation level -> (stripe colour token, background token, icon).
 LEVEL_STYLES = {
-    "success": ("#2e7d32", "#e8f5e9", "&#10004;"),
-    "info": ("#1f6fb4", "#e8f1fb", "&#8505;"),
-    "warning": ("#b26a00", "#fff4e5", "&#9888;"),
+    "success": ("success", "success_bg", "&#10004;"),
+    "info": ("link", "selected_bg", "&#8505;"),
+    "warning": ("warning", "warning_bg", "&#9888;"),
 }
 
 
-def header_html(bundle: ResultBundle) -> str:
-    """Name, status, family, id, duration and completion time of the experiment."""
+def title_extras(bundle: ResultBundle) -> list[str]:
+    """What the page title carries beside the name: status, family and id, duration, end time."""
     record = bundle.record
     finished = local_time(record.finished_at, with_date=True) if record.finished_at else "—"
-    return (
-        '<div style="display:flex;gap:14px;align-items:baseline;flex-wrap:wrap">'
-        f'<span style="font-size:1.3em;font-weight:600">{esc(record.name)}</span>'
-        '<span style="background:#2e7d32;color:#fff;border-radius:10px;padding:1px 9px">'
-        f"{esc(record.status)}</span>"
-        f'<span style="{MUTED}">{esc(record.family)} &middot; experiment #{record.id}</span>'
-        f"<span>duration {esc(format_duration(record.duration_s))}</span>"
-        f"<span>completed {esc(finished)}</span></div>"
-    )
+    ended = "completed" if str(record.status) == "completed" else "ended"
+    return [
+        fragments.status_badge(record.status),
+        fragments.muted(f"{record.family} · experiment #{record.id}"),
+        f"<span>duration {esc(format_duration(record.duration_s))}</span>",
+        f"<span>{ended} {esc(finished)}</span>",
+    ]
 
 
 class OverviewTab(widgets.VBox):
@@ -47,21 +49,16 @@ class OverviewTab(widgets.VBox):
         recommendations: list[Recommendation],
     ):
         metrics = bundle.metrics
-        cards = [
-            ("accuracy", "accuracy", pct(metrics.get("accuracy"))),
-            ("macro_precision", "precision (macro)", pct(metrics.get("macro_precision"))),
-            ("macro_recall", "recall (macro)", pct(metrics.get("macro_recall"))),
-            ("macro_f1", "F1 (macro)", num(metrics.get("macro_f1"), ".3f")),
-        ]
-        self.cards_html = widgets.HTML(
-            '<div style="display:flex;gap:10px;flex-wrap:wrap;margin:6px 0">'
-            + "".join(
-                f'<div class="bw-card" data-key="{key}" style="border:1px solid #d1d5db;border-radius:6px;'
-                f'padding:6px 12px;min-width:120px"><div style="{MUTED};font-size:0.85em">{esc(label)}</div>'
-                f'<div style="font-size:1.3em;font-weight:600">{esc(text)}</div></div>'
-                for key, label, text in cards
-            )
-            + "</div>"
+        self.cards_html = MetricCards()
+        self.cards_html.show_cards(
+            [
+                fragments.metric_card("accuracy", pct(metrics.get("accuracy")), key="accuracy"),
+                fragments.metric_card(
+                    "precision (macro)", pct(metrics.get("macro_precision")), key="macro_precision"
+                ),
+                fragments.metric_card("recall (macro)", pct(metrics.get("macro_recall")), key="macro_recall"),
+                fragments.metric_card("F1 (macro)", num(metrics.get("macro_f1"), ".3f"), key="macro_f1"),
+            ]
         )
         self.summary_html = widgets.HTML(summary_html(summary))
         self.baselines_html = widgets.HTML(baselines_html(baselines))
@@ -101,39 +98,41 @@ def summary_html(s: dict[str, Any]) -> str:
             pct(s["gpu_utilisation"] / 100, 0) if s["gpu_utilisation"] is not None else "not sampled",
         ),
     ]
-    return table(("", ""), [(f'<span style="{MUTED}">{esc(a)}</span>', esc(b)) for a, b in lines])
+    return fragments.label_table(lines)
 
 
 def baselines_html(baselines: list[Baseline]) -> str:
     if not baselines:
-        return f'<div style="{MUTED}">no other completed experiment to compare with yet</div>'
+        return fragments.message("no other completed experiment to compare with yet", "muted")
     rows = []
     for b in baselines:
         diff = b.difference
         if diff is None:
             shown = "—"
         else:
-            color = "#2e7d32" if diff > 0 else "#c62828" if diff < 0 else "#6b7280"
+            tone = "success" if diff > 0 else "danger" if diff < 0 else "muted"
             points = f"{100 * diff:+.1f} pts" if diff else "±0.0 pts"
-            shown = f'<span class="bw-diff" style="color:{color};font-weight:600">{points}</span>'
+            shown = f'<span class="bw-diff" style="color:{theme.color(tone)};font-weight:600">{points}</span>'
         rows.append(
             (
                 esc(b.label),
-                f'<a href="results.ipynb?experiment={b.experiment_id}">#{b.experiment_id} {esc(b.name)}</a>',
+                fragments.app_link(
+                    "results", f"#{b.experiment_id} {b.name}", new_tab=False, experiment=b.experiment_id
+                ),
                 esc(b.family),
                 pct(b.accuracy),
                 shown,
             )
         )
-    return table(("baseline", "experiment", "family", "test accuracy", "this one vs it"), rows)
+    return fragments.data_table(("baseline", "experiment", "family", "test accuracy", "this one vs it"), rows)
 
 
 def recommendations_html(recommendations: list[Recommendation]) -> str:
     items = []
     for r in recommendations:
-        color, background, icon = LEVEL_STYLES[r.level]
+        stripe, background, icon = LEVEL_STYLES[r.level]
         items.append(
-            f'<div class="bw-recommendation bw-{r.level}" style="border-left:4px solid {color};'
-            f'background:{background};padding:4px 10px;margin:3px 0">{icon} {esc(r.text)}</div>'
+            f'<div class="bw-recommendation bw-{r.level}" style="border-left:4px solid {theme.color(stripe)};'
+            f'background:{theme.color(background)};padding:4px 10px;margin:3px 0">{icon} {esc(r.text)}</div>'
         )
-    return "".join(items) or f'<div style="{MUTED}">no recommendation</div>'
+    return "".join(items) or fragments.message("no recommendation", "muted")

@@ -28,11 +28,10 @@ from bearing_workbench.analysis.results import (
     recommendations,
     training_summary,
 )
-from bearing_workbench.panels.notifications import notification_area
+from bearing_workbench.panels.kit import Page, fragments
 from bearing_workbench.panels.results import artifacts
 from bearing_workbench.panels.results.details import DetailsTab
-from bearing_workbench.panels.results.elements import MUTED, esc
-from bearing_workbench.panels.results.overview import OverviewTab, header_html
+from bearing_workbench.panels.results.overview import OverviewTab, title_extras
 from bearing_workbench.store import Store
 
 if TYPE_CHECKING:
@@ -62,8 +61,8 @@ def _warm_plotly() -> None:
         log.debug("plotly could not be imported ahead", exc_info=True)
 
 
-class ExperimentResults(widgets.VBox):
-    """The results of one completed experiment.
+class ExperimentResults(Page):
+    """The results of one completed experiment (a kit `Page`: its title, notifications, messages).
 
     Args:
         experiment_id: a completed experiment (an unknown id raises `NotFoundError`; one that has not
@@ -74,15 +73,15 @@ class ExperimentResults(widgets.VBox):
     The tabs, once built: `overview`, `details`, `visuals`, `artifacts` (None before).
     Traits (not synced to the browser; for tests and observers): `built_tabs` (titles of the tabs
     built so far), `selected_cell` ((true, predicted) labels of the clicked cell, empty for the 10
-    worst predictions), `deleted`, `notice` (the last problem reported on the page).
+    worst predictions), `deleted`.
     """
 
+    app = "results"
     experiment_id = traitlets.Int()
     status = traitlets.Unicode()
     built_tabs = traitlets.List(traitlets.Unicode())
     selected_cell = traitlets.Tuple()
     deleted = traitlets.Bool(False)
-    notice = traitlets.Unicode("")
 
     def __init__(self, experiment_id: int, store: Store | None = None, *, client: Any = None):
         self._store = store if store is not None else Store()
@@ -97,8 +96,8 @@ class ExperimentResults(widgets.VBox):
         self.details: DetailsTab | None = None
         self.visuals: VisualsTab | None = None
         self.artifacts: ArtifactsTab | None = None
-        self.header_html = widgets.HTML(header_html(self.bundle))
-        self.notice_html = widgets.HTML()
+        super().__init__(record.name, store=self._store)
+        self.set_title(record.name, *title_extras(self.bundle))
         self.overview = OverviewTab(self.bundle, self.summary, self.baselines, self.recommendations)
         self.tabs = widgets.Tab(
             children=[self.overview, *(widgets.VBox() for _ in TAB_TITLES[1:])], titles=TAB_TITLES
@@ -109,15 +108,16 @@ class ExperimentResults(widgets.VBox):
             ARTIFACTS: self._build_artifacts,
         }
         self.tabs.observe(self._on_tab, names="selected_index")
-        top = [notification_area(store=self._store), self.header_html, self.notice_html, self.tabs]
-        super().__init__(children=top)
+        self.set_body([self.tabs])
         self.add_class("bw-experiment-results")
         self.experiment_id = record.id
         self.status = str(record.status)
         self.built_tabs = [TAB_TITLES[OVERVIEW]]
-        self.observe(self._show_notice, names="notice")
         if "plotly.basewidget" not in sys.modules:
             threading.Thread(target=_warm_plotly, name="results-plotly", daemon=True).start()
+
+    def app_params(self) -> dict[str, object]:
+        return {"experiment": self.bundle.record.id}
 
     # -- tabs ------------------------------------------------------------------------------------------
 
@@ -141,9 +141,7 @@ class ExperimentResults(widgets.VBox):
                 children: tuple[widgets.Widget, ...] = (self._builders[index](),)
             except Exception as exc:  # one broken section must not take the page down
                 log.exception("results of experiment %s: the %s tab failed", self.experiment_id, title)
-                children = (
-                    widgets.HTML(f"<div style='color:#c62828'>this tab could not be built: {esc(exc)}</div>"),
-                )
+                children = (widgets.HTML(fragments.error_box(str(exc), title="this tab could not be built")),)
             self.tabs.children[index].children = children
             self.built_tabs = [*self.built_tabs, title]
 
@@ -172,7 +170,9 @@ class ExperimentResults(widgets.VBox):
         """Show the test records of one confusion-matrix cell and list them in the failure cases."""
         predictions = self.bundle.predictions
         if predictions is None:
-            self.notice = "no predictions_test.csv in the experiment folder: the cell's records are unknown"
+            self.tell(
+                "no predictions_test.csv in the experiment folder: the cell's records are unknown", "warning"
+            )
             return []
         self.cell_rows = cell_records(predictions, true_label, predicted_label)
         self.selected_cell = (true_label, predicted_label)
@@ -226,20 +226,19 @@ class ExperimentResults(widgets.VBox):
             self._store.delete_experiment(self.experiment_id)
         except Exception as exc:
             log.exception("deleting experiment %s failed", self.experiment_id)
-            self.notice = f"could not delete experiment {self.experiment_id}: {exc}"
+            self.tell(f"could not delete experiment {self.experiment_id}: {exc}", "error")
             return
         record = self.bundle.record
-        self.children = [
-            widgets.HTML(
-                f'<div class="bw-deleted" style="{MUTED};margin:8px 0">experiment {record.id} '
-                f"({esc(record.name)}) was deleted, with its results and its folder</div>"
+        self.deleted_html = widgets.HTML(
+            fragments.message(
+                f"experiment {record.id} ({record.name}) was deleted, with its results and its folder",
+                "muted",
             )
-        ]
+        )
+        self.deleted_html.add_class("bw-deleted")
+        self.set_title(record.name, fragments.muted("deleted"))
+        self.set_body([self.deleted_html])
         self.deleted = True
-
-    def _show_notice(self, change: Mapping[str, Any]) -> None:
-        text = change["new"]
-        self.notice_html.value = f'<div style="color:#8a5a00">{esc(text)}</div>' if text else ""
 
     def __repr__(self) -> str:
         return f"ExperimentResults(experiment_id={self.experiment_id}, tabs built={self.built_tabs})"

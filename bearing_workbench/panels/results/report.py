@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.panels.kit.download import DownloadLink
+from bearing_workbench.panels.kit import DownloadLink, fragments
 from bearing_workbench.panels.results.elements import esc
 from bearing_workbench.runner.monitoring import format_bytes
 from bearing_workbench.store import Store, confined_path
@@ -111,8 +111,6 @@ class ReportSection(widgets.VBox):
 
     def _failed(self, exc: BaseException) -> None:
         self.bar.bar_style = "danger"
-        self.label.value = (
-            f'<span style="color:#c62828">report failed: {esc(type(exc).__name__)}: {esc(exc)}</span>'
-        )
+        self.label.value = fragments.message(f"report failed: {type(exc).__name__}: {exc}", "error")
         self.button.disabled = False
         self.status = "failed"
