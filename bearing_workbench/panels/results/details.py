@@ -180,17 +180,23 @@ def top_classes(probabilities: Mapping[str, float], n: int = 3) -> str:
 
 
 def roc_figure(curves: list[dict[str, Any]], macro_auc: Any, png_name: str) -> LiveFigureWidget:
-    """One ROC curve per class (as `analysis.results.roc_curves`), the chance diagonal, macro AUC on top."""
+    """One ROC curve per class (as `analysis.results.roc_curves`), the chance diagonal, macro AUC on top.
+
+    Each class its own colour from the theme's class palette: plotly's default cycle has 10, and the
+    datasets have up to 11 classes.
+    """
+    colours = theme.palette(len(curves))
     data = [
         {
             "type": "scatter",
             "x": c["fpr"],
             "y": c["tpr"],
             "mode": "lines",
+            "line": {"color": colour},
             "name": f"{c['class']} (AUC {c['auc']:.3f})" if c["auc"] is not None else c["class"],
             "hovertemplate": f"{esc(c['class'])}<br>FPR %{{x:.3f}}<br>TPR %{{y:.3f}}<extra></extra>",
         }
-        for c in curves
+        for c, colour in zip(curves, colours, strict=True)
     ]
     data.append(
         {

@@ -28,7 +28,7 @@ from bearing_workbench.analysis.results import (
     recommendations,
     training_summary,
 )
-from bearing_workbench.panels.kit import Page, fragments
+from bearing_workbench.panels.kit import BusyIndicator, Page, fragments
 from bearing_workbench.panels.results import artifacts
 from bearing_workbench.panels.results.details import DetailsTab
 from bearing_workbench.panels.results.overview import OverviewTab, title_extras
@@ -42,6 +42,12 @@ log = logging.getLogger(__name__)
 
 TAB_TITLES = ("Overview", "Detailed metrics", "Visualisations", "Artifacts")
 OVERVIEW, DETAILS, VISUALS, ARTIFACTS = range(4)
+# What the reader is told while a tab is built (plotly's first figure and the model views take seconds).
+BUILDING = {
+    DETAILS: "Detailed metrics: drawing the confusion matrix and the ROC curves…",
+    VISUALS: "Visualisations: drawing the training curves, the model-specific views and the failure cases…",
+    ARTIFACTS: "Artifacts: reading the experiment's files…",
+}
 
 
 def _experiment_id(value: Any) -> int:
@@ -137,12 +143,19 @@ class ExperimentResults(Page):
             title = TAB_TITLES[index]
             if title in self.built_tabs:
                 return
-            try:
-                children: tuple[widgets.Widget, ...] = (self._builders[index](),)
-            except Exception as exc:  # one broken section must not take the page down
-                log.exception("results of experiment %s: the %s tab failed", self.experiment_id, title)
-                children = (widgets.HTML(fragments.error_box(str(exc), title="this tab could not be built")),)
-            self.tabs.children[index].children = children
+            container = self.tabs.children[index]
+            # Sent to the front end before the build starts: the tab is never blank without a word.
+            indicator = BusyIndicator()
+            with indicator.working(BUILDING[index]):
+                container.children = (indicator,)
+                try:
+                    children: tuple[widgets.Widget, ...] = (self._builders[index](),)
+                except Exception as exc:  # one broken section must not take the page down
+                    log.exception("results of experiment %s: the %s tab failed", self.experiment_id, title)
+                    error = fragments.error_box(str(exc), title="this tab could not be built")
+                    children = (widgets.HTML(error),)
+            container.children = children
+            indicator.close()
             self.built_tabs = [*self.built_tabs, title]
 
     def _build_details(self) -> DetailsTab:
