@@ -26,7 +26,7 @@ from bearing_workbench.panels.failure_detail import FailureDetail
 from bearing_workbench.panels.kit import page as kit_page
 from bearing_workbench.panels.model_views import ModelViews
 from bearing_workbench.panels.results import TAB_TITLES, ExperimentResults
-from bearing_workbench.panels.results import artifacts as artifacts_tab
+from bearing_workbench.panels.results import downloads as downloads_module
 from bearing_workbench.panels.results import visuals as visuals_tab
 from bearing_workbench.runner import reports
 from bearing_workbench.store import NotFoundError, Store
@@ -266,7 +266,7 @@ def test_downloads_carry_the_experiment_files(cnn: ExperimentResults) -> None:
 
 
 def test_large_files_wait_for_a_click(cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(artifacts_tab, "EAGER_BYTES", 10)
+    monkeypatch.setattr(downloads_module, "EAGER_BYTES", 10)
     cnn.show_tab("Artifacts")
     link = cnn.artifacts.download_links["config.yaml"]
     assert "href" not in link.value

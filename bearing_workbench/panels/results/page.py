@@ -29,13 +29,13 @@ from bearing_workbench.analysis.results import (
     training_summary,
 )
 from bearing_workbench.panels.kit import BusyIndicator, Page, fragments
-from bearing_workbench.panels.results import artifacts
+from bearing_workbench.panels.results.artifacts import ArtifactsTab
 from bearing_workbench.panels.results.details import DetailsTab
+from bearing_workbench.panels.results.downloads import artifact_file, download_name
 from bearing_workbench.panels.results.overview import OverviewTab, title_extras
 from bearing_workbench.store import Store
 
 if TYPE_CHECKING:
-    from bearing_workbench.panels.results.artifacts import ArtifactsTab
     from bearing_workbench.panels.results.visuals import VisualsTab
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class ExperimentResults(Page):
         return self.visuals
 
     def _build_artifacts(self) -> ArtifactsTab:
-        self.artifacts = artifacts.ArtifactsTab(self._store, self.bundle, self._delete, self._client)
+        self.artifacts = ArtifactsTab(self._store, self.bundle, self._delete, self._client)
         return self.artifacts
 
     # -- confusion-matrix cells and failure cases -------------------------------------------------------
@@ -222,11 +222,11 @@ class ExperimentResults(Page):
     def artifact_file(self, name: str) -> Path:
         """The path of file `name` in this experiment's folder; names that leave the folder are refused
         (ValueError), a file that is not there raises FileNotFoundError."""
-        return artifacts.artifact_file(self.bundle, name)
+        return artifact_file(self.bundle.folder, self.experiment_id, name)
 
     def download_name(self, name: str) -> str:
         """The file name a download of `name` is saved under."""
-        return artifacts.download_name(self.experiment_id, name)
+        return download_name(self.experiment_id, name)
 
     def prepare_download(self, name: str) -> None:
         """Put file `name` of the experiment folder into its download link (building the Artifacts tab)."""
