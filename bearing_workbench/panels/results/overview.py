@@ -12,6 +12,7 @@ from bearing_workbench.config import theme
 from bearing_workbench.panels.kit import MetricCards, fragments
 from bearing_workbench.panels.results.elements import esc, num, pct, section
 from bearing_workbench.runner.monitoring import format_duration, local_time
+from bearing_workbench.store import ExperimentRecord
 
 # Recommendation level -> (stripe colour token, background token, icon).
 LEVEL_STYLES = {
@@ -21,9 +22,8 @@ LEVEL_STYLES = {
 }
 
 
-def title_extras(bundle: ResultBundle) -> list[str]:
+def title_extras(record: ExperimentRecord) -> list[str]:
     """What the page title carries beside the name: status, family and id, duration, end time."""
-    record = bundle.record
     finished = local_time(record.finished_at, with_date=True) if record.finished_at else "—"
     ended = "completed" if str(record.status) == "completed" else "ended"
     return [

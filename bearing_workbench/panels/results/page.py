@@ -32,8 +32,9 @@ from bearing_workbench.panels.kit import BusyIndicator, Page, fragments
 from bearing_workbench.panels.results.artifacts import ArtifactsTab
 from bearing_workbench.panels.results.details import DetailsTab
 from bearing_workbench.panels.results.downloads import artifact_file, download_name
+from bearing_workbench.panels.results.ended import ENDED_EARLY, EndedRun
 from bearing_workbench.panels.results.overview import OverviewTab, title_extras
-from bearing_workbench.store import Store
+from bearing_workbench.store import ExperimentRecord, Store
 
 if TYPE_CHECKING:
     from bearing_workbench.panels.results.visuals import VisualsTab
@@ -68,11 +69,13 @@ def _warm_plotly() -> None:
 
 
 class ExperimentResults(Page):
-    """The results of one completed experiment (a kit `Page`: its title, notifications, messages).
+    """The results of one experiment (a kit `Page`: its title, notifications, messages).
 
     Args:
-        experiment_id: a completed experiment (an unknown id raises `NotFoundError`; one that has not
-            completed, or whose metrics.json is missing, a `ValueError` naming what is missing).
+        experiment_id: a completed experiment, or one that was stopped or failed (its page shows what
+            it left: `ended`, no tabs). An unknown id raises `NotFoundError`; one still pending,
+            running or paused, or a completed one whose metrics.json is missing, a `ValueError`
+            naming what is missing.
         store: default the workspace's store.
         client: a Dask client for the PDF report (default: the runner's choice).
 
@@ -93,7 +96,13 @@ class ExperimentResults(Page):
         self._store = store if store is not None else Store()
         self._client = client
         self._lock = threading.RLock()
-        self.bundle: ResultBundle = load_results(self._store, _experiment_id(experiment_id))
+        experiment_id = _experiment_id(experiment_id)
+        self.ended: EndedRun | None = None
+        record = self._store.get_experiment(experiment_id)
+        if record.status in ENDED_EARLY:
+            self._init_ended(record)
+            return
+        self.bundle: ResultBundle = load_results(self._store, experiment_id)
         record = self.bundle.record
         self.summary = training_summary(self.bundle)
         self.baselines: list[Baseline] = baselines(self._store, self.bundle)
@@ -103,7 +112,7 @@ class ExperimentResults(Page):
         self.visuals: VisualsTab | None = None
         self.artifacts: ArtifactsTab | None = None
         super().__init__(record.name, store=self._store)
-        self.set_title(record.name, *title_extras(self.bundle))
+        self.set_title(record.name, *title_extras(record))
         self.overview = OverviewTab(self.bundle, self.summary, self.baselines, self.recommendations)
         self.tabs = widgets.Tab(
             children=[self.overview, *(widgets.VBox() for _ in TAB_TITLES[1:])], titles=TAB_TITLES
@@ -122,13 +131,25 @@ class ExperimentResults(Page):
         if "plotly.basewidget" not in sys.modules:
             threading.Thread(target=_warm_plotly, name="results-plotly", daemon=True).start()
 
+    def _init_ended(self, record: ExperimentRecord) -> None:
+        """The page of a stopped or failed run: what it left (`panels.results.ended`), no tabs."""
+        super().__init__(record.name, store=self._store)
+        self.set_title(record.name, *title_extras(record))
+        self.ended = EndedRun(self._store, record)
+        self.set_body([self.ended])
+        self.add_class("bw-experiment-results")
+        self.experiment_id = record.id
+        self.status = str(record.status)
+
     def app_params(self) -> dict[str, object]:
-        return {"experiment": self.bundle.record.id}
+        return {"experiment": self.experiment_id}
 
     # -- tabs ------------------------------------------------------------------------------------------
 
     def show_tab(self, title: str) -> None:
         """Select the tab called `title` (building it on first selection)."""
+        if self.ended is not None:
+            raise ValueError(f"experiment {self.experiment_id} is {self.status}: its page has no tabs")
         if title not in TAB_TITLES:
             raise ValueError(f"tab must be one of {', '.join(TAB_TITLES)}, got {title!r}")
         self.tabs.selected_index = TAB_TITLES.index(title)
