@@ -131,7 +131,8 @@ class HistoryActions:
         """Write a zip of the selected experiments under the workspace and offer it for download."""
         ids = list(self.selected)
         try:
-            path = self._store.export_experiments(ids)
+            with self.busy.working(f"writing a zip of {len(ids)} experiment(s)…"):
+                path = self._store.export_experiments(ids)
         except (StoreError, ValueError, OSError) as exc:
             self._tell(f"export failed: {exc}", error=True)
             return

@@ -112,7 +112,7 @@ class TrainingMonitor(MonitorControls, Page):
         record = store.get_experiment(_experiment_id(experiment_id))  # NotFoundError if unknown
         super().__init__(record.name, store=store)
         self._store, self._record, self._client = store, record, client
-        self._lock = threading.RLock()
+        self._lock = self.state_lock  # the page's: a resend waits for a redraw in progress
         self._closed = False
         self._generation = 0
         self._replaying = False
@@ -167,7 +167,7 @@ class TrainingMonitor(MonitorControls, Page):
         if self.curves is None:
             self.figure_slot.children = (self.curves_note,)
         elif defer_figure:
-            self.figure_slot.children = (widgets.HTML(fragments.muted("drawing the training curves…")),)
+            self.busy.start("drawing the training curves…")
         else:
             self.curves.build(self._planned_epochs())
             self.figure_slot.children = self.curves.widgets()
@@ -192,6 +192,7 @@ class TrainingMonitor(MonitorControls, Page):
             )
             self.figure_slot.children = (failed,)
         finally:
+            self.busy.stop()
             self.figure_ready.set()
 
     def _layout(self) -> list[widgets.Widget]:

@@ -88,6 +88,19 @@ def test_no_hex_colour_outside_the_theme_and_the_kit():
     )
 
 
+def test_the_stylesheets_and_front_ends_ship_with_the_package():
+    import fnmatch
+    import tomllib
+
+    package_data = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    for path in [*PACKAGE.rglob("*.css"), *PACKAGE.rglob("*.js")]:
+        package = ".".join(path.parent.relative_to(PACKAGE.parent).parts)
+        patterns = package_data.get(package, [])
+        assert any(fnmatch.fnmatch(path.name, p) for p in patterns), f"{path} is not in package-data"
+
+
 # -- app links ---------------------------------------------------------------------------------------
 
 
@@ -235,7 +248,10 @@ class _Results(Page):
 def test_a_page_has_title_header_url_and_resends_its_state_when_a_front_end_attaches():
     page = _Results()
     try:
-        assert page.url == "results.ipynb?experiment=3" and Page().url is None
+        untitled = Page(notifications=False)
+        assert page.url == "results.ipynb?experiment=3" and untitled.url is None
+        assert untitled.title_html.layout.display == "none" and page.title_html.layout.display == ""
+        untitled.close()
         assert page.page_title == "Results of <#3>" and "Results of &lt;#3&gt;" in page.title_html.value
         # notifications=False: no area above the anchor
         assert list(page.children[:4]) == [page.anchor, page.title_html, page.busy, page.error_box]

@@ -193,6 +193,7 @@ def test_a_deferred_figure_arrives_after_the_constructor_with_the_history_drawn(
     ) and "3/4 epochs done" in monitor.progress_label.value
     assert monitor.figure_slot in monitor.children
     assert monitor.figure_ready.wait(60)
+    assert not monitor.busy.busy  # the kit's busy indicator said "drawing the training curves…" meanwhile
     assert monitor.figure_slot.children[0] is monitor.figure
     assert curve_lengths(monitor) == [3, 3, 3, 3]
     assert list(monitor.figure.data[0].y) == pytest.approx([1.0, 0.5, 1 / 3])
@@ -638,3 +639,18 @@ def test_opening_a_monitor_imports_neither_torch_nor_starts_a_cluster(fresh_stor
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["polling", "False"]
+
+
+def test_a_front_end_attaching_gets_the_monitor_as_it_is_now(fresh_store, monitors):
+    experiment_id = hand_run(fresh_store, epochs=4)
+    monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
+    monitor._redraw.interval_s = 3600.0  # nothing is redrawn by time: only the connection draws
+    monitor.handle(epoch_message(experiment_id, 1, total=4))
+    assert "1/4 epochs done" not in monitor.progress_label.value  # received, not drawn yet
+    sent = []
+    monitor.progress_label.send_state = lambda key=None: sent.append((key, monitor.progress_label.value))
+    # what the page's anchor hears when a Voila page (or a reloaded notebook) has drawn it
+    monitor.anchor._on_browser_message(monitor.anchor, {"type": "connected"}, [])
+    full = [value for key, value in sent if key is None]  # the whole state, not one changed trait
+    assert monitor.connects == 1 and len(full) == 1 and "1/4 epochs done" in full[0]
+    assert curve_lengths(monitor) == [1, 1, 1, 1]

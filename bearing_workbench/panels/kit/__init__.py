@@ -24,7 +24,9 @@ Page (`kit.page`)
     and `set_title(title, *extra_html)`, ``self.busy`` (`BusyIndicator`), ``self.error_box`` and
     `show_error(error, hint)` / `clear_error()`, ``self.message`` and `tell(text, tone)`, `url`
     (from `app` and `app_params()`), `refresh_view()` (override: draw what is pending) and
-    `resend_state()`, called when a front end attaches (``connects`` counts them).
+    `resend_state()`, called when a front end attaches (``connects`` counts them); a page drawing from
+    other threads holds ``page.state_lock`` while it does. ``wait_for(condition, timeout, names)``
+    blocks until a condition on the page's traits holds (tests, scripts).
 
 Widgets (`kit.components`, `kit.download`)
     `ConfirmDialog` (``ask(question, on_confirm, confirm_label=..., on_cancel=...)``, `confirm()`,

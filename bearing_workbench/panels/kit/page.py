@@ -19,7 +19,7 @@ import traitlets
 
 from bearing_workbench.config.app_links import app_url
 from bearing_workbench.panels.kit import fragments
-from bearing_workbench.panels.kit.components import BusyIndicator, ErrorBox, MessageLine
+from bearing_workbench.panels.kit.components import BusyIndicator, ErrorBox, MessageLine, show
 
 if TYPE_CHECKING:
     from bearing_workbench.store import Store
@@ -63,6 +63,8 @@ class Page(widgets.VBox):
         from bearing_workbench.panels.kit.anchor import PageAnchor  # anywidget: with the first page
 
         self.add_class("bw-page")
+        # Held by a page that changes its widgets from other threads (the monitor's redraws).
+        self.state_lock = threading.RLock()
         self.anchor = PageAnchor(on_connect=self._front_end_connected)
         self.notifications = notification_area(store) if notifications else None
         self.title_html = widgets.HTML()
@@ -94,6 +96,7 @@ class Page(widgets.VBox):
         """The heading, and HTML fragments beside it (a status badge, details)."""
         self.page_title = title
         extras = "".join(extra_html)
+        show(self.title_html, bool(title or extras))  # a page without a title shows no empty heading
         self.title_html.value = (
             f'<div class="bw-page-title"><span class="bw-page-title-text">{fragments.esc(title)}</span>'
             f"{extras}</div>"
@@ -132,13 +135,14 @@ class Page(widgets.VBox):
         plotly figures are left out: they hand a front end their current figure when it asks
         (`live_figure.LiveFigureWidget`) and ignore a resent copy.
         """
-        self.refresh_view()
+        self.refresh_view()  # before taking the lock: a redraw in flight may be waiting for it
         sent = 0
-        for widget in self.descendants():
-            if widget.comm is None or hasattr(widget, "_widget_data"):  # closed, or a plotly figure
-                continue
-            widget.send_state()
-            sent += 1
+        with self.state_lock:  # whoever redraws from another thread holds it: no half-drawn state goes
+            for widget in self.descendants():
+                if widget.comm is None or hasattr(widget, "_widget_data"):  # closed, or a plotly figure
+                    continue
+                widget.send_state()
+                sent += 1
         return sent
 
     def _front_end_connected(self) -> None:
