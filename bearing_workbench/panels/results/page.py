@@ -95,7 +95,6 @@ class ExperimentResults(Page):
     def __init__(self, experiment_id: int, store: Store | None = None, *, client: Any = None):
         self._store = store if store is not None else Store()
         self._client = client
-        self._lock = threading.RLock()
         experiment_id = _experiment_id(experiment_id)
         self.ended: EndedRun | None = None
         record = self._store.get_experiment(experiment_id)
@@ -160,7 +159,7 @@ class ExperimentResults(Page):
             self._ensure(change["new"])
 
     def _ensure(self, index: int) -> None:
-        with self._lock:
+        with self.state_lock:  # a front end attaching meanwhile gets the tab whole (Page.resend_state)
             title = TAB_TITLES[index]
             if title in self.built_tabs:
                 return
