@@ -79,7 +79,8 @@ class DetailsTab(widgets.VBox):
             )
         )
         self.cell_button = widgets.Button(
-            description="Inspect in failure cases", layout=widgets.Layout(display="none", width="auto")
+            description="Inspect in failure cases",
+            layout=widgets.Layout(display="none", width="auto", align_self="flex-start"),
         )
         self.cell_button.on_click(lambda _: on_inspect())
         curves = roc_curves(metrics)
