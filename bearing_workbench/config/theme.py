@@ -55,7 +55,7 @@ STATUS_COLORS: Final[Mapping[str, str]] = _frozen(
     {
         "pending": "#7b61b3",
         "running": "#1f6fb4",
-        "paused": "#a86f00",
+        "paused": "#9c6700",
         "stopped": "#6b7280",
         "failed": "#c62828",
         "completed": "#2e7d32",

@@ -30,6 +30,7 @@ ASKED = {
     "stop": "stop asked: the run ends after its current batch and keeps a checkpoint",
     "retry": "retrying… (resubmitting from the latest checkpoint)",
 }
+RETRY_WAIT_S = 60.0  # a Retry right after Stop waits this long for the stopped run's task to return
 STOP_QUESTION = "Stop this run? It ends after the current batch and keeps a checkpoint; Retry continues it."
 
 
@@ -210,7 +211,7 @@ class MonitorControls:
         from bearing_workbench.runner.launch import resubmit  # imports torch (seconds, the first time)
 
         try:
-            resubmit(self._record.id, client=self._client, store=self._store)
+            resubmit(self._record.id, client=self._client, store=self._store, wait_s=RETRY_WAIT_S)
         except Exception as exc:
             log.exception("retry of experiment %s failed", self._record.id)
             self._retrying = False

@@ -9,6 +9,7 @@ that started it, see `runner.cluster`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +23,7 @@ from bearing_workbench.runner.cluster import GPU_RESOURCE, current_client, has_g
 from bearing_workbench.runner.control import RUN, set_command, task_key
 from bearing_workbench.runner.notify import deliver_run_ends
 from bearing_workbench.runner.task import run_experiment
-from bearing_workbench.store import InvalidTransition, RunStatus, Store
+from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
 from bearing_workbench.training.experiment import create_experiment, dataset_facts
 
 log = logging.getLogger(__name__)
@@ -148,11 +149,25 @@ def resubmit(
     store: Store | None = None,
     priority: str | int = "normal",
     retries: int = 2,
+    wait_s: float = 0.0,
 ) -> int:
-    """Launch a failed or stopped experiment again; it continues from its latest checkpoint."""
+    """Launch a failed or stopped experiment again; it continues from its latest checkpoint.
+
+    Args:
+        wait_s: how long to wait for the run's previous task to end when it is still on the scheduler
+            (a run marks itself stopped a moment before its task returns: a Retry clicked right after
+            Stop waits for that instead of being refused).
+    """
     store = store if store is not None else Store()
     client = current_client(client)
     state = task_states(client, [experiment_id])[experiment_id]
+    if state in _ACTIVE_STATES and wait_s > 0 and is_terminal(store.get_experiment(experiment_id).status):
+        import distributed
+
+        previous = distributed.Future(task_key(experiment_id), client=client)
+        with contextlib.suppress(TimeoutError):  # still there after wait_s: refused below
+            distributed.wait([previous], timeout=wait_s)
+        state = task_states(client, [experiment_id])[experiment_id]
     if state in _ACTIVE_STATES:
         raise InvalidTransition(
             f"experiment {experiment_id} still has a task on the scheduler ({state}); stop it first"

@@ -54,6 +54,21 @@ def test_the_class_palette_has_eleven_or_more_colours_all_distinct_to_the_eye():
         theme.palette(-1)
 
 
+def _contrast_on_white(colour: str) -> float:
+    def channel(c: int) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _rgb(colour))
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def test_status_and_text_colours_are_readable_on_white():
+    # WCAG AA for normal text: a status word or badge must be readable
+    for name, colour in [*theme.STATUS_COLORS.items(), *((k, theme.COLORS[k]) for k in ("muted", "link"))]:
+        assert _contrast_on_white(colour) >= 4.5, f"{name} {colour}: {_contrast_on_white(colour):.2f}:1"
+
+
 def test_every_status_has_a_colour_and_tokens_become_css_variables():
     from bearing_workbench.store import RunStatus
 
