@@ -1,9 +1,11 @@
-"""The results page of one completed experiment: ``ExperimentResults(experiment_id)``.
+"""The results page of one experiment: ``ExperimentResults(experiment_id)``, a kit `Page`.
 
-Four tabs: Overview (`overview`), Detailed metrics (`details`), Visualisations (`visuals`, with the
-failure cases of `failures`) and Artifacts (`artifacts`, with the PDF report of `report`). Only the
-Overview is built with the page; the others on their first selection (plotly's first figure costs
-about a second). Every number comes from `analysis.results`; the tabs lay widgets out.
+A completed run gets four tabs: Overview (`overview`), Detailed metrics (`details`), Visualisations
+(`visuals`, with the failure cases of `failures`) and Artifacts (`artifacts`, with the downloads of
+`downloads` and the PDF report of `report`). Only the Overview is built with the page; the others
+on their first selection, under a busy indicator (plotly's first figure and the model views take
+seconds). A stopped or failed run gets what it left instead (`ended`). Every number comes from
+`analysis.results`; the tabs lay widgets out.
 """
 
 from __future__ import annotations
