@@ -15,6 +15,8 @@ import numpy as np
 
 from bearing_workbench.analysis.decimation import min_max_decimate
 from bearing_workbench.analysis.failure_cases import FailureCase, failure_case
+from bearing_workbench.config import theme
+from bearing_workbench.panels.kit import fragments
 from bearing_workbench.panels.live_figure import LiveFigureWidget
 from bearing_workbench.store import Store
 
@@ -24,9 +26,12 @@ MAX_POINTS = 4000
 ORDERS_ZOOM = 1.2  # the orders view reaches 1.2 x the highest marked order
 MAX_WINDOW_LINES = 40  # more window boundaries than this would only grey the plot
 FIGURE_HEIGHT = 300
-WRONG_COLOR = "#d95f02"
-RIGHT_COLOR = "#1b9e77"
-OTHER_COLOR = "#9ecae1"
+WRONG_COLOR = theme.color("danger")
+RIGHT_COLOR = theme.color("success")
+OTHER_COLOR = theme.color("border")
+WINDOW_LINE_COLOR = theme.color("faint")
+ORDER_LINE_COLOR = theme.CURVE_COLORS["loss"]
+OUTLINE_COLOR = theme.color("text")
 # Operating metadata shown first, in this order (the rest follows alphabetically).
 LEADING_METADATA = ("speed_hz", "load_frac", "temperature_c", "sommerfeld", "reynolds", "severity", "snr_db")
 
@@ -65,7 +70,7 @@ class FailureDetail(widgets.VBox):
             self.case = failure_case(store, experiment_id, record_id)
         except (ValueError, LookupError, OSError) as exc:
             log.info("failure detail of record %r, experiment %s: %s", record_id, experiment_id, exc)
-            self.message.value = f"<div style='color:#b00020'>{_esc(exc)}</div>"
+            self.message.value = fragments.message(str(exc), "error")
             self.children = [self.message]
             return
         case = self.case
@@ -124,7 +129,7 @@ class FailureDetail(widgets.VBox):
                         "x1": float(s / case.fs),
                         "y0": 0,
                         "y1": 1,
-                        "line": {"color": "#bbb", "dash": "dot", "width": 1},
+                        "line": {"color": WINDOW_LINE_COLOR, "dash": "dot", "width": 1},
                     }
                     for s in starts
                 ]
@@ -161,7 +166,7 @@ class FailureDetail(widgets.VBox):
                     "x1": hz,
                     "y0": 0,
                     "y1": 1,
-                    "line": {"color": WRONG_COLOR, "dash": "dash", "width": 1},
+                    "line": {"color": ORDER_LINE_COLOR, "dash": "dash", "width": 1},
                 }
             )
             annotations.append(
@@ -216,7 +221,7 @@ class FailureDetail(widgets.VBox):
                     "orientation": "h",
                     "x": case.probabilities.tolist(),
                     "y": names,
-                    "marker": {"color": colors, "line": {"color": "#333", "width": line_widths}},
+                    "marker": {"color": colors, "line": {"color": OUTLINE_COLOR, "width": line_widths}},
                     "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",
                 }
             ],

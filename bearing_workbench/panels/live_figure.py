@@ -6,6 +6,13 @@ was at display time. A front end that attaches later (a JupyterLab page reloaded
 attaching to a preheated kernel) gets that full copy and would draw a stale figure: the curves of a
 finished run would stay empty. `LiveFigureWidget` refreshes the copy whenever the full state is
 asked for, without sending it to the views already on screen (they have the deltas).
+
+It also opens its comm only once the figure is complete. plotly opens it at the start of its
+constructor, with an empty figure, and sends data and layout as updates right after. anywidget's
+front end holds each update of a model until that model's module is loaded (plotly's is ~5 MB),
+while a parent box that shows the figure is not held: its view could draw the figure from the
+empty opening state, and plotly's view never redraws on a later full-state update. Charts built
+together (the failure detail's signal, spectra and probabilities) came out blank at random.
 """
 
 from __future__ import annotations
@@ -27,7 +34,16 @@ class LiveFigureWidget(go.FigureWidget):
 
     def __init__(self, *args: Any, state_lock: threading.RLock | None = None, **kwargs: Any):
         self._state_lock = state_lock if state_lock is not None else threading.RLock()
+        self._constructing = True
         super().__init__(*args, **kwargs)
+        self._constructing = False
+        self.open()  # the front end's model starts with the whole figure
+
+    def open(self) -> None:
+        """Open the comm, not before the constructor has the figure (see the module's docstring)."""
+        if getattr(self, "_constructing", False):
+            return
+        super().open()
 
     def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
         # key None: the full state, for a view being created (comm open, request_state, page reload);

@@ -17,14 +17,18 @@ import numpy as np
 
 from bearing_workbench.analysis.decimation import min_max_decimate
 from bearing_workbench.analysis.model_views import ModelSection, attention_section, model_sections
+from bearing_workbench.config import theme
+from bearing_workbench.panels.kit import fragments
 from bearing_workbench.panels.live_figure import LiveFigureWidget
 from bearing_workbench.store import Store
 
 MAX_SIGNAL_POINTS = 4000
 FIGURE_HEIGHT = 320
 MOSAIC_MAX_FILTERS = 32
-HIGHLIGHT_COLOR = "#d95f02"
-BAR_COLOR = "#1f77b4"
+HIGHLIGHT_COLOR = theme.CURVE_COLORS["loss"]
+BAR_COLOR = theme.CLASS_PALETTE[0]
+SIGNAL_COLOR = theme.color("faint")
+CLASS_TOKEN_COLOR = theme.CURVE_COLORS["accuracy"]
 
 
 def _esc(text: Any) -> str:
@@ -70,7 +74,7 @@ class ModelViews(widgets.VBox):
 
     def _block(self, section: ModelSection) -> widgets.Widget:
         heading = widgets.HTML(f"<h4 style='margin:8px 0 2px'>{_esc(section.title)}</h4>")
-        note = widgets.HTML(f"<div style='color:#555;font-size:90%'>{_esc(section.note)}</div>")
+        note = widgets.HTML(f"<div class='bw-muted' style='font-size:90%'>{_esc(section.note)}</div>")
         render: Callable[[ModelSection], list[widgets.Widget]] | None = getattr(
             self, f"_render_{section.kind}", None
         )
@@ -189,7 +193,12 @@ class ModelViews(widgets.VBox):
         )
         self.received_figure = LiveFigureWidget(
             data=[
-                {"type": "scatter", "name": "signal", "mode": "lines", "line": {"width": 1, "color": "#999"}},
+                {
+                    "type": "scatter",
+                    "name": "signal",
+                    "mode": "lines",
+                    "line": {"width": 1, "color": SIGNAL_COLOR},
+                },
                 {
                     "type": "bar",
                     "name": "attention received",
@@ -202,7 +211,7 @@ class ModelViews(widgets.VBox):
                     "name": "class token's attention",
                     "yaxis": "y2",
                     "mode": "lines",
-                    "line": {"color": "#1b9e77"},
+                    "line": {"color": CLASS_TOKEN_COLOR},
                 },
             ],
             layout=_layout(
@@ -232,7 +241,7 @@ class ModelViews(widgets.VBox):
         """Recompute the attention maps on another test record (one forward pass of the model)."""
         section = attention_section(self._store, self.experiment_id, str(change["new"]))
         if section.kind != "attention":
-            self.attention_message.value = f"<div style='color:#b00020'>{_esc(section.note)}</div>"
+            self.attention_message.value = fragments.message(section.note, "error")
             return
         self._attention = section
         self._draw_attention()

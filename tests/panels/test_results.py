@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import re
 import shutil
-import sys
-import types
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,14 @@ from bearing_workbench.analysis.results import (
     confusion_matrix,
     recommendations,
 )
-from bearing_workbench.panels import results as results_panel
+from bearing_workbench.config import theme
+from bearing_workbench.panels.failure_detail import FailureDetail
+from bearing_workbench.panels.kit import page as kit_page
+from bearing_workbench.panels.model_views import ModelViews
 from bearing_workbench.panels.results import TAB_TITLES, ExperimentResults
+from bearing_workbench.panels.results import downloads as downloads_module
+from bearing_workbench.panels.results import visuals as visuals_tab
+from bearing_workbench.runner import reports
 from bearing_workbench.store import ExperimentFolder, NotFoundError, Store
 
 from ..analysis.results_fixtures import experiment_folder, results_ids, results_store  # noqa: F401
@@ -65,11 +69,15 @@ def test_only_the_overview_is_built_with_the_panel(
     assert [cnn.tabs.get_title(i) for i in range(4)] == list(TAB_TITLES)
     assert all(not cnn.tabs.children[i].children for i in (1, 2, 3))
     assert cnn.experiment_id == record.id and cnn.status == "completed"
-    assert record.name in cnn.header_html.value and "completed" in cnn.header_html.value
+    assert record.name in cnn.title_html.value and 'data-status="completed"' in cnn.title_html.value
+    assert cnn.url == f"results.ipynb?experiment={record.id}"
     accuracy = cnn.bundle.metrics["accuracy"]
-    assert 'data-key="accuracy"' in cnn.cards_html.value
-    assert f"{100 * accuracy:.1f} %" in cnn.cards_html.value
-    assert "epochs run" in cnn.summary_html.value and "time per epoch" in cnn.summary_html.value
+    assert 'data-key="accuracy"' in cnn.overview.cards_html.value
+    assert f"{100 * accuracy:.1f} %" in cnn.overview.cards_html.value
+    assert (
+        "epochs run" in cnn.overview.summary_html.value
+        and "time per epoch" in cnn.overview.summary_html.value
+    )
 
 
 def test_overview_shows_signed_baselines_and_the_recommendations(
@@ -78,26 +86,27 @@ def test_overview_shows_signed_baselines_and_the_recommendations(
 ) -> None:
     found = baselines(results_store, cnn.bundle)
     assert [b.experiment_id for b in cnn.baselines] == [b.experiment_id for b in found]
-    html = cnn.baselines_html.value
+    html = cnn.overview.baselines_html.value
     for b in found:
         assert f"?experiment={b.experiment_id}" in html
         if b.difference:
-            color = "#2e7d32" if b.difference > 0 else "#c62828"
+            color = theme.color("success" if b.difference > 0 else "danger")
             assert f'style="color:{color};font-weight:600">{100 * b.difference:+.1f} pts' in html
         else:
             assert "±0.0 pts" in html
     for r in recommendations(results_store, cnn.bundle, found):
-        assert f"bw-{r.level}" in cnn.recommendations_html.value
-        assert r.text.replace("'", "&#x27;") in cnn.recommendations_html.value
+        assert f"bw-{r.level}" in cnn.overview.recommendations_html.value
+        assert r.text.replace("'", "&#x27;") in cnn.overview.recommendations_html.value
 
 
 def test_a_classical_run_has_no_epoch_summary(results_store: Store, results_ids: dict[str, int]) -> None:  # noqa: F811
     panel = ExperimentResults(str(results_ids["classical"]), store=results_store)  # digits, as from a URL
-    assert "not in epochs" in panel.summary_html.value
-    assert "time per epoch" not in panel.summary_html.value
+    assert "not in epochs" in panel.overview.summary_html.value
+    assert "time per epoch" not in panel.overview.summary_html.value
     panel.show_tab("Visualisations")
-    assert panel.history_figure is None
-    assert "not trained in epochs" in panel.tabs.children[2].children[1].value
+    assert panel.visuals.history_figure is None
+    assert panel.tabs.children[2].children == (panel.visuals,)
+    assert "not trained in epochs" in panel.visuals.children[1].value
 
 
 def test_refuses_unknown_and_unfinished_experiments(fresh_store: Store) -> None:
@@ -116,44 +125,44 @@ def test_refuses_unknown_and_unfinished_experiments(fresh_store: Store) -> None:
 def test_selecting_a_tab_builds_it_once(cnn: ExperimentResults) -> None:
     cnn.tabs.selected_index = 1
     assert cnn.built_tabs == ["Overview", "Detailed metrics"]
-    figure = cnn.confusion_figure
+    figure = cnn.details.confusion_figure
     cnn.tabs.selected_index = 0
     cnn.show_tab("Detailed metrics")
-    assert cnn.confusion_figure is figure and cnn.built_tabs.count("Detailed metrics") == 1
+    assert cnn.details.confusion_figure is figure and cnn.built_tabs.count("Detailed metrics") == 1
     with pytest.raises(ValueError, match="tab must be one of"):
         cnn.show_tab("Nope")
 
 
 def test_per_class_table_flags_weak_classes(cnn: ExperimentResults) -> None:
     cnn.show_tab("Detailed metrics")
-    weak = [r for r in cnn.per_class_rows if r["weak"]]
-    assert cnn.per_class_html.value.count("bw-weak") == len(weak)
-    for row in cnn.per_class_rows:
-        assert f'<td style="padding:2px 10px 2px 0">{row["class"]}</td>' in cnn.per_class_html.value
+    weak = [r for r in cnn.details.per_class_rows if r["weak"]]
+    assert cnn.details.per_class_html.value.count("bw-weak") == len(weak)
+    for row in cnn.details.per_class_rows:
+        assert f"<td>{row['class']}</td>" in cnn.details.per_class_html.value
 
 
 def test_confusion_matrix_toggles_between_counts_and_row_shares(cnn: ExperimentResults) -> None:
     cnn.show_tab("Detailed metrics")
-    trace = cnn.confusion_figure.data[0]
+    trace = cnn.details.confusion_figure.data[0]
     counts = confusion_matrix(cnn.bundle.metrics)
     assert np.array_equal(np.asarray(trace.z), counts)
     assert np.array_equal(np.asarray(trace.customdata), counts)  # hover shows the counts either way
     assert list(trace.x) == cnn.bundle.class_names and list(trace.y) == cnn.bundle.class_names
-    cnn.normalised_toggle.value = True
-    assert cnn.normalised is True
+    cnn.details.normalised_toggle.value = True
+    assert cnn.details.normalised is True
     shares = np.asarray(trace.z)
     assert np.allclose(shares, confusion_matrix(cnn.bundle.metrics, normalised=True))
     assert np.allclose(shares.sum(axis=1)[counts.sum(axis=1) > 0], 1.0)
     assert np.array_equal(np.asarray(trace.customdata), counts)
     assert "of the true class" in trace.hovertemplate and "%{customdata} record(s)" in trace.hovertemplate
-    cnn.normalised = False
+    cnn.details.normalised = False
     assert "of the true class" not in trace.hovertemplate
-    assert np.array_equal(np.asarray(trace.z), counts) and cnn.normalised_toggle.value is False
+    assert np.array_equal(np.asarray(trace.z), counts) and cnn.details.normalised_toggle.value is False
 
 
 def test_roc_curves_one_per_class_with_auc(cnn: ExperimentResults) -> None:
     cnn.show_tab("Detailed metrics")
-    names = [t.name for t in cnn.roc_figure.data]
+    names = [t.name for t in cnn.details.roc_figure.data]
     for name in cnn.bundle.class_names:
         auc = cnn.bundle.metrics["roc"][name]["auc"]
         assert f"{name} (AUC {auc:.3f})" in names
@@ -166,86 +175,77 @@ def test_clicking_a_cell_filters_the_failure_cases(cnn: ExperimentResults) -> No
     names = list(predictions.class_names)
     # The cell of the first test record: never empty.
     t, p = int(predictions.y_true[0]), int(predictions.y_pred[0])
-    trace = cnn.confusion_figure.data[0]
+    trace = cnn.details.confusion_figure.data[0]
     points = Points(point_inds=[[t, p]], xs=[names[p]], ys=[names[t]], trace_name=trace.name, trace_index=0)
     trace._dispatch_on_click(points, None)  # what plotly does when the browser reports a click
     expected = cell_records(predictions, names[t], names[p])
     assert cnn.selected_cell == (names[t], names[p])
-    assert f"{len(expected)} test record(s)" in cnn.cell_html.value
+    assert f"{len(expected)} test record(s)" in cnn.details.cell_html.value
     for row in expected:
-        assert row["record_id"] in cnn.cell_html.value
+        assert row["record_id"] in cnn.details.cell_html.value
     # The failure cases, built afterwards, list that cell's records, not the 10 worst.
-    cnn.cell_button.click()
+    cnn.details.cell_button.click()
     assert cnn.tabs.selected_index == 2 and "Visualisations" in cnn.built_tabs
-    assert [v for _, v in cnn.failure_select.options] == [r["record_id"] for r in expected]
-    assert cnn.failure_reset.layout.display == ""
-    cnn.failure_reset.click()
+    assert [v for _, v in cnn.visuals.failures.select.options] == [r["record_id"] for r in expected]
+    assert cnn.visuals.failures.reset.layout.display == ""
+    cnn.visuals.failures.reset.click()
     worst = [w["record_id"] for w in cnn.bundle.metrics["worst_predictions"]]
-    assert [v for _, v in cnn.failure_select.options] == worst and cnn.selected_cell == ()
+    assert [v for _, v in cnn.visuals.failures.select.options] == worst and cnn.selected_cell == ()
     # A click with the tab already built filters the list at once.
     cnn.select_cell(names[t], names[p])
-    assert [v for _, v in cnn.failure_select.options] == [r["record_id"] for r in expected]
+    assert [v for _, v in cnn.visuals.failures.select.options] == [r["record_id"] for r in expected]
 
 
 def test_selecting_a_failure_case_shows_its_detail(cnn: ExperimentResults) -> None:
     cnn.show_tab("Visualisations")
-    first = cnn.failure_select.options[0][1]
-    cnn.failure_select.value = first
-    assert cnn.selected_record == first
-    (detail,) = cnn.failure_detail.children
-    if results_panel._module_exists(results_panel.FAILURE_DETAIL):
-        from bearing_workbench.panels.failure_detail import FailureDetail
-
-        assert isinstance(detail, FailureDetail)
-        assert detail.case is not None and detail.case.record_id == first
-    else:
-        assert "not available" in detail.value
+    first = cnn.visuals.failures.select.options[0][1]
+    cnn.visuals.failures.select.value = first
+    assert cnn.visuals.failures.selected_record == first
+    (detail,) = cnn.visuals.failures.detail.children
+    assert isinstance(detail, FailureDetail)
+    assert detail.case is not None and detail.case.record_id == first
 
 
 def test_history_curves_and_model_views(cnn: ExperimentResults) -> None:
     cnn.show_tab("Visualisations")
     epochs = [row["epoch"] for row in cnn.bundle.history]
-    train_loss = cnn.history_figure.data[0]
+    train_loss = cnn.visuals.history_figure.data[0]
     assert train_loss.name == "train loss" and list(train_loss.x) == epochs
     assert list(train_loss.y) == [row["train_loss"] for row in cnn.bundle.history]
     assert (
-        cnn.history_figure._config["toImageButtonOptions"]["filename"]
+        cnn.visuals.history_figure._config["toImageButtonOptions"]["filename"]
         == f"experiment-{cnn.experiment_id}-curves"
     )
-    section = cnn.tabs.children[2].children[3]
-    if results_panel._module_exists(results_panel.MODEL_VIEWS):
-        from bearing_workbench.panels.model_views import ModelViews
-
-        assert isinstance(section, ModelViews)
-    else:
-        assert "not available" in section.value
+    assert isinstance(cnn.visuals.model_views, ModelViews)
+    assert cnn.visuals.children[3] is cnn.visuals.model_views
 
 
-def test_missing_companion_modules_leave_a_note(
+def test_a_broken_section_leaves_a_note_and_the_rest_of_the_tab(
     results_store: Store,  # noqa: F811
     results_ids: dict[str, int],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for module in (results_panel.MODEL_VIEWS, results_panel.FAILURE_DETAIL, results_panel.NOTIFICATIONS):
-        monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("no attention weights")
+
+    monkeypatch.setattr(visuals_tab, "model_views_widget", broken)
+    monkeypatch.setattr("bearing_workbench.panels.results.failures.failure_detail_widget", broken)
     panel = ExperimentResults(results_ids["cnn1d"], store=results_store)
-    assert panel.children[0] is panel.header_html  # no notification area
     panel.show_tab("Visualisations")
-    assert "model-specific views are not available" in panel.tabs.children[2].children[3].value
-    panel.failure_select.value = panel.failure_select.options[0][1]
-    assert "failure-case detail is not available" in panel.failure_detail.children[0].value
+    assert "model-specific views could not be built: no attention weights" in panel.visuals.model_views.value
+    assert panel.visuals.history_figure is not None
+    panel.visuals.failures.select.value = panel.visuals.failures.select.options[0][1]
+    assert "could not be built: no attention weights" in panel.visuals.failures.detail.children[0].value
 
 
-def test_notification_area_on_top_when_there_is_one(
+def test_notification_area_on_top(
     results_store: Store,  # noqa: F811
     results_ids: dict[str, int],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     area = widgets.HTML("toasts")
     seen: list[Any] = []
-    fake = types.ModuleType(results_panel.NOTIFICATIONS)
-    fake.notification_area = lambda store=None: seen.append(store) or area  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, results_panel.NOTIFICATIONS, fake)
+    monkeypatch.setattr(kit_page, "notification_area", lambda store=None: seen.append(store) or area)
     panel = ExperimentResults(results_ids["cnn1d"], store=results_store)
     assert panel.children[0] is area and seen == [results_store]
 
@@ -257,22 +257,22 @@ def test_downloads_carry_the_experiment_files(cnn: ExperimentResults) -> None:
     cnn.show_tab("Artifacts")
     folder = cnn.bundle.folder
     for name in ("config.yaml", "predictions_test.csv", "history.json", "metrics.json", "best.pt"):
-        link = cnn.download_links[name]
+        link = cnn.artifacts.download_links[name]
         assert f'download="experiment-{cnn.experiment_id}-{name}"' in link.value
         assert _link_bytes(link) == (folder / name).read_bytes()
     # Tiny runs write no ONNX file (the quick preset): the link stays greyed out.
-    assert "href" not in cnn.download_links["model.onnx"].value
+    assert "href" not in cnn.artifacts.download_links["model.onnx"].value
     assert cnn.download_name("model.onnx") == f"experiment-{cnn.experiment_id}-model.onnx"
 
 
 def test_large_files_wait_for_a_click(cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(results_panel, "EAGER_BYTES", 10)
+    monkeypatch.setattr(downloads_module, "EAGER_BYTES", 10)
     cnn.show_tab("Artifacts")
-    link = cnn.download_links["config.yaml"]
+    link = cnn.artifacts.download_links["config.yaml"]
     assert "href" not in link.value
-    cnn.prepare_buttons["config.yaml"].click()
+    cnn.artifacts.prepare_buttons["config.yaml"].click()
     assert _link_bytes(link) == (cnn.bundle.folder / "config.yaml").read_bytes()
-    assert cnn.prepare_buttons["config.yaml"].layout.display == "none"
+    assert cnn.artifacts.prepare_buttons["config.yaml"].layout.display == "none"
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "../1/metrics.json", "sub/../../x"])
@@ -296,20 +296,18 @@ def test_clone_and_ensemble_links(
     fresh_store: Store,
 ) -> None:
     cnn.show_tab("Artifacts")
-    links = cnn.action_links.value
+    links = cnn.artifacts.action_links.value
     assert f'href="wizard.ipynb?clone={cnn.experiment_id}"' in links
     assert f'href="wizard.ipynb?family=ensemble&amp;members={cnn.experiment_id}"' in links
     ensemble = _copy_of(results_store, results_ids["classical"], fresh_store, family="ensemble")
     panel = ExperimentResults(ensemble, store=fresh_store)
     panel.show_tab("Artifacts")
-    assert "members=" not in panel.action_links.value
-    assert "cannot be a member" in panel.action_links.value
+    assert "members=" not in panel.artifacts.action_links.value
+    assert "cannot be a member" in panel.artifacts.action_links.value
 
 
 def _fake_reports(monkeypatch: pytest.MonkeyPatch, submit: Any) -> None:
-    module = types.ModuleType(results_panel.REPORTS)
-    module.submit_report = submit  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, results_panel.REPORTS, module)
+    monkeypatch.setattr(reports, "submit_report", submit)
 
 
 def test_report_button_shows_progress_then_offers_the_pdf(
@@ -326,21 +324,21 @@ def test_report_button_shows_progress_then_offers_the_pdf(
 
     _fake_reports(monkeypatch, submit_report)
     cnn.show_tab("Artifacts")
-    assert cnn.report_status == "" and not cnn.report_button.disabled
-    cnn.report_button.click()
+    assert cnn.artifacts.report.status == "" and not cnn.artifacts.report.button.disabled
+    cnn.artifacts.report.button.click()
     assert calls == [{"id": cnn.experiment_id, "store": cnn._store}]
-    assert cnn.report_status == "running" and cnn.report_button.disabled
+    assert cnn.artifacts.report.status == "running" and cnn.artifacts.report.button.disabled
     assert (
-        cnn.report_bar.value == pytest.approx(0.4)
-        and "drawing the confusion matrix" in cnn.report_label.value
+        cnn.artifacts.report.bar.value == pytest.approx(0.4)
+        and "drawing the confusion matrix" in cnn.artifacts.report.label.value
     )
     pdf.write_bytes(b"%PDF-1.7 tiny")
     try:
         future.set_result(str(pdf))  # runs the done callback
-        assert cnn.report_status == "done" and cnn.report_path == str(pdf.resolve())
-        assert _link_bytes(cnn.report_link) == b"%PDF-1.7 tiny"
-        assert f'download="experiment-{cnn.experiment_id}-report.pdf"' in cnn.report_link.value
-        assert cnn.report_link.layout.display == "" and not cnn.report_button.disabled
+        assert cnn.artifacts.report.status == "done" and cnn.artifacts.report.path == str(pdf.resolve())
+        assert _link_bytes(cnn.artifacts.report.link) == b"%PDF-1.7 tiny"
+        assert f'download="experiment-{cnn.experiment_id}-report.pdf"' in cnn.artifacts.report.link.value
+        assert cnn.artifacts.report.link.layout.display == "" and not cnn.artifacts.report.button.disabled
     finally:
         pdf.unlink()
 
@@ -358,35 +356,30 @@ def test_report_failures_and_paths_outside_the_experiment_folder(
 
     _fake_reports(monkeypatch, submit_report)
     cnn.show_tab("Artifacts")
-    cnn.report_button.click()
+    cnn.artifacts.report.button.click()
     futures[-1].set_result(str(outside))
-    assert cnn.report_status == "failed" and "outside the experiment folder" in cnn.report_label.value
-    assert "href" not in cnn.report_link.value
+    assert (
+        cnn.artifacts.report.status == "failed"
+        and "outside the experiment folder" in cnn.artifacts.report.label.value
+    )
+    assert "href" not in cnn.artifacts.report.link.value
     # another experiment's folder in the same workspace is outside this one's too
     neighbour = ExperimentFolder.of(cnn.experiment_id + 1000, cnn._store.workspace).create().report
     neighbour.write_bytes(b"%PDF")
-    cnn.report_button.click()
+    cnn.artifacts.report.button.click()
     try:
         futures[-1].set_result(str(neighbour))
     finally:
         neighbour.unlink()
         neighbour.parent.rmdir()
-    assert cnn.report_status == "failed" and "outside the experiment folder" in cnn.report_label.value
-    assert "href" not in cnn.report_link.value
-    cnn.report_button.click()
+    assert (
+        cnn.artifacts.report.status == "failed"
+        and "outside the experiment folder" in cnn.artifacts.report.label.value
+    )
+    assert "href" not in cnn.artifacts.report.link.value
+    cnn.artifacts.report.button.click()
     futures[-1].set_exception(RuntimeError("chromium crashed"))
-    assert cnn.report_status == "failed" and "chromium crashed" in cnn.report_label.value
-
-
-def test_report_not_available_without_its_module(
-    cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, results_panel.REPORTS, None)
-    cnn.show_tab("Artifacts")
-    assert cnn.report_status == "unavailable" and cnn.report_button.disabled
-    assert "report generation not available" in cnn.report_label.value
-    cnn._on_report()  # a click that raced the check
-    assert cnn.report_status == "unavailable"
+    assert cnn.artifacts.report.status == "failed" and "chromium crashed" in cnn.artifacts.report.label.value
 
 
 def test_delete_asks_first_then_removes_rows_and_folder(
@@ -398,16 +391,17 @@ def test_delete_asks_first_then_removes_rows_and_folder(
     folder = experiment_folder(fresh_store, copy)
     panel = ExperimentResults(copy, store=fresh_store)
     panel.show_tab("Artifacts")
-    assert panel.confirm_box.layout.display == "none"
-    panel.delete_button.click()
-    assert panel.confirm_box.layout.display == ""
-    panel.confirm_no.click()
-    assert panel.confirm_box.layout.display == "none" and fresh_store.get_experiment(copy) and folder.is_dir()
-    panel.delete_button.click()
-    panel.confirm_yes.click()
+    confirm = panel.artifacts.confirm
+    assert confirm.layout.display == "none" and not confirm.asking
+    panel.artifacts.delete_button.click()
+    assert confirm.asking and f"Delete experiment {copy}" in confirm.question
+    confirm.cancel_button.click()
+    assert not confirm.asking and fresh_store.get_experiment(copy) and folder.is_dir()
+    panel.artifacts.delete_button.click()
+    confirm.confirm_button.click()
     assert panel.deleted is True
-    (message,) = panel.children
-    assert "was deleted" in message.value
+    assert panel.tabs not in panel.children and panel.deleted_html in panel.children
+    assert "was deleted" in panel.deleted_html.value
     with pytest.raises(NotFoundError):
         fresh_store.get_experiment(copy)
     assert not folder.exists()
@@ -422,6 +416,6 @@ def test_a_refused_delete_is_said(
     panel = ExperimentResults(copy, store=fresh_store)
     panel.show_tab("Artifacts")
     fresh_store.delete_experiment(copy)  # deleted elsewhere meanwhile
-    panel.delete_button.click()
-    panel.confirm_yes.click()
-    assert panel.deleted is False and "could not delete" in panel.notice_html.value
+    panel.artifacts.delete_button.click()
+    panel.artifacts.confirm.confirm_button.click()
+    assert panel.deleted is False and "could not delete" in panel.message.text

@@ -1,0 +1,222 @@
+"""The Detailed metrics tab: per-class table, confusion matrix (counts or row shares) whose cells
+list their test records, and the one-vs-rest ROC curves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import traitlets
+
+from bearing_workbench.analysis.results import ResultBundle, confusion_matrix, per_class_rows, roc_curves
+from bearing_workbench.config import theme
+from bearing_workbench.panels.kit import fragments
+from bearing_workbench.panels.results.elements import esc, figure, note, num, pct, section
+
+if TYPE_CHECKING:
+    from bearing_workbench.panels.live_figure import LiveFigureWidget
+
+WEAK_MARK = (
+    f'<span class="bw-weak" style="color:{theme.color("warning")}">&#9888; weak (recall below 90 %)</span>'
+)
+WEAK_ROW = f'data-weak="1" style="background:{theme.color("warning_bg")}"'
+CHANCE_COLOR = theme.color("faint")
+
+
+class DetailsTab(widgets.VBox):
+    """Per-class metrics, the confusion matrix and the ROC curves of one experiment.
+
+    Args:
+        on_cell: called with (true label, predicted label) when a confusion-matrix cell is clicked.
+        on_inspect: called by the "Inspect in failure cases" button.
+
+    Traits: `normalised` (the matrix shown row-normalised).
+    """
+
+    normalised = traitlets.Bool(False)
+
+    def __init__(
+        self,
+        bundle: ResultBundle,
+        *,
+        on_cell: Callable[[str, str], Any],
+        on_inspect: Callable[[], Any],
+    ):
+        super().__init__()
+        self.bundle = bundle
+        self.experiment_id = bundle.record.id
+        self._on_cell = on_cell
+        metrics = bundle.metrics
+        self.per_class_rows = rows = per_class_rows(metrics)
+        self.per_class_html = widgets.HTML(
+            fragments.data_table(
+                ("class", "precision", "recall", "F1", "support", ""),
+                [
+                    (
+                        esc(r["class"]),
+                        pct(r["precision"]),
+                        pct(r["recall"]),
+                        num(r["f1"], ".3f"),
+                        str(r["support"]),
+                        WEAK_MARK if r["weak"] else "",
+                    )
+                    for r in rows
+                ],
+                row_attrs=[WEAK_ROW if r["weak"] else "" for r in rows],
+            )
+        )
+        self.normalised_toggle = widgets.ToggleButtons(
+            options=[("counts", False), ("normalised by true class", True)],
+            value=self.normalised,
+            style={"button_width": "auto"},
+        )
+        widgets.link((self.normalised_toggle, "value"), (self, "normalised"))
+        self.confusion_figure = self._confusion_figure()
+        self.cell_html = widgets.HTML(
+            fragments.message(
+                "click a cell to list its test records (and show them in the failure cases)", "muted"
+            )
+        )
+        self.cell_button = widgets.Button(
+            description="Inspect in failure cases",
+            layout=widgets.Layout(display="none", width="auto", align_self="flex-start"),
+        )
+        self.cell_button.on_click(lambda _: on_inspect())
+        curves = roc_curves(metrics)
+        children: list[widgets.Widget] = [
+            section("Per class"),
+            self.per_class_html,
+            section("Confusion matrix"),
+            self.normalised_toggle,
+            self.confusion_figure,
+            self.cell_html,
+            self.cell_button,
+            section("ROC curves (one class vs the rest)"),
+        ]
+        self.roc_figure: LiveFigureWidget | None = None
+        if curves:
+            self.roc_figure = roc_figure(
+                curves, metrics.get("macro_auc"), f"experiment-{self.experiment_id}-roc"
+            )
+            children.append(self.roc_figure)
+        else:
+            children.append(note("no ROC curve: no class has both positives and negatives in the test split"))
+        self.children = children
+        self.observe(self._on_normalised, names="normalised")
+
+    # confusion matrix
+
+    def _matrix_values(self) -> tuple[list[list[float]], list[list[int]]]:
+        counts = confusion_matrix(self.bundle.metrics)
+        shown = confusion_matrix(self.bundle.metrics, normalised=True) if self.normalised else counts
+        return shown.tolist(), counts.tolist()
+
+    def _confusion_figure(self) -> LiveFigureWidget:
+        names = self.bundle.class_names
+        z, counts = self._matrix_values()
+        widget = figure(
+            [
+                {
+                    "type": "heatmap",
+                    "z": z,
+                    "x": names,
+                    "y": names,
+                    "customdata": counts,
+                    "colorscale": "Blues",
+                    "text": self._cell_texts(z),
+                    "texttemplate": "%{text}",
+                    "hovertemplate": self._cell_hover(),
+                }
+            ],
+            {
+                "height": 120 + 34 * len(names),
+                "xaxis": {"title": {"text": "predicted"}, "side": "bottom"},
+                "yaxis": {"title": {"text": "true"}, "autorange": "reversed"},
+            },
+            f"experiment-{self.experiment_id}-confusion-matrix",
+        )
+        widget.data[0].on_click(self._on_cell_click)
+        return widget
+
+    def _cell_hover(self) -> str:
+        share = ", %{z:.1%} of the true class" if self.normalised else ""
+        return f"true %{{y}}<br>predicted %{{x}}<br>%{{customdata}} record(s){share}<extra></extra>"
+
+    def _cell_texts(self, z: list[list[float]]) -> list[list[str]]:
+        if self.normalised:
+            return [[f"{v:.0%}" if v else "" for v in row] for row in z]
+        return [[str(int(v)) if v else "" for v in row] for row in z]
+
+    def _on_normalised(self, change: Mapping[str, Any]) -> None:
+        z, _ = self._matrix_values()
+        trace = self.confusion_figure.data[0]
+        with self.confusion_figure.batch_update():
+            trace.z = z
+            trace.text = self._cell_texts(z)
+            trace.hovertemplate = self._cell_hover()
+
+    def _on_cell_click(self, trace: Any, points: Any, selector: Any = None) -> None:
+        """Heatmap click: `points.ys` / `points.xs` hold the true / predicted class of the cell."""
+        if not points.xs or not points.ys:
+            return
+        self._on_cell(str(points.ys[0]), str(points.xs[0]))
+
+    def show_cell(self, title: str, records: Sequence[Mapping[str, Any]]) -> None:
+        """List the test records of the selected cell under the matrix."""
+        rows = [
+            (esc(r["record_id"]), pct(r["predicted_probability"]), esc(top_classes(r["probabilities"])))
+            for r in records
+        ]
+        self.cell_html.value = f"<div><b>{esc(title)}</b></div>" + (
+            fragments.data_table(("record", "confidence", "top probabilities"), rows) if rows else ""
+        )
+        self.cell_button.layout.display = "" if records else "none"
+
+
+def top_classes(probabilities: Mapping[str, float], n: int = 3) -> str:
+    """The `n` most probable classes, e.g. "a 80 %, b 15 %, c 5 %"."""
+    top = sorted(probabilities.items(), key=lambda kv: -kv[1])[:n]
+    return ", ".join(f"{name} {100 * p:.0f} %" for name, p in top)
+
+
+def roc_figure(curves: list[dict[str, Any]], macro_auc: Any, png_name: str) -> LiveFigureWidget:
+    """One ROC curve per class (as `analysis.results.roc_curves`), the chance diagonal, macro AUC on top.
+
+    Each class its own colour from the theme's class palette: plotly's default cycle has 10, and the
+    datasets have up to 11 classes.
+    """
+    colours = theme.palette(len(curves))
+    data = [
+        {
+            "type": "scatter",
+            "x": c["fpr"],
+            "y": c["tpr"],
+            "mode": "lines",
+            "line": {"color": colour},
+            "name": f"{c['class']} (AUC {c['auc']:.3f})" if c["auc"] is not None else c["class"],
+            "hovertemplate": f"{esc(c['class'])}<br>FPR %{{x:.3f}}<br>TPR %{{y:.3f}}<extra></extra>",
+        }
+        for c, colour in zip(curves, colours, strict=True)
+    ]
+    data.append(
+        {
+            "type": "scatter",
+            "x": [0, 1],
+            "y": [0, 1],
+            "mode": "lines",
+            "name": "chance",
+            "line": {"dash": "dash", "color": CHANCE_COLOR},
+            "hoverinfo": "skip",
+        }
+    )
+    return figure(
+        data,
+        {
+            "height": 380,
+            "title": {"text": f"macro AUC {macro_auc:.3f}" if isinstance(macro_auc, float) else ""},
+            "xaxis": {"title": {"text": "false positive rate"}, "range": [0, 1]},
+            "yaxis": {"title": {"text": "true positive rate"}, "range": [0, 1.02]},
+        },
+        png_name,
+    )

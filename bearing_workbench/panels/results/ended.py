@@ -1,0 +1,98 @@
+"""The results page of a run that ended without its test evaluation (stopped, or failed): what it left.
+
+Test metrics, the confusion matrix and the failure cases come from the evaluation a run makes once
+its training completes; a stopped or failed run has none. Rather than refusing the page ("not
+completed"), it shows what exists: the curves of the epochs the run trained, its configuration and
+checkpoints as downloads, and the ways on: resume it from its last checkpoint in the monitor (the
+monitor's Retry), or clone it in the wizard.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from bearing_workbench.analysis.history import history_rows
+from bearing_workbench.panels.curves import curve_traces, curves_layout
+from bearing_workbench.panels.kit import fragments
+from bearing_workbench.panels.results.downloads import FileDownloads
+from bearing_workbench.panels.results.elements import figure, note, section
+from bearing_workbench.store import ExperimentRecord, RunStatus, Store
+from bearing_workbench.store.artifacts import KIND_BY_KEY, ExperimentFolder
+
+# Statuses of a run that ended before its test evaluation.
+ENDED_EARLY = frozenset({RunStatus.STOPPED, RunStatus.FAILED})
+CHECKPOINT_MIME = "application/octet-stream"
+
+
+def _planned_epochs(record: ExperimentRecord) -> int | None:
+    epochs = (record.config.get("training") or {}).get("epochs")
+    return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0 else None
+
+
+def explanation_html(record: ExperimentRecord, epochs_run: int, last_checkpoint: str | None) -> str:
+    """Why there are no test results, and what the reader can do now."""
+    planned = _planned_epochs(record)
+    ran = f"after {epochs_run} epoch{'s' if epochs_run != 1 else ''}" + (f" of {planned}" if planned else "")
+    if RunStatus(record.status) == RunStatus.STOPPED:
+        what = f"This run was stopped {ran}"
+    else:
+        what = f"This run failed {ran}" + (f": {record.error}" if record.error else "")
+    lines = [
+        fragments.message(
+            f"{what}, before the test evaluation a completed run gets: it has no test metrics, "
+            "confusion matrix or failure cases. Below: what it left.",
+            "warning",
+        )
+    ]
+    if record.hint:
+        lines.append(fragments.message(f"Hint: {record.hint}", "muted"))
+    resume = f"resume it from its last checkpoint ({last_checkpoint})" if last_checkpoint else "run it again"
+    monitor = fragments.app_link(
+        "monitor", f"{resume} in the monitor (Retry)", new_tab=False, experiment=record.id
+    )
+    clone = fragments.app_link("wizard", "clone it in the wizard", new_tab=False, clone=record.id)
+    lines.append(f'<div class="bw-next">To get test results: {monitor}, or {clone}.</div>')
+    return "".join(lines)
+
+
+class EndedRun(widgets.VBox):
+    """What a stopped or failed run left: the explanation, its training curves and its files.
+
+    Attributes: `history` (one row per epoch trained), `last_checkpoint` (file name of the newest
+    epoch checkpoint, None without one), `history_figure` (None without epochs), `downloads`.
+    """
+
+    def __init__(self, store: Store, record: ExperimentRecord):
+        super().__init__()
+        folder = ExperimentFolder.of(record.id, store.workspace)
+        self.history = history_rows(store.epochs(record.id))
+        checkpoints = [path.name for _, path in folder.epoch_checkpoints()]
+        self.last_checkpoint = checkpoints[-1] if checkpoints else None
+        self.explanation = widgets.HTML(explanation_html(record, len(self.history), self.last_checkpoint))
+        self.history_figure = None
+        curves: widgets.Widget
+        if self.history:
+            self.history_figure = figure(
+                curve_traces(self.history), curves_layout(self.history), f"experiment-{record.id}-curves"
+            )
+            curves = self.history_figure
+        else:
+            curves = note("no epoch was recorded before the run ended")
+        files = [
+            (KIND_BY_KEY["config"].label, folder.config.name, KIND_BY_KEY["config"].mime),
+            (
+                f"best checkpoint so far ({folder.best_checkpoint.name})",
+                folder.best_checkpoint.name,
+                CHECKPOINT_MIME,
+            ),
+        ]
+        if self.last_checkpoint is not None:
+            files.append((f"last checkpoint ({self.last_checkpoint})", self.last_checkpoint, CHECKPOINT_MIME))
+        self.downloads = FileDownloads(folder.path, record.id, files)
+        self.children = [
+            self.explanation,
+            section("Training history (the epochs it ran)"),
+            curves,
+            section("What it left"),
+            self.downloads,
+        ]
