@@ -206,7 +206,7 @@ class ExperimentResults(Page):
         predictions = self.bundle.predictions
         if predictions is None:
             self.tell(
-                "no predictions_test.csv in the experiment folder: the cell's records are unknown", "warning"
+                "no test predictions in the experiment folder: the cell's records are unknown", "warning"
             )
             return []
         self.cell_rows = cell_records(predictions, true_label, predicted_label)
