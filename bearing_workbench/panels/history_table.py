@@ -17,7 +17,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from bearing_workbench.runner.monitoring import format_duration
+from bearing_workbench.analysis.format import duration as format_duration
 from bearing_workbench.store import ExperimentRecord
 from bearing_workbench.store.filters import check_order_by
 

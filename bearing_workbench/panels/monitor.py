@@ -8,7 +8,7 @@ redrawn from that state by a `Coalescer`, at most every 250 ms with a trailing r
 of messages costs a few redraws, not one per message. Every computation (state, texts, CSV, log
 tail) lives in the layers below; this module only lays widgets out and wires the buttons.
 
-A family not trained in epochs (classical, ensemble; `runner.monitoring.trains_by_epoch`) gets its
+A family not trained in epochs (classical, ensemble; `analysis.run_texts.trains_by_epoch`) gets its
 phase and percentage on the bar, result cards (CV, validation and test accuracy, macro-F1, filled
 from the store once the run has completed) and a note instead of the epoch curves.
 """
@@ -25,14 +25,10 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import traitlets
 
+from bearing_workbench.analysis.format import local_time
 from bearing_workbench.analysis.history import history_csv
-from bearing_workbench.panels.curves import CURVES, best_epoch_trace, curve_traces, curves_layout
-from bearing_workbench.panels.download import DownloadLink
-from bearing_workbench.panels.throttle import DEFAULT_INTERVAL_S, Coalescer
-from bearing_workbench.runner.cluster import existing_client
-from bearing_workbench.runner.following import Follower
-from bearing_workbench.runner.monitoring import (
-    DOWN,
+from bearing_workbench.analysis.run_info import monitor_of
+from bearing_workbench.analysis.run_state import (
     ERROR,
     EVENTS,
     HISTORY,
@@ -41,17 +37,24 @@ from bearing_workbench.runner.monitoring import (
     RESOURCES,
     RESULTS,
     STATUS,
-    UP,
-    LogTail,
     RunState,
+)
+from bearing_workbench.analysis.run_texts import (
+    DOWN,
+    UP,
     epoch_axis,
     header,
-    local_time,
     resource_lines,
     results_summary,
     stored_results,
     trains_by_epoch,
 )
+from bearing_workbench.panels.curves import CURVES, best_epoch_trace, curve_traces, curves_layout
+from bearing_workbench.panels.download import DownloadLink
+from bearing_workbench.panels.throttle import DEFAULT_INTERVAL_S, Coalescer
+from bearing_workbench.runner.cluster import existing_client
+from bearing_workbench.runner.following import Follower
+from bearing_workbench.runner.monitoring import LogTail
 from bearing_workbench.runner.notify import run_end_event
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
 
@@ -330,7 +333,12 @@ class TrainingMonitor(widgets.VBox):
 
     def _new_state(self) -> RunState:
         epochs = int((self._record.config.get("training") or {}).get("epochs") or 0)
-        return RunState(self._record.id, total_epochs=epochs, epoch_based=self._epoch_based)
+        return RunState(
+            self._record.id,
+            total_epochs=epochs,
+            epoch_based=self._epoch_based,
+            monitor=monitor_of(self._record.config),
+        )
 
     def _follow(self) -> None:
         """Replay the store into a fresh state, then follow live; draws once the replay is in."""

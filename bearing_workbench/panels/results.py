@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import traitlets
 
+from bearing_workbench.analysis.format import duration as format_duration
+from bearing_workbench.analysis.format import local_time
+from bearing_workbench.analysis.format import size as format_bytes
 from bearing_workbench.analysis.results import (
     ENSEMBLE_FAMILY,
     Baseline,
@@ -43,7 +46,6 @@ from bearing_workbench.analysis.results import (
 )
 from bearing_workbench.panels.curves import best_epoch_trace, curve_traces, curves_layout
 from bearing_workbench.panels.download import MAX_BYTES, DownloadLink, safe_filename
-from bearing_workbench.runner.monitoring import format_bytes, format_duration, local_time
 from bearing_workbench.store import Store, confined_path
 
 if TYPE_CHECKING:
