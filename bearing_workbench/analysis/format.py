@@ -141,11 +141,11 @@ def _aware(moment: datetime) -> datetime:
 
 
 def p_value(p: Any) -> str:
-    """A p-value: ``"p = 0.032"``, ``"p < 0.001"``; a dash for None."""
+    """A p-value to two significant digits: ``"p = 0.032"``, ``"p = 1"``, ``"p < 0.001"``; a dash for None."""
     value = finite(p)
     if value is None:
         return NO_VALUE
-    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+    return "p < 0.001" if value < 0.001 else f"p = {value:.2g}"
 
 
 def metric_level(key: str) -> str | None:

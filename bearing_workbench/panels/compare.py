@@ -16,8 +16,9 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.analysis.comparison import Comparison, compare_experiments, p_text
+from bearing_workbench.analysis.comparison import Comparison, compare_experiments
 from bearing_workbench.analysis.format import duration as format_duration
+from bearing_workbench.analysis.format import p_value as p_text
 from bearing_workbench.store import Store
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ def test_durations_sizes_dates_and_p_values():
     moment = datetime(2026, 3, 1, 14, 3, tzinfo=UTC)
     assert fmt.utc_time(moment) == fmt.utc_time(moment.replace(tzinfo=None)) == "2026-03-01 14:03 UTC"
     assert fmt.local_time(moment.timestamp()) == fmt.local_time(moment)
-    assert (fmt.p_value(0.0321), fmt.p_value(1e-9), fmt.p_value(None)) == ("p = 0.032", "p < 0.001", "—")
+    assert (fmt.p_value(0.0321), fmt.p_value(1.0), fmt.p_value(1e-9)) == ("p = 0.032", "p = 1", "p < 0.001")
 
 
 def test_metric_names_say_their_level_and_f1_is_one_thing():
