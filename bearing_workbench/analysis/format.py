@@ -108,6 +108,18 @@ def duration(seconds: Any) -> str:
     return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
+def rough_duration(seconds: Any) -> str:
+    """An estimate's duration, in whole units: ``"45 s"``, ``"12 min"``, ``"2.5 h"``; a dash for None."""
+    seconds = finite(seconds)
+    if seconds is None:
+        return NO_VALUE
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def size(n: Any) -> str:
     """Bytes in binary units: ``"512 B"``, ``"3.2 MiB"``, ``"23.5 GiB"``; a dash for None."""
     value = finite(n)

@@ -3,7 +3,7 @@
 ``ConfigWizard()`` is one call in a notebook or a Voilà app. The panel is thin: its state is in
 traitlets (`step`, `family`, `mode`, `preset`, `dataset`, `name`, `errors`, `valid`, `yaml`,
 `experiment_id`), every check is `models.check_config` (the same one `runner.launch` applies), the
-estimates and warnings come from `training.estimates`, the forms from the schemas
+estimates and warnings come from `analysis.estimates`, the forms from the schemas
 (`models.schema_fields`), and launching is `runner.launch` / `runner.resubmit`.
 
 Only step 1 is built at construction, and neither the store nor torch is touched then: step 2 reads
@@ -26,6 +26,15 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import traitlets
 
+from bearing_workbench.analysis.estimates import (
+    estimate_checkpoints,
+    estimate_training_time,
+    family_overview,
+    gpu_lines,
+    input_spec_for,
+    review_warnings,
+)
+from bearing_workbench.analysis.format import size as format_bytes
 from bearing_workbench.config import (
     ConfigError,
     ExperimentConfig,
@@ -46,15 +55,6 @@ from bearing_workbench.models.schema_fields import (
     training_section,
 )
 from bearing_workbench.panels.forms import ERROR_COLOR, SchemaForm
-from bearing_workbench.training.estimates import (
-    estimate_checkpoints,
-    estimate_training_time,
-    family_overview,
-    format_bytes,
-    gpu_lines,
-    input_spec_for,
-    review_warnings,
-)
 
 if TYPE_CHECKING:
     from bearing_workbench.models.validation import DatasetFacts
