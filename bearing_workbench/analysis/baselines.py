@@ -165,17 +165,14 @@ class Complement:
 
 
 def complementary_model(store: Store, bundle: ResultBundle) -> Complement | None:
-    """The completed single model of another family (not an ensemble, not one of this ensemble's
-    members) that is right most often where this one is wrong, on the test records both predicted
-    (same classes); None when none helps."""
+    """The completed single model of another family (not an ensemble) that is right most often where this
+    one is wrong, on the test records both predicted (same classes); None when none helps, and for an
+    ensemble (it cannot be a member of another ensemble)."""
     mine = bundle.predictions
-    if mine is None:
-        return None
+    if mine is None or bundle.record.family == ENSEMBLE_FAMILY:
+        return None  # an ensemble cannot be a member of another ensemble: it has no partner
     # Ensembles cannot be ensemble members (models.builders.ensemble): only single models are candidates.
     families = [f for f in list_families() if f not in (bundle.record.family, ENSEMBLE_FAMILY)]
-    members = set()
-    if bundle.record.family == ENSEMBLE_FAMILY:
-        members = set(((bundle.config.get("model") or {}).get("params") or {}).get("members") or [])
     if not families:
         return None
     wrong_mine = dict(zip(mine.record_ids, mine.y_pred != mine.y_true, strict=True))
@@ -191,7 +188,7 @@ def complementary_model(store: Store, bundle: ResultBundle) -> Complement | None
         path = artifact_path(folder, "predictions_test")
         # A member needs its validation predictions too (the ensemble is fitted on them).
         usable = path.is_file() and artifact_path(folder, "predictions_val").is_file()
-        if other.id == bundle.record.id or other.id in members or not usable:
+        if other.id == bundle.record.id or not usable:
             continue
         try:
             theirs = read_predictions(path)

@@ -421,6 +421,14 @@ def test_no_partner_for_a_perfect_model_or_an_ensembles_members(empty_store: Sto
         empty_store, "ensemble", metrics, predictions=(ids, truth, [1, 1, 2]), members=[perfect, member]
     )
     assert complementary_model(empty_store, load_results(empty_store, ensemble)) is None
+    # Defect 11: an ensemble was told to build an ensemble with a model outside it; an ensemble cannot be
+    # a member of another, so it gets no partner at all.
+    only_cnn = _completed(
+        empty_store, "ensemble", metrics, predictions=(ids, truth, [1, 1, 2]), members=[perfect]
+    )
+    bundle = load_results(empty_store, only_cnn)
+    assert complementary_model(empty_store, bundle) is None
+    assert not any("Try an ensemble" in t for t in _texts(recommendations(empty_store, bundle)))
 
 
 def test_recommendations_of_real_runs(results_store: Store, results_ids: dict[str, int]) -> None:  # noqa: F811
