@@ -42,7 +42,7 @@ CELL = "padding:3px 8px;border-bottom:1px solid #e5e7eb;text-align:left;vertical
 NO_VALUE = "\u2014"
 # Metrics table columns: (key, label, higher is better?) ; None: not ranked.
 METRIC_COLUMNS = (
-    ("accuracy", "accuracy", True),
+    ("accuracy", "test accuracy (record level)", True),
     ("macro_precision", "macro precision", True),
     ("macro_recall", "macro recall", True),
     ("macro_f1", "macro-F1", True),

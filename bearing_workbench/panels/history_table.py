@@ -32,7 +32,7 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("name", "name", False),
     ("family", "model", False),
     ("status", "status", False),
-    ("metrics.accuracy", "accuracy", True),
+    ("metrics.accuracy", "test accuracy (record level)", True),
     ("metrics.macro_f1", "macro-F1", True),
     ("metrics.epochs_run", "epochs", True),
     ("duration_s", "duration", True),
