@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bearing_workbench.analysis.format import metric_name, percent
 from bearing_workbench.analysis.model_run import MissingArtifact, ModelSection, StoredRun, summary_value
 
 TOP_FEATURES = 20
@@ -63,11 +64,11 @@ def ensemble_accuracy(run: StoredRun, title: str) -> list[ModelSection]:
             data={
                 "labels": [_member_label(m) for m in members] + ["ensemble"],
                 "values": np.array(values),
-                "value_label": "test accuracy (records)",
+                "value_label": metric_name("accuracy"),
                 "highlight": [len(members)],
             },
             note=f"The ensemble {'beats' if ensemble > best else 'does not beat'} its best member "
-            f"({float(ensemble):.4f} vs {best:.4f}).",
+            f"({percent(ensemble)} vs {percent(best)}).",
         )
     ]
 
@@ -125,7 +126,7 @@ def feature_importance(run: StoredRun, title: str) -> list[ModelSection]:
     if cv is not None:
         std = float(run.summary.get("cv_accuracy_std") or 0.0)
         folds = run.summary.get("cv_folds", "?")
-        cv_text = f" Cross-validation accuracy {float(cv):.4f} +- {std:.4f} over {folds} folds."
+        cv_text = f" Cross-validation accuracy {percent(cv)} ± {percent(std)} over {folds} folds."
     return [
         ModelSection(
             title=f"{title} (top {len(top)} of {len(ranked)})",
