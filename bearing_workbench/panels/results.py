@@ -271,10 +271,10 @@ class ExperimentResults(widgets.VBox):
     def _build_overview(self) -> widgets.VBox:
         metrics = self.bundle.metrics
         cards = [
-            ("accuracy", "accuracy", _pct(metrics.get("accuracy"))),
+            ("accuracy", "test accuracy (record level)", _pct(metrics.get("accuracy"))),
             ("macro_precision", "precision (macro)", _pct(metrics.get("macro_precision"))),
             ("macro_recall", "recall (macro)", _pct(metrics.get("macro_recall"))),
-            ("macro_f1", "F1 (macro)", _num(metrics.get("macro_f1"), ".3f")),
+            ("macro_f1", "macro-F1", _pct(metrics.get("macro_f1"))),
         ]
         self.cards_html = widgets.HTML(
             '<div style="display:flex;gap:10px;flex-wrap:wrap;margin:6px 0">'
