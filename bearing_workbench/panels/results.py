@@ -309,7 +309,7 @@ class ExperimentResults(widgets.VBox):
             stopped = {True: " (stopped early)", False: ""}.get(s["stopped_early"], "")
             lines += [
                 ("epochs run", f"{s['epochs_run']}{planned}{stopped}"),
-                ("best epoch", _num(s["best_epoch"], "d") if s["best_epoch"] is not None else "—"),
+                ("best epoch", f"{s['best_epoch']} ({s['best_by']})" if s["best_epoch"] is not None else "—"),
                 (
                     "final train loss / accuracy",
                     f"{_num(s['final_train_loss'])} / {_pct(s['final_train_acc'])}",
