@@ -19,10 +19,12 @@ from bearing_workbench.analysis.results_info import ResultsInfo, RocCurve
 
 # A4 (210 mm) less 2 x 16 mm margins: 178 mm = 7.0 in. Figures are drawn at the size they are printed.
 CONTENT_WIDTH_IN = 7.0
-# Print palette (the report is printed on white; the page's theme is the panels' kit).
-ACCENT = "#1f4e79"
-TRAIN_COLOUR = "#1f77b4"
-VAL_COLOUR = "#d62728"
+# Print palette in matplotlib's own names (the report is printed on white; the pages' theme is the
+# panels' kit, which this layer cannot import): the accent is the report CSS's dark blue.
+ACCENT = (0.122, 0.306, 0.475)
+TRAIN_COLOUR = "tab:blue"
+VAL_COLOUR = "tab:red"
+GRID_GREY, LINE_GREY, LIGHT_GREY, TEXT_GREY = "0.89", "0.53", "0.67", "0.13"  # grey levels, 0 = black
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def image(fig: Any, alt: str) -> Image:
 
 def _style_axes(ax: Any) -> None:
     ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(True, color="#e3e3e3", linewidth=0.6)
+    ax.grid(True, color=GRID_GREY, linewidth=0.6)
     ax.set_axisbelow(True)
     ax.tick_params(labelsize=7)
 
@@ -105,7 +107,7 @@ def _confusion_figure(counts: np.ndarray, rates: np.ndarray, names: Sequence[str
                 if value == 0:
                     continue  # empty cells stay blank: the few mistakes stand out
                 text = f"{100 * value:.0f}" if normalised else f"{int(value)}"
-                colour = "white" if value > 0.55 * top else "#222"
+                colour = "white" if value > 0.55 * top else TEXT_GREY
                 ax.text(j, i, text, ha="center", va="center", fontsize=size, color=colour)
     axes[0].set_ylabel("True class", fontsize=7.5)
     return fig
@@ -126,7 +128,7 @@ def _curves_figure(history: Sequence[Mapping[str, Any]], best_epoch: int | None)
                 ax.plot(epochs, ys, marker=marker, markersize=3, linewidth=1.4, color=colour, label=label)
         if best_epoch is not None:
             ax.axvline(
-                best_epoch, color="#888", linestyle="--", linewidth=0.8, label=f"best epoch ({best_epoch})"
+                best_epoch, color=LINE_GREY, linestyle="--", linewidth=0.8, label=f"best epoch ({best_epoch})"
             )
         ax.set_title(title, fontsize=8.5)
         ax.set_xlabel("Epoch", fontsize=7.5)
@@ -153,7 +155,7 @@ def _roc_figure(curves: Sequence[RocCurve]) -> Any:
         for curve, colour in zip(curves, colours, strict=True):
             label = f"{curve.name} (AUC {curve.auc:.3f})" if curve.auc is not None else curve.name
             ax.plot(curve.fpr, curve.tpr, linewidth=1.1, color=colour, label=label)
-        ax.plot([0, 1], [0, 1], color="#aaa", linestyle=":", linewidth=0.8, label="chance")
+        ax.plot([0, 1], [0, 1], color=LIGHT_GREY, linestyle=":", linewidth=0.8, label="chance")
         margin = 0.01 * (high - low)
         ax.set_xlim(low - margin, high + margin)
         ax.set_ylim(1 - high - margin, 1 + margin)
