@@ -28,7 +28,7 @@ from bearing_workbench.analysis.class_metrics import (
 )
 from bearing_workbench.analysis.result_bundle import ResultBundle, load_results
 from bearing_workbench.analysis.results import training_summary
-from bearing_workbench.analysis.run_texts import MetricCard
+from bearing_workbench.analysis.run_texts import TOTAL_TIME_LABEL, MetricCard
 from bearing_workbench.config.yaml_io import dump_yaml
 from bearing_workbench.store import Store
 
@@ -290,7 +290,7 @@ def _training(summary: Mapping[str, Any]) -> tuple[Fact, ...]:
     else:
         lines.append(("training", f"{summary['family']} models are fitted at once, not in epochs"))
     lines.append(
-        ("total training time (every attempt, pauses excluded)", fmt.duration(summary["total_seconds"]))
+        (TOTAL_TIME_LABEL, fmt.duration(summary["total_seconds"]))
     )
     if summary["val_accuracy"] is not None:
         lines.append(

@@ -32,6 +32,7 @@ UP, DOWN, SAME = "up", "down", "same"
 # training.artifacts.ARTIFACTS["metrics"] and ["model_summary"]; not imported: it pulls numpy
 METRICS_FILENAME = "metrics.json"
 MODEL_SUMMARY_FILENAME = "model_summary.json"
+TOTAL_TIME_LABEL = "total training time (every attempt, pauses excluded)"
 MAX_SUMMARY_BYTES = 4 * 2**20  # a model summary is a few KiB; a bigger file is not read
 
 
@@ -184,8 +185,11 @@ def results_summary(record: ExperimentRecord, workspace: str | Path) -> ResultsS
         lines.append(("cross-validation accuracy", metric_value("cv_accuracy", cv["cv_accuracy"]) + detail))
     if metrics.get("best_epoch") is not None:
         lines.append(("best epoch", f"{metrics['best_epoch']} of {metrics.get('epochs_run', NO_VALUE)} run"))
-    if metrics.get("train_seconds") is not None:
-        lines.append(("training time", duration(metrics["train_seconds"])))
+    # The store's run time counts every attempt; train_seconds only the last (a resumed run's rest).
+    total = finite(record.duration_s)
+    total = total if total is not None else finite(metrics.get("train_seconds"))
+    if total is not None:
+        lines.append((TOTAL_TIME_LABEL, duration(total)))
     path = experiment_dir(record.id, workspace) / METRICS_FILENAME
     if not lines:
         lines.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +27,7 @@ from bearing_workbench.analysis.run_texts import (
     METRICS_FILENAME,
     MODEL_SUMMARY_FILENAME,
     SAME,
+    TOTAL_TIME_LABEL,
     UP,
     cross_validation,
     epoch_axis,
@@ -205,6 +207,12 @@ def test_header_and_results(tmp_path):
         "best epoch": "2 of 2 run",
     }
     assert summary.metrics_path == store.workspace / "experiments" / str(experiment_id) / "metrics.json"
+    # Defect 10: a resumed run's train_seconds is its last attempt only; the store's run time is all of it
+    store.set_metrics(experiment_id, {"accuracy": 0.5, "train_seconds": 41.0})
+    resumed = dataclasses.replace(store.get_experiment(experiment_id), duration_s=63.0)
+    assert dict(results_summary(resumed, store.workspace).lines)[TOTAL_TIME_LABEL] == "1 min 03 s"
+    unfinished = dataclasses.replace(resumed, duration_s=None)
+    assert dict(results_summary(unfinished, store.workspace).lines)[TOTAL_TIME_LABEL] == "41 s"
 
     store.dispose()
 
