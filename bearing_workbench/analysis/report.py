@@ -48,6 +48,14 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _stepper(on_progress: Progress | None, start: float = 0.0, share: float = 1.0) -> Progress:
+    def step(fraction: float, message: str) -> None:
+        if on_progress is not None:
+            on_progress(min(1.0, start + share * fraction), message)
+
+    return step
+
+
 def render_report(info: ResultsInfo, on_progress: Progress | None = None) -> str:
     """The report of `info` as one self-contained HTML document (no script, no URL)."""
     step = _stepper(on_progress)
@@ -58,17 +66,6 @@ def render_report(info: ResultsInfo, on_progress: Progress | None = None) -> str
     return _environment().get_template(TEMPLATE).render(
         info=info, figures=images, generated=generated, dash=fmt.NO_VALUE
     )
-
-
-# -- document ----------------------------------------------------------------------------------------
-
-
-def _stepper(on_progress: Progress | None, start: float = 0.0, share: float = 1.0) -> Progress:
-    def step(fraction: float, message: str) -> None:
-        if on_progress is not None:
-            on_progress(min(1.0, start + share * fraction), message)
-
-    return step
 
 
 def report_html(store: Store, experiment_id: int, on_progress: Progress | None = None) -> str:
