@@ -28,20 +28,26 @@ def best_epoch(history: Sequence[Mapping[str, Any]], monitor: str = DEFAULT_MONI
     """The epoch the training loop keeps as its best model: by `monitor` (a ``training.monitor``
     value), on the validation split or, when no epoch has a validation value, its training counterpart;
     the first epoch wins ties; None without a value."""
+    so_far = best_epochs(history, monitor)
+    return so_far[-1] if so_far else None
+
+
+def best_epochs(history: Sequence[Mapping[str, Any]], monitor: str = DEFAULT_MONITOR) -> list[int | None]:
+    """The best epoch (as `best_epoch` defines it) up to each row of `history`, in one pass."""
     if monitor not in MONITORS:
         raise ValueError(f"training.monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
     key, lower, fallback = MONITORS[monitor]
     if not any(finite(row.get(key)) is not None for row in history):
         key = fallback
     best: tuple[float, int] | None = None
+    out: list[int | None] = []
     for row in history:
         value, epoch = finite(row.get(key)), row.get("epoch")
-        if value is None or not isinstance(epoch, int):
-            continue
-        better = best is None or (value < best[0] if lower else value > best[0])
-        if better:
-            best = (value, epoch)
-    return None if best is None else best[1]
+        if value is not None and isinstance(epoch, int):
+            if best is None or (value < best[0] if lower else value > best[0]):
+                best = (value, epoch)
+        out.append(None if best is None else best[1])
+    return out
 
 
 def best_label(monitor: str) -> str:
