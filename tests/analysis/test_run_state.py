@@ -12,7 +12,7 @@ from bearing_workbench.analysis.format import duration as format_duration
 from bearing_workbench.analysis.format import local_time
 from bearing_workbench.analysis.format import metric_value as format_metric
 from bearing_workbench.analysis.format import size as format_bytes
-from bearing_workbench.analysis.run_info import best_epoch, monitor_of
+from bearing_workbench.analysis.run_info import best_epoch, best_epochs, monitor_of
 from bearing_workbench.analysis.run_state import (
     EVENTS,
     HISTORY,
@@ -96,6 +96,8 @@ def test_the_best_epoch_is_the_one_kept_as_the_best_model_and_says_what_chose_it
     assert card.note == "@ epoch 3 · best by val loss" and card.text == "70.0 %"
     assert state.info().best_epoch == 3 and state.info().best_label == "best by val loss"
     assert best_epoch([{"epoch": 1, "train_loss": 2.0}, {"epoch": 2, "train_loss": 1.0}]) == 2  # no val split
+    rows = [{"epoch": 1, "val_loss": 0.9}, {"epoch": 2, "val_loss": 1.1}, {"epoch": 3, "val_loss": 0.4}]
+    assert best_epochs(rows) == [1, 1, 3] and best_epochs(rows, "val_accuracy") == [None, None, None]
     assert monitor_of({"training": {"monitor": "val_accuracy"}}) == "val_accuracy"
     assert monitor_of({}) == "val_loss"
     with pytest.raises(ValueError, match="training.monitor"):
