@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from bearing_workbench.analysis.format import NO_VALUE, duration, finite, metric_name, metric_value, percent
@@ -28,25 +29,13 @@ from bearing_workbench.analysis.run_texts import DOWN, SAME, MetricCard, trend
 from bearing_workbench.store import RunStatus, is_terminal
 
 # What `RunState.apply` reports as changed (RESULTS: the result cards of a run not trained in epochs).
-STATUS, PROGRESS, HISTORY, EVENTS, RESOURCES, ERROR, RESULTS = (
-    "status",
-    "progress",
-    "history",
-    "events",
-    "resources",
-    "error",
-    "results",
-)
+STATUS, PROGRESS, HISTORY, EVENTS, RESOURCES = "status", "progress", "history", "events", "resources"
+ERROR, RESULTS = "error", "results"
 PARTS = frozenset({STATUS, PROGRESS, HISTORY, EVENTS, RESOURCES, ERROR, RESULTS})
 
 EPOCH_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 # (key, lower is better); their names come from `analysis.format.metric_name` (with the level)
-CARD_METRICS = (
-    ("train_loss", True),
-    ("train_acc", False),
-    ("val_loss", True),
-    ("val_acc", False),
-)
+CARD_METRICS = (("train_loss", True), ("train_acc", False), ("val_loss", True), ("val_acc", False))
 # The cards of a run not trained in epochs: (key, label, the split it is measured on)
 RESULT_CARDS = (
     ("cv_accuracy", "CV accuracy", "training split"),
@@ -407,9 +396,9 @@ class RunState:
             best_epoch=self.best_epoch,
             best_label=best_label(self.monitor),
             cards=tuple(self.cards()),
-            curves={key: tuple(values) for key, values in self.curves().items()},
-            events=tuple(dict(e) for e in self.events),
-            resources=None if self.resources is None else dict(self.resources),
+            curves=MappingProxyType({key: tuple(values) for key, values in self.curves().items()}),
+            events=tuple(MappingProxyType(dict(e)) for e in self.events),
+            resources=None if self.resources is None else MappingProxyType(dict(self.resources)),
             error=self.error,
             hint=self.hint,
         )

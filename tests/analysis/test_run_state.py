@@ -94,7 +94,10 @@ def test_the_best_epoch_is_the_one_kept_as_the_best_model_and_says_what_chose_it
     card = {c.key: c for c in state.cards()}["best_val_acc"]
     assert card.label == "val accuracy at the best epoch (window level)"
     assert card.note == "@ epoch 3 · best by val loss" and card.text == "70.0 %"
-    assert state.info().best_epoch == 3 and state.info().best_label == "best by val loss"
+    info = state.info()
+    assert (info.best_epoch, info.best_label) == (3, "best by val loss") and info.curves["epoch"] == (1, 2, 3)
+    with pytest.raises(TypeError):
+        info.curves["epoch"] = ()  # type: ignore[index]  # a snapshot: it does not change under a view
     assert best_epoch([{"epoch": 1, "train_loss": 2.0}, {"epoch": 2, "train_loss": 1.0}]) == 2  # no val split
     rows = [{"epoch": 1, "val_loss": 0.9}, {"epoch": 2, "val_loss": 1.1}, {"epoch": 3, "val_loss": 0.4}]
     assert best_epochs(rows) == [1, 1, 3] and best_epochs(rows, "val_accuracy") == [None, None, None]
