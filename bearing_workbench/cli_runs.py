@@ -147,8 +147,13 @@ def _summary(record: Any, store: Any) -> dict[str, Any]:
 
     epochs = store.epochs(record.id)
     total = (record.config.get("training") or {}).get("epochs")
-    val_accs = [(e.epoch, e.val_acc) for e in epochs if e.val_acc is not None]
-    best = max(val_accs, key=lambda pair: pair[1], default=(None, None))
+    # The best epoch is the one kept as the best model (training.monitor), as the monitor and results say.
+    from .analysis.history import history_rows
+    from .analysis.run_info import best_epoch, monitor_of
+
+    rows = history_rows(epochs)
+    chosen = best_epoch(rows, monitor_of(record.config))
+    best = (chosen, next((r["val_acc"] for r in rows if r["epoch"] == chosen), None))
     metrics = record.metrics or {}
     return {
         "experiment_id": record.id,
@@ -177,7 +182,8 @@ def _status_text(record: Any, store: Any) -> str:
     lines = [f"experiment {s['experiment_id']} {s['name']!r} ({s['family']}): {s['status']}"]
     if s["epoch"] is not None:
         of = f"/{s['total_epochs']}" if s["total_epochs"] else ""
-        best = f", best val acc {s['best_val_acc']:.4f} at epoch {s['best_epoch']}" if s["best_epoch"] else ""
+        acc = "" if s["best_val_acc"] is None else f", val acc {s['best_val_acc']:.4f}"
+        best = f", best epoch {s['best_epoch']}{acc}" if s["best_epoch"] else ""
         lines.append(f"  epoch {s['epoch']}{of}{best}")
     if s["accuracy"] is not None:
         lines.append(f"  test accuracy {s['accuracy']:.4f}, macro-F1 {s['macro_f1']:.4f}")

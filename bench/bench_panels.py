@@ -114,8 +114,8 @@ def _flood_messages(experiment_id: int, batches: int, steps: int) -> list[dict[s
 
 def _flood(store: Any, batches: int, steps: int, rate: float | None = None) -> dict[str, float]:
     """Feed a flood to a fresh monitor: all at once (`rate` None) or `rate` messages per second."""
+    from bearing_workbench.analysis.run_state import PARTS
     from bearing_workbench.panels import TrainingMonitor
-    from bearing_workbench.runner.monitoring import PARTS
 
     experiment_id = store.create_experiment(
         "bench flood", "cnn1d", {"training": {"epochs": batches // steps}}

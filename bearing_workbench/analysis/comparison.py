@@ -21,23 +21,32 @@ from typing import Any
 
 import numpy as np
 
+from bearing_workbench.analysis.format import percent
 from bearing_workbench.analysis.history import history_rows
+from bearing_workbench.analysis.mcnemar import ALPHA, McNemarResult, compare_predictions, p_text
+from bearing_workbench.models.registry import UnknownFamilyError, get_family
 from bearing_workbench.store import NotFoundError, RunStatus, Store
 from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.training.artifacts import read_json, read_predictions
 
 MIN_EXPERIMENTS = 2
 MAX_EXPERIMENTS = 10
-ALPHA = 0.05
-# Below this many discordant records the chi-square approximation is poor: use the exact binomial test.
-EXACT_BELOW = 25
 METRIC_KEYS = ("accuracy", "macro_precision", "macro_recall", "macro_f1")
 # Config keys left out of the settings diff: the name is in the metrics table already.
 SKIPPED_CONFIG_KEYS = frozenset({"name"})
 
 
 class ComparisonError(ValueError):
-    """Experiments that cannot be compared (too few or many, unknown, not completed, files missing)."""
+    """Experiments that cannot be compared (too few or many listed, or fewer than two comparable)."""
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """An experiment of the selection that is not compared, and why (not found, not completed, no test
+    predictions)."""
+
+    experiment_id: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ class ExperimentSummary:
     macro_precision: float | None
     macro_recall: float | None
     macro_f1: float | None
-    epochs: int | None
+    epochs: int | None  # None for a family not trained in epochs (classical, ensemble)
     duration_s: float | None
     n_test: int
 
@@ -73,35 +82,6 @@ class HyperparameterRow:
 
 
 @dataclass(frozen=True)
-class McNemarResult:
-    """McNemar's test of one pair on the test records they share.
-
-    Args:
-        only_a_right: shared records that `a` gets right and `b` wrong; only_b_right: the reverse.
-        only_in_a, only_in_b: records in one test set only; label_conflicts: shared ids whose true label
-            differs between the two files (different datasets under the same ids). None of these is tested.
-        better: the id of the significantly better one, None when the difference is not significant.
-    """
-
-    a: int
-    b: int
-    n_shared: int
-    both_right: int
-    both_wrong: int
-    only_a_right: int
-    only_b_right: int
-    only_in_a: int
-    only_in_b: int
-    label_conflicts: int
-    statistic: float
-    p_value: float
-    method: str
-    significant: bool
-    better: int | None
-    conclusion: str
-
-
-@dataclass(frozen=True)
 class Winner:
     """The suggested experiment and how it stands against each other one."""
 
@@ -113,8 +93,9 @@ class Winner:
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Everything the compare view shows, in the order of `experiment_ids`."""
+class ComparisonInfo:
+    """Everything the compare view shows, in the order of `experiment_ids` (the compared ones);
+    `left_out`: the selected experiments that could not be compared, each with its reason."""
 
     experiment_ids: tuple[int, ...]
     experiments: tuple[ExperimentSummary, ...]
@@ -124,6 +105,7 @@ class Comparison:
     winner: Winner
     notes: tuple[str, ...] = field(default=())
     alpha: float = ALPHA
+    left_out: tuple[LeftOut, ...] = field(default=())
 
     def experiment(self, experiment_id: int) -> ExperimentSummary:
         """The metrics row of one experiment."""
@@ -158,142 +140,7 @@ class Comparison:
         return out
 
 
-# -- McNemar ------------------------------------------------------------------------------------
-
-
-def mcnemar_counts(
-    a_right: Sequence[bool] | np.ndarray, b_right: Sequence[bool] | np.ndarray
-) -> dict[str, int]:
-    """The 2x2 table of two classifiers on the same records: both right, both wrong, only a, only b."""
-    a = np.asarray(a_right, dtype=bool)
-    b = np.asarray(b_right, dtype=bool)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(
-            f"a_right and b_right must be 1-D and of the same length, got {a.shape} and {b.shape}"
-        )
-    return {
-        "both_right": int(np.sum(a & b)),
-        "both_wrong": int(np.sum(~a & ~b)),
-        "only_a_right": int(np.sum(a & ~b)),
-        "only_b_right": int(np.sum(~a & b)),
-    }
-
-
-def mcnemar_test(only_a_right: int, only_b_right: int) -> tuple[float, float, str]:
-    """(statistic, p value, method) of McNemar's test from the two discordant counts.
-
-    Exact two-sided binomial test when there are fewer than `EXACT_BELOW` discordant records (statistic:
-    the smaller count), else chi-square with continuity correction, ``(|b - c| - 1)^2 / (b + c)``.
-    """
-    from scipy import stats
-
-    for name, value in (("only_a_right", only_a_right), ("only_b_right", only_b_right)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-            raise ValueError(f"{name} must be a non-negative count, got {value!r}")
-    n = int(only_a_right) + int(only_b_right)
-    if n == 0:
-        return 0.0, 1.0, "no discordant records"
-    if n < EXACT_BELOW:
-        smaller = min(int(only_a_right), int(only_b_right))
-        p = stats.binomtest(smaller, n, 0.5, alternative="two-sided").pvalue
-        return float(smaller), min(1.0, float(p)), "exact binomial test"
-    statistic = (abs(int(only_a_right) - int(only_b_right)) - 1) ** 2 / n
-    return float(statistic), float(stats.chi2.sf(statistic, 1)), "chi-square test with continuity correction"
-
-
-def p_text(p: float) -> str:
-    """``p = 0.035``, ``p < 0.001``."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
-
-
-def _records(n: int) -> str:
-    return f"{n} record{'s' if n != 1 else ''}"
-
-
-def mcnemar_conclusion(
-    a_label: str, b_label: str, only_a_right: int, only_b_right: int, p: float, alpha: float = ALPHA
-) -> str:
-    """The test's result in words."""
-    level = f"{100 * alpha:g} %"
-    counts = (
-        f"{a_label} is right on {_records(only_a_right)} where {b_label} is wrong, "
-        f"{b_label} on {only_b_right} where {a_label} is wrong"
-    )
-    if only_a_right + only_b_right == 0:
-        return (
-            f"{a_label} and {b_label} are right and wrong on exactly the same records: no difference to test."
-        )
-    if p < alpha:
-        better = a_label if only_a_right > only_b_right else b_label
-        return f"{counts}; {p_text(p)}: the difference is significant at {level} ({better} is better)."
-    return (
-        f"{counts}; {p_text(p)}: not significant at {level}: on these records the two cannot be told apart."
-    )
-
-
-def compare_predictions(
-    a: Any,
-    b: Any,
-    a_label: str = "A",
-    b_label: str = "B",
-    alpha: float = ALPHA,
-    ids: tuple[int, int] = (0, 1),
-) -> McNemarResult:
-    """McNemar's test of two `Predictions` on the records they share (matched by record id)."""
-    a_right, a_true = _right_by_record(a)
-    b_right, b_true = _right_by_record(b)
-    shared = [r for r in a_right if r in b_right]
-    conflicts = [r for r in shared if a_true[r] != b_true[r]]
-    tested = [r for r in shared if a_true[r] == b_true[r]]
-    counts = mcnemar_counts([a_right[r] for r in tested], [b_right[r] for r in tested])
-    statistic, p, method = mcnemar_test(counts["only_a_right"], counts["only_b_right"])
-    significant = bool(p < alpha and counts["only_a_right"] != counts["only_b_right"])
-    better = None
-    if significant:
-        better = ids[0] if counts["only_a_right"] > counts["only_b_right"] else ids[1]
-    conclusion = mcnemar_conclusion(
-        a_label, b_label, counts["only_a_right"], counts["only_b_right"], p, alpha
-    )
-    extra = []
-    if len(a_right) - len(shared) or len(b_right) - len(shared):
-        extra.append(
-            f"{len(tested)} shared test records were compared; {len(a_right) - len(shared)} are only in "
-            f"{a_label}'s test set and {len(b_right) - len(shared)} only in {b_label}'s."
-        )
-    if conflicts:
-        extra.append(
-            f"Left out: {_records(len(conflicts))} whose true label differs between the two files under "
-            "the same id (different datasets?)."
-        )
-    return McNemarResult(
-        a=ids[0],
-        b=ids[1],
-        n_shared=len(tested),
-        **counts,
-        only_in_a=len(a_right) - len(shared),
-        only_in_b=len(b_right) - len(shared),
-        label_conflicts=len(conflicts),
-        statistic=statistic,
-        p_value=p,
-        method=method,
-        significant=significant,
-        better=better,
-        conclusion=" ".join([conclusion, *extra]),
-    )
-
-
-def _right_by_record(predictions: Any) -> tuple[dict[str, bool], dict[str, str]]:
-    # By class name, not index: two runs may list their classes in different orders.
-    names = predictions.class_names
-    predicted = predictions.y_pred
-    right: dict[str, bool] = {}
-    truth: dict[str, str] = {}
-    for record, true_index, predicted_index in zip(
-        predictions.record_ids, predictions.y_true, predicted, strict=True
-    ):
-        truth[record] = names[int(true_index)]
-        right[record] = names[int(predicted_index)] == truth[record]
-    return right, truth
+Comparison = ComparisonInfo  # the name callers used before the Info objects
 
 
 # -- settings diff ------------------------------------------------------------------------------
@@ -340,10 +187,6 @@ def hyperparameter_diff(configs: Mapping[int, Mapping[str, Any]]) -> list[Hyperp
 # -- winner -------------------------------------------------------------------------------------
 
 
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f} %"
-
-
 def suggest_winner(
     experiments: Sequence[ExperimentSummary], tests: Sequence[McNemarResult], alpha: float = ALPHA
 ) -> Winner:
@@ -365,10 +208,10 @@ def suggest_winner(
     ranked = sorted(experiments, key=key)
     best = ranked[0]
     tied = [s for s in ranked[1:] if _close(s.accuracy, best.accuracy)]
-    reason = f"highest test accuracy ({_percent(best.accuracy)})"
+    reason = f"highest test accuracy ({percent(best.accuracy)})"
     if tied:
         names = ", ".join(s.label for s in tied)
-        reason = f"test accuracy {_percent(best.accuracy)}, tied with {names}; "
+        reason = f"test accuracy {percent(best.accuracy)}, tied with {names}; "
         f1_tied = [s for s in tied if _close(s.macro_f1, best.macro_f1)]
         if not f1_tied:
             reason += "chosen for its higher macro-F1"
@@ -432,37 +275,38 @@ def _dataset_of(config: Mapping[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
-def compare_experiments(store: Store, experiment_ids: Iterable[int], alpha: float = ALPHA) -> Comparison:
-    """Compare 2 to 10 completed experiments; ComparisonError names the ids that are missing, not
-    completed, or without test predictions."""
+def compare_experiments(store: Store, experiment_ids: Iterable[int], alpha: float = ALPHA) -> ComparisonInfo:
+    """Compare the completed experiments with test predictions among 2 to 10 selected ones; the others
+    (not found, not completed, predictions missing) are left out and listed with the reason in
+    `ComparisonInfo.left_out` and its notes. ComparisonError when the selection is malformed or fewer than
+    two remain, naming each one left out."""
     if not 0 < alpha < 1:
         raise ComparisonError(f"alpha must be between 0 and 1, got {alpha!r}")
-    ids = _check_ids(experiment_ids)
-    records, missing, unfinished = {}, [], []
-    for experiment_id in ids:
+    selected = _check_ids(experiment_ids)
+    records, predictions, left_out = {}, {}, []
+    for experiment_id in selected:
         try:
-            records[experiment_id] = store.get_experiment(experiment_id)
+            record = store.get_experiment(experiment_id)
         except NotFoundError:
-            missing.append(experiment_id)
+            left_out.append(LeftOut(experiment_id, "not found"))
             continue
-        if records[experiment_id].status != RunStatus.COMPLETED:
-            unfinished.append(f"{experiment_id} ({records[experiment_id].status.value})")
-    problems = []
-    if missing:
-        problems.append(f"not found: {', '.join(map(str, missing))}")
-    if unfinished:
-        problems.append(f"not completed: {', '.join(unfinished)}")
-    if problems:
-        raise ComparisonError(f"cannot compare experiments {', '.join(map(str, ids))}: {'; '.join(problems)}")
-    predictions, unreadable = {}, []
-    for experiment_id in ids:
+        if record.status != RunStatus.COMPLETED:
+            left_out.append(LeftOut(experiment_id, f"not completed ({RunStatus(record.status).value})"))
+            continue
         path = ExperimentFolder.of(experiment_id, store.workspace).predictions_test
         try:
             predictions[experiment_id] = read_predictions(path)
         except ValueError as exc:  # PredictionsFileError: missing or broken, with the path
-            unreadable.append(f"{experiment_id}: {exc}")
-    if unreadable:
-        raise ComparisonError("cannot compare without test predictions; " + "; ".join(unreadable))
+            left_out.append(LeftOut(experiment_id, f"no test predictions: {exc}"))
+            continue
+        records[experiment_id] = record
+    ids = tuple(i for i in selected if i in records)
+    if len(ids) < MIN_EXPERIMENTS:
+        why = "; ".join(f"{x.experiment_id}: {x.reason}" for x in left_out)
+        raise ComparisonError(
+            f"cannot compare experiments {', '.join(map(str, selected))}: fewer than {MIN_EXPERIMENTS} "
+            f"can be compared ({why})"
+        )
 
     summaries = []
     curves: dict[int, list[dict[str, Any]]] = {}
@@ -487,7 +331,7 @@ def compare_experiments(store: Store, experiment_ids: Iterable[int], alpha: floa
                 family=record.family,
                 dataset=_dataset_of(record.config),
                 **{k: _number(metrics.get(k)) for k in METRIC_KEYS},
-                epochs=int(epochs) if isinstance(epochs, int) and not isinstance(epochs, bool) else len(rows),
+                epochs=_epochs(record.family, epochs, rows),
                 duration_s=_number(record.duration_s),
                 n_test=len(predictions[experiment_id].record_ids),
             )
@@ -501,7 +345,7 @@ def compare_experiments(store: Store, experiment_ids: Iterable[int], alpha: floa
                     predictions[a], predictions[b], by_id[a].label, by_id[b].label, alpha, ids=(a, b)
                 )
             )
-    notes = []
+    notes = [f"left out: #{x.experiment_id}, {x.reason}" for x in left_out]
     datasets = {s.dataset for s in summaries}
     if len(datasets) > 1:
         listed = ", ".join(f"{s.label}: {s.dataset or 'unknown'}" for s in summaries)
@@ -529,4 +373,16 @@ def compare_experiments(store: Store, experiment_ids: Iterable[int], alpha: floa
         winner=suggest_winner(summaries, tests, alpha),
         notes=tuple(notes),
         alpha=alpha,
+        left_out=tuple(left_out),
     )
+
+
+def _epochs(family: str, stored: Any, rows: Sequence[Mapping[str, Any]]) -> int | None:
+    """Epochs run; None for a family not trained in epochs (not "0": it has no epochs at all)."""
+    try:
+        if not get_family(family).epoch_based:
+            return None
+    except UnknownFamilyError:
+        if not rows:
+            return None
+    return int(stored) if isinstance(stored, int) and not isinstance(stored, bool) else len(rows)

@@ -15,10 +15,11 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.analysis.comparison import Comparison, compare_experiments, p_text
+from bearing_workbench.analysis.comparison import Comparison, compare_experiments
+from bearing_workbench.analysis.format import duration as format_duration
+from bearing_workbench.analysis.format import p_value as p_text
 from bearing_workbench.panels.curves import epoch_axis
 from bearing_workbench.panels.kit import Page, fragments, section, theme
-from bearing_workbench.runner.monitoring import format_duration
 from bearing_workbench.store import Store
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ COLORS = theme.CLASS_PALETTE  # one colour per experiment (at most ten are compa
 NO_VALUE = "\u2014"
 # Metrics table columns: (key, label, higher is better?) ; None: not ranked.
 METRIC_COLUMNS = (
-    ("accuracy", "accuracy", True),
+    ("accuracy", "test accuracy (record level)", True),
     ("macro_precision", "macro precision", True),
     ("macro_recall", "macro recall", True),
     ("macro_f1", "macro-F1", True),

@@ -17,9 +17,9 @@ from typing import Any
 import anywidget
 import traitlets
 
+from bearing_workbench.analysis.format import duration as format_duration
 from bearing_workbench.config.app_links import app_url
 from bearing_workbench.panels.kit.anchor import stylesheet
-from bearing_workbench.runner.monitoring import format_duration
 from bearing_workbench.store import ExperimentRecord
 from bearing_workbench.store.filters import check_order_by
 
@@ -34,7 +34,7 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("name", "name", False),
     ("family", "model", False),
     ("status", "status", False),
-    ("metrics.accuracy", "accuracy", True),
+    ("metrics.accuracy", "test accuracy (record level)", True),
     ("metrics.macro_f1", "macro-F1", True),
     ("metrics.epochs_run", "epochs", True),
     ("duration_s", "duration", True),

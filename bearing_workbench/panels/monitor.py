@@ -23,13 +23,8 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.panels import monitor_html as texts
-from bearing_workbench.panels.kit import DownloadLink, Page, fragments, section
-from bearing_workbench.panels.monitor_controls import MonitorControls
-from bearing_workbench.panels.monitor_curves import MonitorCurves
-from bearing_workbench.panels.throttle import DEFAULT_INTERVAL_S, Coalescer
-from bearing_workbench.runner.following import Follower
-from bearing_workbench.runner.monitoring import (
+from bearing_workbench.analysis.run_info import monitor_of
+from bearing_workbench.analysis.run_state import (
     ERROR,
     EVENTS,
     HISTORY,
@@ -38,11 +33,16 @@ from bearing_workbench.runner.monitoring import (
     RESOURCES,
     RESULTS,
     STATUS,
-    LogTail,
     RunState,
-    stored_results,
-    trains_by_epoch,
 )
+from bearing_workbench.analysis.run_texts import stored_results, trains_by_epoch
+from bearing_workbench.panels import monitor_html as texts
+from bearing_workbench.panels.kit import DownloadLink, Page, fragments, section
+from bearing_workbench.panels.monitor_controls import MonitorControls
+from bearing_workbench.panels.monitor_curves import MonitorCurves
+from bearing_workbench.panels.throttle import DEFAULT_INTERVAL_S, Coalescer
+from bearing_workbench.runner.following import Follower
+from bearing_workbench.runner.monitoring import LogTail
 from bearing_workbench.store import RunStatus, Store, is_terminal
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,12 @@ class TrainingMonitor(MonitorControls, Page):
         return int((self._record.config.get("training") or {}).get("epochs") or 0) if self._epoch_based else 0
 
     def _new_state(self) -> RunState:
-        return RunState(self._record.id, total_epochs=self._planned_epochs(), epoch_based=self._epoch_based)
+        return RunState(
+            self._record.id,
+            total_epochs=self._planned_epochs(),
+            epoch_based=self._epoch_based,
+            monitor=monitor_of(self._record.config),
+        )
 
     def _follow(self) -> None:
         """Replay the store into a fresh state, then follow live; draws once the replay is in."""

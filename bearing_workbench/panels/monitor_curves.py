@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from bearing_workbench.analysis.history import history_csv
+from bearing_workbench.analysis.run_state import RunState
 from bearing_workbench.panels.curves import (
     CURVES,
     batch_trace,
@@ -25,7 +26,6 @@ from bearing_workbench.panels.curves import (
     loss_range,
 )
 from bearing_workbench.panels.kit import DownloadLink, fragments
-from bearing_workbench.runner.monitoring import RunState
 
 if TYPE_CHECKING:  # plotly is imported with the first figure (about 0.5 s; the app defers it)
     from bearing_workbench.panels.live_figure import LiveFigureWidget

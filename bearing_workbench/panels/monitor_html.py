@@ -12,14 +12,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bearing_workbench.analysis.format import NO_VALUE, local_time
+from bearing_workbench.analysis.run_state import RunState
+from bearing_workbench.analysis.run_texts import header, resource_lines
 from bearing_workbench.panels.kit import app_url, fragments
-from bearing_workbench.runner.monitoring import (
-    NO_VALUE,
-    RunState,
-    header,
-    local_time,
-    resource_lines,
-)
 from bearing_workbench.store import ExperimentRecord
 
 POLLING_NOTE = (

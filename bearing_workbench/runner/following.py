@@ -21,9 +21,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bearing_workbench.analysis.format import finite
+from bearing_workbench.analysis.history import history_rows
+from bearing_workbench.analysis.run_info import best_epochs, monitor_of
 from bearing_workbench.runner.cluster import existing_client
 from bearing_workbench.runner.notify import deliver_run_ends
-from bearing_workbench.runner.progress import best_of, epoch_message, event_message, status_after, topic
+from bearing_workbench.runner.progress import epoch_message, event_message, status_after, topic
 from bearing_workbench.store import RunStatus, Store, is_terminal
 
 log = logging.getLogger(__name__)
@@ -101,6 +104,7 @@ class Follower:
         self.live_sweep_interval_s = float(live_sweep_interval_s)
         record = self.store.get_experiment(self.experiment_id)  # NotFoundError for an unknown id
         self.total_epochs = int(record.config.get("training", {}).get("epochs") or 0)
+        self.monitor = monitor_of(record.config)  # what chooses the best epoch
         self.status = str(record.status)
         self.mode = "starting"
         self._client = existing_client(client)
@@ -146,11 +150,12 @@ class Follower:
         timeline: list[tuple[float, int, Any]] = [(e.created_at.timestamp(), 1, e) for e in events]
         timeline += [(e.created_at.timestamp(), 0, e) for e in epochs]
         timeline.sort(key=lambda item: (item[0], item[1]))
-        best_so_far: list[tuple[int, float | None]] = []
-        best_at = {}
-        for epoch in epochs:  # best up to each epoch, in epoch order
-            best_so_far.append((epoch.epoch, epoch.val_acc))
-            best_at[epoch.epoch] = best_of(best_so_far)
+        rows = history_rows(epochs)  # epoch order
+        val_acc = {row["epoch"]: finite(row.get("val_acc")) for row in rows}
+        best_at = {  # the best epoch up to each epoch, and its val accuracy
+            row["epoch"]: (val_acc.get(chosen) if chosen is not None else None, chosen)
+            for row, chosen in zip(rows, best_epochs(rows, self.monitor), strict=True)
+        }
         status = str(RunStatus.PENDING)
         for _, is_event, item in timeline:
             if is_event:

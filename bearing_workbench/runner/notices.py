@@ -16,8 +16,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bearing_workbench.analysis.format import duration as format_duration
+from bearing_workbench.analysis.format import metric_value as format_metric
 from bearing_workbench.config.app_links import app_url
-from bearing_workbench.runner.monitoring import format_duration, format_metric
 from bearing_workbench.runner.notify import END_STATUSES
 
 if TYPE_CHECKING:

@@ -33,6 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bearing_workbench.analysis.history import history_rows
+from bearing_workbench.analysis.run_info import DEFAULT_MONITOR, best_epoch
 from bearing_workbench.store import EpochRecord, EventRecord, Store
 from bearing_workbench.training.callbacks import Callback, EpochMetrics, FitContext
 
@@ -72,13 +74,13 @@ def _base(experiment_id: int, kind: str, status: str, message: str = "") -> dict
     }
 
 
-def best_of(val_accs: list[tuple[int, float | None]]) -> tuple[float | None, int | None]:
-    """(best validation accuracy, its epoch) over (epoch, val_acc) pairs; the first epoch wins ties."""
-    best: tuple[float | None, int | None] = (None, None)
-    for epoch, acc in val_accs:
-        if acc is not None and math.isfinite(acc) and (best[0] is None or acc > best[0]):
-            best = (float(acc), int(epoch))
-    return best
+def best_of(epochs: list[Any], monitor: str = DEFAULT_MONITOR) -> tuple[float | None, int | None]:
+    """(validation accuracy of the best epoch, its epoch) over epoch rows (`EpochRecord`, `EpochMetrics`
+    or mappings): the best epoch is the one kept as the best model, by ``training.monitor``
+    (`analysis.run_info.best_epoch`), so that every view and message means the same epoch."""
+    rows = history_rows(epochs)
+    chosen = best_epoch(rows, monitor)
+    return _num(next((row.get("val_acc") for row in rows if row["epoch"] == chosen), None)), chosen
 
 
 def epoch_message(
@@ -225,7 +227,7 @@ class ProgressPublisher(Callback):
         return self._elapsed() / self._steps_done * max(0, total - done)
 
     def _best(self, ctx: FitContext) -> tuple[float | None, int | None]:
-        return best_of([(m.epoch, m.val_acc) for m in ctx.history])
+        return best_of(list(ctx.history), ctx.config.training.monitor)
 
     # -- hooks --------------------------------------------------------------------------------------
 

@@ -13,16 +13,15 @@ import pandas as pd
 import pytest
 
 from bearing_workbench.analysis.comparison import (
-    EXACT_BELOW,
     ComparisonError,
     ExperimentSummary,
+    LeftOut,
     compare_experiments,
-    compare_predictions,
     flatten_config,
     hyperparameter_diff,
-    mcnemar_test,
     suggest_winner,
 )
+from bearing_workbench.analysis.mcnemar import EXACT_BELOW, compare_predictions, mcnemar_test
 from bearing_workbench.config import preset_config
 from bearing_workbench.models.predictions import make_predictions
 from bearing_workbench.store import Store, experiment_dir
@@ -205,7 +204,7 @@ def test_compare_real_experiments(runs) -> None:
             record.duration_s,
             "tiny",
         )
-    assert [r["epochs"] for r in rows] == [0, 0, 2]
+    assert [r["epochs"] for r in rows] == [None, None, 2]  # defect 7: not "epochs 0" for classical runs
     assert comparison.curves[ids["forest"]] == []
     assert [r["epoch"] for r in comparison.curves[ids["cnn"]]] == [1, 2]
     assert comparison.curves[ids["cnn"]][0]["val_acc"] == store.epochs(ids["cnn"])[0].val_acc
@@ -245,9 +244,22 @@ def test_compare_refuses_what_it_cannot_compare(runs) -> None:
         compare_experiments(store, [forest, forest])
     with pytest.raises(ComparisonError, match="positive integers, got '../../etc/passwd'"):
         compare_experiments(store, [forest, "../../etc/passwd"])
-    unfinished = rf"{ids['pending']} \(pending\), {ids['failed']} \(failed\)"
-    with pytest.raises(ComparisonError, match=rf"not found: 404, 405; not completed: {unfinished}"):
+    with pytest.raises(ComparisonError, match=r"fewer than 2 can be compared \(404: not found; "):
         compare_experiments(store, [forest, 404, ids["pending"], 405, ids["failed"]])
+
+
+def test_compare_leaves_out_what_it_cannot_compare_and_says_why(runs) -> None:
+    # Defect 7: one stopped (or pending, failed, missing) run in a selection made the whole compare refuse.
+    store, ids = runs
+    chosen = [ids["forest"], ids["pending"], ids["cnn"], 404, ids["failed"]]
+    comparison = compare_experiments(store, chosen)
+    assert comparison.experiment_ids == (ids["forest"], ids["cnn"]) and len(comparison.mcnemar) == 1
+    assert comparison.left_out == (
+        LeftOut(ids["pending"], "not completed (pending)"),
+        LeftOut(404, "not found"),
+        LeftOut(ids["failed"], "not completed (failed)"),
+    )
+    assert f"left out: #{ids['pending']}, not completed (pending)" in comparison.notes
 
 
 def test_compare_names_a_missing_predictions_file(runs, tmp_path: Path) -> None:
@@ -257,8 +269,11 @@ def test_compare_names_a_missing_predictions_file(runs, tmp_path: Path) -> None:
     source.rename(kept)
     try:
         with pytest.raises(
-            ComparisonError, match=rf"{ids['svm']}: predictions file .*predictions_test.csv: does not exist"
+            ComparisonError,
+            match=rf"{ids['svm']}: no test predictions: predictions file .*predictions_test.csv: does not",
         ):
             compare_experiments(store, [ids["forest"], ids["svm"]])
+        left = compare_experiments(store, [ids["forest"], ids["svm"], ids["cnn"]]).left_out
+        assert [x.experiment_id for x in left] == [ids["svm"]] and "does not exist" in left[0].reason
     finally:
         kept.rename(source)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from html import escape
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bearing_workbench.analysis import pdf
-from bearing_workbench.analysis.report import report_html, write_report
+from bearing_workbench.analysis.report import render_report, report_html, write_report
+from bearing_workbench.analysis.results_info import results_info
 from bearing_workbench.chromium import chromium_path
 from bearing_workbench.store import Store
 
@@ -36,6 +38,22 @@ def test_html_has_every_section_escapes_names_and_fetches_nothing(
     assert "<script" not in html.lower()  # no script at all: printing does not wait for any
     assert "http://" not in html and "https://" not in html.replace("https://www.w3.org", "")
     assert steps == sorted(steps) and steps[-1] == 1.0
+
+
+def test_the_report_shows_every_metric_of_the_results_info(
+    analysis_store: Store, trained_ids: dict[str, int]
+) -> None:
+    # The page and the report render the same ResultsInfo: every metric text of it is in the report.
+    for family in ("cnn1d", "classical"):
+        info = results_info(analysis_store, trained_ids[family])
+        html = render_report(info)
+        texts = info.metric_texts()
+        assert len(texts) >= 4 + 3 * len(info.per_class)
+        missing = [text for text in texts if escape(text) not in html]
+        assert not missing, (family, missing)
+        for card in info.cards:
+            label = f'<div class="label">{escape(card.label)}</div>'
+            assert f'{label}<div class="value">{card.text}</div>' in html
 
 
 def test_a_crafted_name_is_escaped(analysis_store: Store, trained_ids: dict[str, int]) -> None:

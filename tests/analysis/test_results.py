@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from bearing_workbench.analysis.results import (
     Baseline,
     Recommendation,
     ResultBundle,
+    baseline_scope,
     baselines,
     cell_records,
     complementary_model,
@@ -66,6 +68,8 @@ def _completed(
     predictions: tuple[list[str], list[int], list[int]] | None = None,
     classes: list[str] = CLASSES3,
     members: list[int] | None = None,
+    data: dict[str, Any] | None = None,
+    seed: int | None = None,
 ) -> int:
     """An experiment marked completed, with metrics.json (and predictions CSVs) written by hand.
 
@@ -73,6 +77,10 @@ def _completed(
         predictions: (record ids, true classes, predicted classes) as class indices.
     """
     config: dict[str, Any] = {"model": {"family": family, "params": {"members": members or []}}}
+    if data is not None:
+        config["data"] = data
+    if seed is not None:
+        config["training"] = {"seed": seed}
     experiment_id = store.create_experiment(name, family, config)
     store.transition(experiment_id, "start")
     folder = experiment_folder(store, experiment_id)
@@ -154,8 +162,27 @@ def test_training_summary_of_an_epoch_run(results_store: Store, results_ids: dic
     assert summary["final_train_loss"] == pytest.approx(epochs[-1].train_loss)
     assert summary["final_val_loss"] == pytest.approx(epochs[-1].val_loss)
     assert summary["seconds_per_epoch"] == pytest.approx(np.mean([e.seconds for e in epochs]))
-    assert summary["total_seconds"] == pytest.approx(bundle.metrics["train_seconds"])
+    record = results_store.get_experiment(results_ids["cnn1d"])
+    assert summary["total_seconds"] == record.duration_s >= bundle.metrics["train_seconds"]
+    assert summary["best_by"] == "best by val loss"  # the tiny runs keep training.monitor's default
     assert summary["gpu_utilisation"] is None  # trained on CPU, no resource samples stored
+
+
+def test_total_training_time_counts_every_attempt_of_a_resumed_run(
+    results_store: Store,  # noqa: F811
+    results_ids: dict[str, int],  # noqa: F811
+) -> None:
+    # Defect 10: after a resume, "total training time" was the resumed part only (41 s of ~63 s): the
+    # training's own clock restarts with the resumed fit, the store's run time counts every stretch.
+    bundle = load_results(results_store, results_ids["cnn1d"])
+    resumed = dataclasses.replace(
+        bundle,
+        record=dataclasses.replace(bundle.record, duration_s=63.0),
+        metrics={**bundle.metrics, "train_seconds": 41.0},
+    )
+    assert training_summary(resumed)["total_seconds"] == 63.0
+    no_duration = dataclasses.replace(resumed, record=dataclasses.replace(bundle.record, duration_s=None))
+    assert training_summary(no_duration)["total_seconds"] == 41.0
 
 
 def test_training_summary_of_a_classical_run(results_store: Store, results_ids: dict[str, int]) -> None:  # noqa: F811
@@ -224,6 +251,31 @@ def test_baselines_pick_the_best_and_sign_the_difference(empty_store: Store) -> 
     assert later_found[mine].label == "best earlier cnn1d"
     assert later_found[mine].difference == pytest.approx(0.19)
     assert later_found[strong].difference == pytest.approx(0.09)
+
+
+def test_baselines_are_runs_on_the_same_dataset_and_split(empty_store: Store) -> None:
+    # Defect 8: a cnn1d run on a small dataset was told it is "61.7 points below the best classical
+    # model" where that classical run used another dataset.
+    split = {"train": 70.0, "val": 15.0, "test": 15.0}
+    small = {"dataset": "small", "split": split}
+    _completed(empty_store, "classical", _metrics({"a": 1.0, "b": 1.0}, 0.98), name="big forest",
+               data={"dataset": "big", "split": split}, seed=42)  # fmt: skip
+    _completed(empty_store, "classical", _metrics({"a": 1.0, "b": 1.0}, 0.97), name="other split",
+               data={**small, "split": {**split, "train": 60.0, "val": 25.0}}, seed=42)  # fmt: skip
+    _completed(empty_store, "classical", _metrics({"a": 1.0, "b": 1.0}, 0.96), name="other seed",
+               data=small, seed=7)  # fmt: skip
+    weak = _metrics({"a": 0.4, "b": 0.4}, 0.4)
+    cnn = _completed(empty_store, "cnn1d", weak, name="cnn", data=small, seed=42)
+    bundle = load_results(empty_store, cnn)
+    assert baselines(empty_store, bundle) == []
+    assert not any("classical" in t for t in _texts(recommendations(empty_store, bundle)))
+    assert baseline_scope(bundle.config) == "dataset 'small', split 70/15/15 % (train/val/test, seed 42)"
+    forest = _completed(empty_store, "classical", _metrics({"a": 0.9, "b": 0.9}, 0.90), name="same data",
+                        data=small, seed=42)  # fmt: skip
+    found = baselines(empty_store, bundle)
+    assert [(b.experiment_id, b.label) for b in found] == [(forest, "best classical")]
+    text = " ".join(_texts(recommendations(empty_store, bundle), "warning"))
+    assert "50.0 points below the best classical model on the same data (dataset 'small'" in text
 
 
 # -- per class, confusion matrix, ROC, cells ---------------------------------------------------------------
@@ -369,6 +421,14 @@ def test_no_partner_for_a_perfect_model_or_an_ensembles_members(empty_store: Sto
         empty_store, "ensemble", metrics, predictions=(ids, truth, [1, 1, 2]), members=[perfect, member]
     )
     assert complementary_model(empty_store, load_results(empty_store, ensemble)) is None
+    # Defect 11: an ensemble was told to build an ensemble with a model outside it; an ensemble cannot be
+    # a member of another, so it gets no partner at all.
+    only_cnn = _completed(
+        empty_store, "ensemble", metrics, predictions=(ids, truth, [1, 1, 2]), members=[perfect]
+    )
+    bundle = load_results(empty_store, only_cnn)
+    assert complementary_model(empty_store, bundle) is None
+    assert not any("Try an ensemble" in t for t in _texts(recommendations(empty_store, bundle)))
 
 
 def test_recommendations_of_real_runs(results_store: Store, results_ids: dict[str, int]) -> None:  # noqa: F811

@@ -86,5 +86,5 @@ def test_compare_view_refuses_what_cannot_be_compared(trio) -> None:
     with pytest.raises(ComparisonError, match="got 1"):
         CompareView([ids["cnn"]], store=store)
     pending = store.create_experiment("later", "cnn1d", {})
-    with pytest.raises(ComparisonError, match=rf"not completed: {pending} \(pending\)"):
+    with pytest.raises(ComparisonError, match=rf"{pending}: not completed \(pending\)"):
         CompareView([ids["cnn"], pending], store=store)

@@ -182,7 +182,7 @@ def test_select_two_and_compare(runs) -> None:
     history.select([ids["best"], ids["resnet broken"]])
     history.compare_button.click()
     assert history.compare_view is None and history.notice_error
-    assert f"not completed: {ids['resnet broken']} (failed)" in history.notice
+    assert f"{ids['resnet broken']}: not completed (failed)" in history.notice
 
 
 def test_delete_asks_first_then_deletes_rows_and_files(runs) -> None:

@@ -176,7 +176,7 @@ def test_replays_a_completed_run_opened_later_from_a_new_store(fresh_store, moni
     assert not any(shown(b) for b in (monitor.pause_button, monitor.stop_button, monitor.retry_button))
     monitor.results_button.click()
     assert shown(monitor.results_box) and monitor.results_button.description == "Hide results"
-    assert "91.0 %" in monitor.results_html.value and "0.875" in monitor.results_html.value
+    assert "91.0 %" in monitor.results_html.value and "87.5 %" in monitor.results_html.value
     assert str(metrics_file) in monitor.results_html.value
     assert 'download="experiment-' in monitor.metrics_link.value
     monitor.results_button.click()
@@ -244,8 +244,9 @@ def test_messages_update_state_cards_and_curves(fresh_store, monitors):
     assert "&#9660;" in cards["train_loss"] and "bw-good" in cards["train_loss"]  # loss down: good news
     assert "&#9650;" in cards["train_acc"] and "bw-good" in cards["train_acc"]
     assert "&#9660;" in cards["val_acc"] and "bw-bad" in cards["val_acc"]  # accuracy down: bad news
-    assert "@ epoch 2" in monitor.cards_html.value  # best val acc (0.7) was epoch 2, not the dip at 3
-    assert monitor.best_epoch == 2
+    # the best epoch is the one kept as the best model: lowest val loss (the default monitor), named so
+    assert "@ epoch 3 · best by val loss" in monitor.cards_html.value
+    assert monitor.best_epoch == 3
 
     monitor.handle({"kind": "resources", "status": "running", "cpu_percent": 63.0, "cpu_count": 2,
                     "ram_used": 3 * 2**30, "ram_total": 24 * 2**30, "ram_percent": 12.5,
@@ -460,7 +461,7 @@ def test_a_family_without_epochs_shows_phases_results_and_no_curves(fresh_store,
         "cv_accuracy": ("94.4 %", "± 3.9 % · 3 folds"),
         "val_accuracy": ("91.7 %", "validation split"),
         "accuracy": ("98.0 %", "test split"),
-        "macro_f1": ("0.976", "test split"),
+        "macro_f1": ("97.6 %", "test split"),
     }
     assert monitor.metrics["accuracy"] == 0.98 and follow_label(monitor) == "run ended"
     assert not shown(monitor.pause_button) and shown(monitor.results_button)
@@ -608,7 +609,7 @@ def test_follows_a_real_classical_run_to_completed(client, store, classical_data
     cards = card_texts(monitor)
     assert list(cards) == ["cv_accuracy", "val_accuracy", "accuracy", "macro_f1"]
     assert cards["accuracy"] == (f"{100 * record.metrics['accuracy']:.1f} %", "test split")
-    assert cards["macro_f1"][0] == f"{record.metrics['macro_f1']:.3f}"
+    assert cards["macro_f1"][0] == f"{100 * record.metrics['macro_f1']:.1f} %"
     assert cards["val_accuracy"][0] == f"{100 * record.metrics['val_accuracy']:.1f} %"
     assert cards["cv_accuracy"][0] == f"{100 * summary['cv_accuracy_mean']:.1f} %"
     assert cards["cv_accuracy"][1].endswith("2 folds")

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import ipywidgets as widgets
 import pytest
 
+from bearing_workbench.analysis.estimates import FAMILY_BENCHMARKS
 from bearing_workbench.models import list_families, param_fields
 from bearing_workbench.panels.forms import field_label
 from bearing_workbench.panels.wizard import ConfigWizard
 from bearing_workbench.serve.apps import wizard_app
 from bearing_workbench.store import Store
-from bearing_workbench.training.estimates import FAMILY_BENCHMARKS
 
 from .test_wizard import to_expert_cnn, wizard_store  # noqa: F401 (a fixture)
 

@@ -139,7 +139,8 @@ def test_publisher_messages_follow_the_run(store):
     assert [m["epoch"] for m in epochs] == [1, 2, 3]
     assert "physics_loss" in epochs[0]["extra"]  # family-specific values travel with the epoch
     rows = store.epochs(experiment_id)
-    best = max(rows, key=lambda r: (r.val_acc, -r.epoch))
+    # the best epoch is the one kept as the best model: lowest val loss (training.monitor's default)
+    best = min(rows, key=lambda r: (r.val_loss, r.epoch))
     assert epochs[-1]["best_val_acc"] == pytest.approx(best.val_acc)
     assert epochs[-1]["best_epoch"] == best.epoch
     assert [m["event_id"] for m in events] == [e.id for e in store.events(experiment_id)]

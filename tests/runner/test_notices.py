@@ -33,7 +33,7 @@ def test_a_completed_run_says_its_test_scores_and_links_to_its_results() -> None
     assert made == {
         "kind": "completed",
         "title": "#12 cnn1d-quick-tiny completed",
-        "text": "test accuracy 97.6 %, macro-F1 0.975 after 1 min 15 s",
+        "text": "test accuracy 97.6 %, macro-F1 97.5 % after 1 min 15 s",
         "link": "results.ipynb?experiment=12",
         "link_text": "Open the results",
         "experiment_id": 12,

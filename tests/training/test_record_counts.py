@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from bearing_workbench.analysis.estimates import estimate_training_time
 from bearing_workbench.config import preset_config
 from bearing_workbench.models.validation import training_examples, validate_experiment
 from bearing_workbench.store import Store
 from bearing_workbench.training.data import load_data
 from bearing_workbench.training.dataset_facts import dataset_facts
-from bearing_workbench.training.estimates import estimate_training_time
 
 from ..tiny_data import tiny_store
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
+from bearing_workbench.analysis.format import size as format_bytes
 from bearing_workbench.panels.kit import MAX_BYTES, DownloadLink, safe_filename
 from bearing_workbench.panels.results.elements import note
-from bearing_workbench.runner.monitoring import format_bytes
 from bearing_workbench.store.artifacts import ExperimentFolder
 
 # Files up to this size are put in their link when the rows are built; larger ones on a click.

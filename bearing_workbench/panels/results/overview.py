@@ -7,11 +7,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bearing_workbench.analysis.format import duration as format_duration
+from bearing_workbench.analysis.format import local_time
 from bearing_workbench.analysis.results import Baseline, Recommendation, ResultBundle
 from bearing_workbench.config import theme
 from bearing_workbench.panels.kit import MetricCards, fragments
 from bearing_workbench.panels.results.elements import esc, num, pct, section
-from bearing_workbench.runner.monitoring import format_duration, local_time
 from bearing_workbench.store import ExperimentRecord
 
 # Recommendation level -> (stripe colour token, background token, icon).
@@ -52,12 +53,14 @@ class OverviewTab(widgets.VBox):
         self.cards_html = MetricCards()
         self.cards_html.show_cards(
             [
-                fragments.metric_card("accuracy", pct(metrics.get("accuracy")), key="accuracy"),
+                fragments.metric_card(
+                    "test accuracy (record level)", pct(metrics.get("accuracy")), key="accuracy"
+                ),
                 fragments.metric_card(
                     "precision (macro)", pct(metrics.get("macro_precision")), key="macro_precision"
                 ),
                 fragments.metric_card("recall (macro)", pct(metrics.get("macro_recall")), key="macro_recall"),
-                fragments.metric_card("F1 (macro)", num(metrics.get("macro_f1"), ".3f"), key="macro_f1"),
+                fragments.metric_card("macro-F1", pct(metrics.get("macro_f1")), key="macro_f1"),
             ]
         )
         self.summary_html = widgets.HTML(summary_html(summary))
@@ -83,7 +86,7 @@ def summary_html(s: dict[str, Any]) -> str:
         stopped = {True: " (stopped early)", False: ""}.get(s["stopped_early"], "")
         lines += [
             ("epochs run", f"{s['epochs_run']}{planned}{stopped}"),
-            ("best epoch", num(s["best_epoch"], "d") if s["best_epoch"] is not None else "—"),
+            ("best epoch", f"{s['best_epoch']} ({s['best_by']})" if s["best_epoch"] is not None else "—"),
             ("final train loss / accuracy", f"{num(s['final_train_loss'])} / {pct(s['final_train_acc'])}"),
             ("final val loss / accuracy", f"{num(s['final_val_loss'])} / {pct(s['final_val_acc'])}"),
             ("time per epoch", format_duration(s["seconds_per_epoch"])),

@@ -10,9 +10,9 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from bearing_workbench.analysis.format import size as format_bytes
 from bearing_workbench.panels.kit import DownloadLink, fragments
 from bearing_workbench.panels.results.elements import esc
-from bearing_workbench.runner.monitoring import format_bytes
 from bearing_workbench.store import Store
 from bearing_workbench.store.artifacts import ExperimentFolder
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bearing_workbench.analysis.estimates import family_overview
 from bearing_workbench.config import ConfigError, load_preset
 from bearing_workbench.config.naming import auto_experiment_name
 from bearing_workbench.models import get_family, list_families
@@ -14,7 +15,6 @@ from bearing_workbench.models.schema_fields import filled_config
 from bearing_workbench.panels.kit.fragments import esc
 from bearing_workbench.panels.wizard.launch import RESUMABLE
 from bearing_workbench.panels.wizard.markup import LABEL_FITS, choice_card, highlight
-from bearing_workbench.training.estimates import family_overview
 
 
 class ModelStep:

@@ -4,7 +4,7 @@
 traitlets (`step`, `family`, `mode`, `preset`, `dataset`, `name`, `errors`, `valid`, `yaml`,
 `experiment_id`), every check is `models.validation.experiment_errors` (what the boundary
 `validate_experiment`, called once at launch, refuses), the
-estimates and warnings come from `training.estimates`, the forms from the schemas
+estimates and warnings come from `analysis.estimates`, the forms from the schemas
 (`models.schema_fields`), and launching is `runner.launch` / `runner.resubmit`.
 
 Only step 1 is built at construction, and neither the store nor torch is touched then: step 2 reads

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from bearing_workbench.analysis.estimates import estimate_training_time, family_overview
 from bearing_workbench.config import (
     ConfigError,
     ExperimentConfig,
@@ -18,7 +19,6 @@ from bearing_workbench.models.schema_fields import filled_config
 from bearing_workbench.panels.forms import field_label
 from bearing_workbench.panels.kit.fragments import esc
 from bearing_workbench.panels.wizard.markup import card_text, choice_card, highlight
-from bearing_workbench.training.estimates import estimate_training_time, family_overview
 
 if TYPE_CHECKING:
     from bearing_workbench.models.validation import DatasetFacts
@@ -87,7 +87,7 @@ def preset_card_lines(
     A preset's epochs and its rough time and accuracy ranges describe networks. A family without a
     training loop (classical, ensemble) gets no epochs and none of those ranges: its card shows what
     the preset sets for it, the family's measured accuracy and the time estimated from the family's
-    measured figures (`training.estimates`).
+    measured figures (`analysis.estimates`).
     """
     estimate = _estimate(preset, family, dataset, facts)
     here = f"<b>Here ({esc(family)}, {esc(dataset)}):</b> {esc(estimate)}" if estimate else ""

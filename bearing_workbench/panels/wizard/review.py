@@ -10,6 +10,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bearing_workbench.analysis.estimates import (
+    estimate_checkpoints,
+    estimate_training_time,
+    gpu_lines,
+    input_spec_for,
+    review_warnings,
+)
+from bearing_workbench.analysis.format import size as format_bytes
 from bearing_workbench.config import ConfigError, ExperimentConfig, save_user_preset
 from bearing_workbench.config.naming import auto_experiment_name, preset_identifier
 from bearing_workbench.models import get_family, validate_config
@@ -17,14 +25,6 @@ from bearing_workbench.models.config_summary import config_summary
 from bearing_workbench.panels.kit import fragments, theme
 from bearing_workbench.panels.kit.fragments import esc
 from bearing_workbench.panels.wizard.markup import LABEL_FITS, error_html
-from bearing_workbench.training.estimates import (
-    estimate_checkpoints,
-    estimate_training_time,
-    format_bytes,
-    gpu_lines,
-    input_spec_for,
-    review_warnings,
-)
 
 log = logging.getLogger(__name__)
 

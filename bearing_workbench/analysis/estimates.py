@@ -1,11 +1,13 @@
-"""What a run will cost before it starts: typical accuracy, training time, checkpoint size, warnings.
+"""What a run will cost before it starts: typical accuracy, training time, checkpoint size, warnings;
+`estimate_info` gathers them into the `EstimateInfo` the wizard's review shows.
 
-Figures come from one place, `FAMILY_BENCHMARKS`: the model-zoo table of BENCHMARKS.md (section
-``bench:training``, measured 2026-11-24 on an AMD EPYC with 2 cores, CPU only, the standard preset
-on the default dataset of 1430 records of 5 s cut into 1 s windows). Re-run
-``python -m bench.run training`` and copy its rows here when they change. Times for another config
-scale that measured throughput by the number of training windows, their length and the epochs;
-network size is not modelled, so a smaller network (the quick preset) finishes sooner than said.
+Figures are measured, not copied: `analysis.benchmarks` reads ``benchmarks.json``, which
+``python -m bench.run training`` writes from the same runs as BENCHMARKS.md's model-zoo table (one
+run per family, standard preset, default dataset, CPU only). Each family's figures come from its own
+measured rows: a classical model has no epochs, its time and accuracy range come from the rows of its
+algorithms. Times for another config scale that measured throughput by the number of training windows,
+their length and the epochs (records, for the classical family); network size is not modelled, so a
+smaller network (the quick preset) finishes sooner than said.
 
 Nothing here imports torch except `estimate_checkpoints`, which builds the model to count its weights.
 """
@@ -17,6 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bearing_workbench.analysis.benchmarks import BenchmarkRun, load_benchmarks
+from bearing_workbench.analysis.format import rough_duration, size
+from bearing_workbench.analysis.review_warnings import gpu_lines, review_warnings
 from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.models.inputs import PHYSICS_META, InputSpec
 from bearing_workbench.models.registry import get_family
@@ -25,15 +30,17 @@ from bearing_workbench.models.validation import DatasetFacts, model_params, trai
 if TYPE_CHECKING:
     from bearing_workbench.data.dataset_file import DatasetInfo
 
-BENCHMARK_SOURCE = (
-    "BENCHMARKS.md (model zoo, standard preset, default dataset; AMD EPYC, CPU only, 2026-11-24)"
+_BENCH = load_benchmarks()
+BENCHMARK_SOURCE = _BENCH.source
+BENCH_RECORDS = _BENCH.dataset.records
+BENCH_TRAIN_WINDOWS = _BENCH.dataset.train_windows
+BENCH_WINDOW = _BENCH.dataset.window
+BENCH_FACTS = DatasetFacts(
+    n_records=_BENCH.dataset.records,
+    n_classes=_BENCH.dataset.classes,
+    n_train=_BENCH.dataset.train_records,
+    signal_length=_BENCH.dataset.signal_length,
 )
-# The benchmark's data: 1430 records (11 classes x 130) of 102400 samples; 70 % = 1001 training
-# records, each cut into 5 windows of 20480 samples.
-BENCH_RECORDS = 1430
-BENCH_TRAIN_WINDOWS = 1001 * 5
-BENCH_WINDOW = 20480
-BENCH_FACTS = DatasetFacts(n_records=BENCH_RECORDS, n_classes=11, n_train=1001, signal_length=102400)
 
 # Bytes a checkpoint holds besides the tensors: config JSON, RNG states (torch ~5 KB, numpy, Python
 # ~3 KB each) and history rows; torch.save writes each tensor as a zip entry of its own, ~185 bytes of
@@ -55,6 +62,7 @@ class FamilyBenchmark:
         epochs_run: epochs the run trained before early stopping (None: not epoch-based).
         cores: CPU cores the run had.
         variants: what the range spans (e.g. the classical algorithms), shown with it.
+        minutes_by_variant: each variant's time (the classical algorithms).
     """
 
     accuracy: tuple[float, float]
@@ -62,6 +70,7 @@ class FamilyBenchmark:
     epochs_run: int | None
     cores: int
     variants: str = ""
+    minutes_by_variant: Mapping[str, float] | None = None
 
     def seconds_per_window_epoch(self) -> float | None:
         """Seconds per training window of `BENCH_WINDOW` samples per epoch (validation included)."""
@@ -70,16 +79,28 @@ class FamilyBenchmark:
         return max(self.minutes) * 60.0 / (self.epochs_run * BENCH_TRAIN_WINDOWS)
 
 
+def family_benchmark(runs: tuple[BenchmarkRun, ...]) -> FamilyBenchmark:
+    """A family's figures from its measured standard runs (at least one)."""
+    accuracies = [round(100 * run.accuracy, 1) for run in runs]
+    minutes = [round(run.seconds / 60, 1) for run in runs]
+    epochs = [run.epochs_run for run in runs if run.epochs_run]
+    variants = [run.variant.replace("_", " ") for run in runs if run.variant]
+    return FamilyBenchmark(
+        accuracy=(min(accuracies), max(accuracies)),
+        minutes=(min(minutes), max(minutes)),
+        epochs_run=max(epochs) if epochs else None,
+        cores=max(run.cores for run in runs),
+        variants=", ".join(variants) if len(variants) > 1 else "",
+        minutes_by_variant={r.variant: round(r.seconds / 60, 1) for r in runs if r.variant} or None,
+    )
+
+
+# family -> its figures, for every measured family but the ensemble (no training loop of its own)
 FAMILY_BENCHMARKS: dict[str, FamilyBenchmark] = {
-    "classical": FamilyBenchmark((98.1, 98.6), (0.5, 0.6), None, 1, "random forest, SVM, gradient boosting"),
-    "cnn1d": FamilyBenchmark((97.6, 97.6), (7.6, 7.6), 13, 1),
-    "resnet1d": FamilyBenchmark((97.6, 97.6), (38.3, 38.3), 21, 1),
-    "spectrogram": FamilyBenchmark((96.7, 96.7), (11.2, 11.2), 14, 1),
-    "pinn": FamilyBenchmark((97.6, 97.6), (10.5, 10.5), 24, 2),
-    "transformer": FamilyBenchmark((98.1, 98.1), (54.6, 54.6), 21, 1),
+    family: family_benchmark(_BENCH.of_family(family))
+    for family in dict.fromkeys(run.family for run in _BENCH.runs)
+    if family != "ensemble" and _BENCH.of_family(family)
 }
-# Classical runs by algorithm (minutes for the 1430 records: features of every record, then the fit).
-CLASSICAL_MINUTES = {"random_forest": 0.5, "svm": 0.5, "gradient_boosting": 0.6}
 
 
 @dataclass(frozen=True)
@@ -136,15 +157,6 @@ class TimeEstimate:
     basis: str
 
 
-def format_duration(seconds: float) -> str:
-    """``"45 s"``, ``"12 min"``, ``"2.5 h"``."""
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def estimate_training_time(
     config: ExperimentConfig, facts: DatasetFacts | None, *, on_gpu: bool = False
 ) -> TimeEstimate:
@@ -165,10 +177,10 @@ def estimate_training_time(
         return TimeEstimate(None, "unknown until the dataset can be read", BENCHMARK_SOURCE)
     if family == "classical":
         algorithm = str(config.model.params.get("algorithm", "random_forest"))
-        minutes = CLASSICAL_MINUTES.get(algorithm, max(bench.minutes))
+        minutes = (bench.minutes_by_variant or {}).get(algorithm, max(bench.minutes))
         seconds = minutes * 60.0 * facts.n_records / BENCH_RECORDS
         basis = f"{minutes:g} min measured for {BENCH_RECORDS} records ({algorithm}), scaled by record count"
-        return TimeEstimate(seconds, f"about {format_duration(seconds)}{gpu_note}", basis)
+        return TimeEstimate(seconds, f"about {rough_duration(seconds)}{gpu_note}", basis)
     per_window = bench.seconds_per_window_epoch()
     assert per_window is not None  # every epoch-based family in the table has epochs_run
     length = config.data.window.length if config.data.window is not None else facts.signal_length
@@ -177,7 +189,7 @@ def estimate_training_time(
     epochs = config.training.epochs
     seconds = per_window * scale * windows * epochs
     early = " (early stopping may end it sooner)" if config.training.early_stopping.enabled else ""
-    text = f"up to about {format_duration(seconds)} for {epochs} epochs{early}{gpu_note}"
+    text = f"up to about {rough_duration(seconds)} for {epochs} epochs{early}{gpu_note}"
     basis = (
         f"{per_window * 1000:.1f} ms per {BENCH_WINDOW}-sample window per epoch measured "
         f"({BENCHMARK_SOURCE}) x {windows} training windows of {length} samples x {epochs} epochs; "
@@ -263,94 +275,56 @@ def estimate_checkpoints(config: ExperimentConfig, spec: InputSpec) -> Checkpoin
     return CheckpointEstimate(parameters, state_bytes, checkpoint, files, onnx, checkpoint * files + onnx)
 
 
-def format_bytes(size: float) -> str:
-    """``"512 B"``, ``"3.4 MB"``, ``"1.2 GB"`` (powers of 1000)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{int(size)} B"
+@dataclass(frozen=True)
+class EstimateInfo:
+    """What a config will cost, as the wizard's review shows it: the family's measured figures, the
+    training time, the checkpoints' disk, the GPUs and the warnings."""
+
+    family: FamilyOverview
+    time: TimeEstimate
+    checkpoints: CheckpointEstimate | None
+    gpus: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def disk_text(self) -> str:
+        """``"about 3.2 MiB (3 checkpoint files of 1.1 MiB)"``, or why nothing is written."""
+        c = self.checkpoints
+        if c is None:
+            return "no checkpoint files (this family is not trained in epochs)"
+        return f"about {size(c.total_bytes)} ({c.files} checkpoint files of {size(c.checkpoint_bytes)})"
 
 
-# Thresholds of the review warnings.
-GPU_BUSY_PERCENT = 20.0
-GPU_MEMORY_BUSY_FRACTION = 0.5
-CPU_BUSY_PERCENT = 80.0
-FEW_STEPS_PER_EPOCH = 4
-FEW_RECORDS_PER_CLASS = 5
-LONG_RUN_SECONDS = 3600.0
-DISK_SHARE = 0.5  # warn when checkpoints would take more than this share of the free space
-
-
-def gpu_lines(resources: Mapping[str, Any] | None) -> list[str]:
-    """One line per GPU of a resource sample (`runner.resources.sample_resources`), or why there is none."""
-    if not resources:
-        return ["GPU: not checked"]
-    gpus = resources.get("gpus") or []
-    if not gpus:
-        return [f"GPU: {resources.get('gpu_status') or 'no GPU'}; training runs on the CPU"]
-    lines = []
-    for gpu in gpus:
-        load = []
-        if gpu.get("utilization_percent") is not None:
-            load.append(f"{gpu['utilization_percent']:.0f} % busy")
-        if gpu.get("memory_used") is not None and gpu.get("memory_total"):
-            load.append(f"{format_bytes(gpu['memory_used'])} of {format_bytes(gpu['memory_total'])} used")
-        lines.append(f"GPU {gpu.get('index')} {gpu.get('name') or ''}: {', '.join(load) or 'load unknown'}")
-    return lines
-
-
-def review_warnings(
+def estimate_info(
     config: ExperimentConfig,
     facts: DatasetFacts | None,
     *,
-    time_estimate: TimeEstimate | None = None,
-    checkpoints: CheckpointEstimate | None = None,
+    spec: InputSpec | None = None,
     resources: Mapping[str, Any] | None = None,
     free_disk_bytes: int | None = None,
-) -> list[str]:
-    """Things to know before launching a valid config: busy GPU or CPU, disk, tiny data, long runs."""
-    warnings: list[str] = []
-    family = get_family(config.model.family)
-    training = config.training
-    for gpu in (resources or {}).get("gpus") or []:
-        busy = (gpu.get("utilization_percent") or 0.0) >= GPU_BUSY_PERCENT
-        total = gpu.get("memory_total") or 0
-        full = total > 0 and (gpu.get("memory_used") or 0) / total >= GPU_MEMORY_BUSY_FRACTION
-        if busy or full:
-            line = gpu_lines({"gpus": [gpu]})[0]
-            warnings.append(f"{line}: another job is using it; this run may wait for it or run slower")
-    cpu = (resources or {}).get("cpu_percent")
-    if cpu is not None and cpu >= CPU_BUSY_PERCENT:
-        warnings.append(f"the CPU is {cpu:.0f} % busy: other work shares the cores, training will be slower")
-    if training.mixed_precision and resources is not None and not (resources.get("gpus") or []):
-        warnings.append("training.mixed_precision is on but there is no GPU: it is ignored on the CPU")
-    if checkpoints is not None:
-        size = format_bytes(checkpoints.total_bytes)
-        each = format_bytes(checkpoints.checkpoint_bytes)
-        if free_disk_bytes is not None and checkpoints.total_bytes > DISK_SHARE * free_disk_bytes:
-            warnings.append(
-                f"checkpoints need about {size} ({checkpoints.files} x {each}) but only "
-                f"{format_bytes(free_disk_bytes)} are free in the workspace"
-            )
-    if facts is not None:
-        if family.epoch_based and facts.n_train >= 1:
-            examples = training_examples(config, facts)
-            steps = math.ceil(examples / training.batch_size)
-            if steps < FEW_STEPS_PER_EPOCH:
-                warnings.append(
-                    f"the training set is small for the batch size: {examples} training windows make "
-                    f"{steps} step(s) of {training.batch_size} per epoch; a smaller batch trains better"
-                )
-        per_class = facts.n_train / max(1, facts.n_classes)
-        if per_class < FEW_RECORDS_PER_CLASS:
-            warnings.append(
-                f"only about {per_class:.0f} training record(s) per class ({facts.n_train} records, "
-                f"{facts.n_classes} classes): test figures will be noisy"
-            )
-    if family.epoch_based and config.data.split.val == 0 and training.early_stopping.enabled:
-        warnings.append("data.split.val is 0: early stopping and the best model have no validation data")
-    if time_estimate is not None and (time_estimate.seconds or 0) > LONG_RUN_SECONDS:
-        warnings.append(
-            f"a long run ({time_estimate.text}); the quick or fast preset tells sooner whether it works"
-        )
-    return warnings
+    on_gpu: bool = False,
+) -> EstimateInfo:
+    """The `EstimateInfo` of a valid config on its dataset.
+
+    Args:
+        facts: the dataset's facts; None when unknown. spec: the model input (`input_spec_for`); without
+            it the checkpoint size is not estimated (it builds the model, importing torch).
+        resources: a resource sample (`runner.resources`); free_disk_bytes: free space in the workspace.
+    """
+    time = estimate_training_time(config, facts, on_gpu=on_gpu)
+    checkpoints = estimate_checkpoints(config, spec) if spec is not None else None
+    warnings = review_warnings(
+        config,
+        facts,
+        time_estimate=time,
+        checkpoints=checkpoints,
+        resources=resources,
+        free_disk_bytes=free_disk_bytes,
+    )
+    return EstimateInfo(
+        family=family_overview(config.model.family),
+        time=time,
+        checkpoints=checkpoints,
+        gpus=tuple(gpu_lines(resources)),
+        warnings=tuple(warnings),
+    )
