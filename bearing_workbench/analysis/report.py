@@ -24,6 +24,7 @@ from bearing_workbench.analysis.pdf import DEFAULT_TIMEOUT_S, html_to_pdf
 from bearing_workbench.analysis.report_figures import figures
 from bearing_workbench.analysis.result_bundle import load_results
 from bearing_workbench.analysis.results_info import ResultsInfo, results_info
+from bearing_workbench.config import theme
 from bearing_workbench.store import Store
 from bearing_workbench.store.artifacts import ExperimentFolder
 
@@ -63,7 +64,11 @@ def render_report(info: ResultsInfo, on_progress: Progress | None = None) -> str
     step(0.85, "writing the tables")
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return _environment().get_template(TEMPLATE).render(
-        info=info, figures=images, generated=generated, dash=fmt.NO_VALUE
+        info=info,
+        figures=images,
+        generated=generated,
+        dash=fmt.NO_VALUE,
+        theme_css=theme.css_variables(),  # the report's colours are the pages' (config.theme)
     )
 
 

@@ -24,8 +24,6 @@ from bearing_workbench.analysis.run_state import (
 )
 from bearing_workbench.analysis.run_texts import (
     DOWN,
-    METRICS_FILENAME,
-    MODEL_SUMMARY_FILENAME,
     SAME,
     TOTAL_TIME_LABEL,
     UP,
@@ -39,7 +37,8 @@ from bearing_workbench.analysis.run_texts import (
     trains_by_epoch,
     trend,
 )
-from bearing_workbench.store import Store, experiment_dir
+from bearing_workbench.store import Store
+from bearing_workbench.store.artifacts import ExperimentFolder
 
 
 def epoch(n: int, val_acc: float, status: str = "running", **extra) -> dict:
@@ -313,9 +312,6 @@ def test_which_families_train_by_epoch_comes_from_the_registry():
 
 
 def test_stored_results_read_metrics_and_the_model_summary(tmp_path):
-    from bearing_workbench.training.artifacts import ARTIFACTS
-
-    assert (METRICS_FILENAME, MODEL_SUMMARY_FILENAME) == (ARTIFACTS["metrics"], ARTIFACTS["model_summary"])
     store = Store(workspace=tmp_path)
     experiment_id = store.create_experiment("rf", "classical", {"model": {"family": "classical"}})
     record = store.get_experiment(experiment_id)
@@ -327,7 +323,7 @@ def test_stored_results_read_metrics_and_the_model_summary(tmp_path):
         "cv_accuracy": None,
     }
     store.set_metrics(experiment_id, {"accuracy": 0.98, "macro_f1": 0.97, "val_accuracy": 0.9})
-    path = experiment_dir(experiment_id, tmp_path, create=True) / MODEL_SUMMARY_FILENAME
+    path = ExperimentFolder.of(experiment_id, tmp_path).create().model_summary
     path.write_text(json.dumps({"cv_folds": 3, "cv_scores": [0.9, 1.0, 0.95], "cv_accuracy_mean": 0.95,
                                 "cv_accuracy_std": 0.0408}))  # fmt: skip
     record = store.get_experiment(experiment_id)

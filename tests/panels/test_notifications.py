@@ -9,9 +9,11 @@ import types
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bearing_workbench.config import preset_config
+from bearing_workbench.models.predictions import make_predictions, predictions_csv
 from bearing_workbench.panels import notifications
 from bearing_workbench.panels.monitor import TrainingMonitor
 from bearing_workbench.panels.notifications import (
@@ -23,7 +25,8 @@ from bearing_workbench.panels.notifications import (
 from bearing_workbench.panels.wizard import ConfigWizard
 from bearing_workbench.runner.launch import submit
 from bearing_workbench.runner.notify import notify, registered_notifiers, run_end_event
-from bearing_workbench.store import Store, experiment_dir
+from bearing_workbench.store import Store
+from bearing_workbench.store.artifacts import ExperimentFolder
 
 from ..tiny_data import tiny_store
 from .conftest import wait_for, wait_status
@@ -51,13 +54,24 @@ def toasts_of(area: NotificationArea, experiment_id: int, kind: str | None = Non
 
 
 def hand_completed(store: Store, name: str, family: str, accuracy: float) -> int:
-    """A completed experiment written by hand: its store row and its metrics.json."""
-    experiment_id = store.create_experiment(name, family, {"training": {"epochs": 1}})
+    """A completed experiment written by hand: its store row, its metrics and the validation and test
+    predictions an ensemble member needs; trained on the store's first dataset, where it has one."""
+    datasets = store.list_datasets()
+    data = {"dataset": datasets[0].name} if datasets else {}
+    experiment_id = store.create_experiment(
+        name,
+        family,
+        {"data": data, "training": {"epochs": 1}},
+        dataset_id=datasets[0].id if datasets else None,
+    )
     store.transition(experiment_id, "start")
     store.set_metrics(experiment_id, {"accuracy": accuracy, "macro_f1": accuracy})
     store.transition(experiment_id, "complete")
-    folder = experiment_dir(experiment_id, store.workspace, create=True)
-    (folder / "metrics.json").write_text(json.dumps({"accuracy": accuracy, "macro_f1": accuracy}))
+    folder = ExperimentFolder.of(experiment_id, store.workspace).create()
+    folder.metrics.write_text(json.dumps({"accuracy": accuracy, "macro_f1": accuracy}))
+    predictions = make_predictions(["r1", "r2"], [0, 1], np.array([[0.8, 0.2], [0.3, 0.7]]), ["a", "b"])
+    for path in (folder.predictions_val, folder.predictions_test):
+        path.write_text(predictions_csv(predictions))
     return experiment_id
 
 
