@@ -40,7 +40,7 @@ from bearing_workbench.store import (
 log = logging.getLogger(__name__)
 
 PAGE_SIZES = (50, 100, 200)
-NOTIFICATIONS = "bearing_workbench.panels.notifications"
+NOTIFICATIONS = "bearing_workbench.panels.toast_area"
 LINK_STYLE = "color:#1565c0;text-decoration:underline"
 MUTED = "color:#6b7280"
 ERROR = "color:#c62828"
@@ -59,7 +59,7 @@ def _esc(value: Any) -> str:
 
 
 def _notification_area(store: Store) -> widgets.Widget | None:
-    """The kernel's notification area when `panels.notifications` is there; the page works without it."""
+    """The kernel's notification area when `panels.toast_area` is there; the page works without it."""
     try:
         factory = importlib.import_module(NOTIFICATIONS).notification_area
     except (ImportError, AttributeError) as exc:

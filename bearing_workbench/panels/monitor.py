@@ -52,7 +52,7 @@ from bearing_workbench.runner.monitoring import (
     stored_results,
     trains_by_epoch,
 )
-from bearing_workbench.runner.notify import run_end_event
+from bearing_workbench.runner.run_end_hooks import run_end_event
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
 
 if TYPE_CHECKING:  # plotly is imported with the first figure (about 0.5 s; the app defers it)
@@ -158,7 +158,7 @@ class TrainingMonitor(widgets.VBox):
         self._follower: Follower | None = None
         self._epoch_based = trains_by_epoch(self._record.family)
         self._log_tail = LogTail.of_experiment(self._record.id, self._store.workspace, LOG_LINES)
-        from bearing_workbench.panels.notifications import notification_area  # anywidget: here only
+        from bearing_workbench.panels.toast_area import notification_area  # anywidget: here only
 
         self.notifications = notification_area(self._store)  # shared by every panel of this kernel
         self._ended_live = False  # a final status arrived live: toast it once the record is read

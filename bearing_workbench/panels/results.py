@@ -8,7 +8,7 @@ with the panel; the others on their first selection (plotly's first figure costs
 Every number comes from `analysis.results`; this module lays widgets out and wires the buttons.
 
 The model-specific views (`panels.model_views`), the failure detail (`panels.failure_detail`), the
-notification area (`panels.notifications`) and the PDF report (`runner.reports`) are imported when
+notification area (`panels.toast_area`) and the PDF report (`runner.reports`) are imported when
 needed; where one is missing the page says so and works without it.
 """
 
@@ -72,7 +72,7 @@ DOWNLOADS = (
 EAGER_BYTES = 2 * 2**20
 MODEL_VIEWS = "bearing_workbench.panels.model_views"
 FAILURE_DETAIL = "bearing_workbench.panels.failure_detail"
-NOTIFICATIONS = "bearing_workbench.panels.notifications"
+NOTIFICATIONS = "bearing_workbench.panels.toast_area"
 REPORTS = "bearing_workbench.runner.reports"
 
 

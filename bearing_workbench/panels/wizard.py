@@ -996,7 +996,7 @@ class ConfigWizard(widgets.VBox):
         """A "started" toast in the shared notification area, shown above the wizard; the first launch
         also offers browser notifications."""
         try:
-            from bearing_workbench.panels.notifications import notification_area
+            from bearing_workbench.panels.toast_area import notification_area
 
             area = notification_area(self.store)
             area.ask_for_permission()

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bearing_workbench.runner.cluster import existing_client
-from bearing_workbench.runner.notify import deliver_run_ends
 from bearing_workbench.runner.progress import best_of, epoch_message, event_message, status_after, topic
+from bearing_workbench.runner.run_end_hooks import deliver_run_ends
 from bearing_workbench.store import RunStatus, Store, is_terminal
 
 log = logging.getLogger(__name__)

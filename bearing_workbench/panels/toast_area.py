@@ -1,14 +1,15 @@
-"""Toasts about runs in the panels, and browser notifications when a run ends while the page is hidden.
+"""The toast area: toasts about runs in the panels, and browser notifications when a run ends while the
+page is hidden.
 
 ``notification_area()`` is the one `NotificationArea` of this kernel process: every panel shows the same
 widget (the wizard on launch, the monitor at its top, the results and history pages), so a toast appears
-once whichever panel is on screen. The first call registers one notifier with `runner.notify`: each run
+once whichever panel is on screen. The first call registers one notifier with `runner.run_end_hooks`: each run
 that ends on the cluster (`deliver_run_ends`, subscribed by `submit` and `follow`) becomes a toast, and a
 completed run below the best classical model's test accuracy adds a warning. What a toast says is
-`runner.notices`; this module keeps the list (traitlets, synced to notifications.js) and removes what
+`runner.toasts`; this module keeps the list (traitlets, synced to toast_area.js) and removes what
 the browser closed or let expire. Failures stay until closed; the rest go after `DISMISS_AFTER_S`.
 
-The browser side (notifications.js): toasts stacked top-right, a close button each, a browser
+The browser side (toast_area.js): toasts stacked top-right, a close button each, a browser
 notification (Notification API) for a run end that arrives while ``document.visibilityState`` is
 "hidden", and an "Enable browser notifications" button the first time a run is launched (the
 permission request wants a user gesture in some browsers). The answer is kept in localStorage.
@@ -27,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from bearing_workbench.runner.notices import (
+from bearing_workbench.runner.run_end_hooks import END_STATUSES, register_notifier
+from bearing_workbench.runner.toasts import (
     RUN_END_KINDS,
     STICKY_KINDS,
     notice,
     run_end_notices,
     started_notice,
 )
-from bearing_workbench.runner.notify import END_STATUSES, register_notifier
 
 if TYPE_CHECKING:
     from bearing_workbench.store import Store
@@ -65,8 +66,8 @@ class NotificationArea(anywidget.AnyWidget):
     the area).
     """
 
-    _esm = _HERE / "notifications.js"
-    _css = _HERE / "notifications.css"
+    _esm = _HERE / "toast_area.js"
+    _css = _HERE / "toast_area.css"
     toasts = traitlets.List(traitlets.Dict()).tag(sync=True)
     ask_permission = traitlets.Bool(False).tag(sync=True)
     permission = traitlets.Unicode("").tag(sync=True)
@@ -95,7 +96,7 @@ class NotificationArea(anywidget.AnyWidget):
         experiment_id: int | None = None,
         link_text: str | None = None,
     ) -> dict[str, Any]:
-        """Show a toast (kinds: `runner.notices.KINDS`); returns it as stored in `toasts`."""
+        """Show a toast (kinds: `runner.toasts.KINDS`); returns it as stored in `toasts`."""
         made = notice(kind, title, text, link, experiment_id=experiment_id, link_text=link_text)
         return self._add(made)
 
@@ -162,7 +163,7 @@ class NotificationArea(anywidget.AnyWidget):
         return True
 
     def run_end(self, event: Mapping[str, Any], store: Store | None = None) -> list[dict[str, Any]]:
-        """Toast a run-end event (`runner.notify`): its end, and a warning when it is below the best
+        """Toast a run-end event (`runner.run_end_hooks`): its end, and a warning when it is below the best
         classical model; returns the toasts added ([] for an end already toasted or not an end)."""
         if event.get("status") not in END_STATUSES or not self._first_time(event):
             return []
@@ -194,7 +195,7 @@ class NotificationArea(anywidget.AnyWidget):
     # -- browser -----------------------------------------------------------------------------------
 
     def _on_browser_message(self, _: Any, content: Any, buffers: Any = None) -> None:
-        """A message from notifications.js: ``{"type": "dismiss" | "expired", "id": <toast id>}``."""
+        """A message from toast_area.js: ``{"type": "dismiss" | "expired", "id": <toast id>}``."""
         if not isinstance(content, Mapping):
             return
         if content.get("type") in ("dismiss", "expired") and isinstance(content.get("id"), int):
@@ -210,7 +211,7 @@ class NotificationArea(anywidget.AnyWidget):
 
 
 def _deliver(event: dict[str, Any]) -> None:
-    """The notifier registered with `runner.notify`: a toast in this process's area, if it has one."""
+    """The notifier registered with `runner.run_end_hooks`: a toast in this process's area, if it has one."""
     with _area_lock:
         area = _area
     if area is not None:
