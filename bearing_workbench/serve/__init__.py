@@ -35,7 +35,10 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-TOKEN_ENV = "BEARING_WORKBENCH_TOKEN"
+from bearing_workbench.config.settings import TOKEN_ENV
+from bearing_workbench.config.settings import settings as environment
+from bearing_workbench.serve.home import TokenSource
+
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 APPS = ("wizard", "monitor", "results", "history")
@@ -89,15 +92,23 @@ class ServeSettings:
 def resolve_token(given: str | None) -> tuple[str, bool]:
     """The token to use: `given`, else ``$BEARING_WORKBENCH_TOKEN``, else a new random one;
     returns (token, generated)."""
-    token = (given or "").strip() or os.environ.get(TOKEN_ENV, "").strip()
+    token = (given or "").strip() or environment().token
     if token:
         return token, False
     return secrets.token_urlsafe(32), True
 
 
-def voila_config(settings: ServeSettings, token: str) -> dict[str, Any]:
+def token_source(settings: ServeSettings, generated: bool) -> TokenSource:
+    """Where the token came from, for the login page (which never shows the token itself)."""
+    if generated:
+        return "generated"
+    return "option" if settings.token else "environment"
+
+
+def voila_config(settings: ServeSettings, token: str, source: TokenSource = "generated") -> dict[str, Any]:
     """The Voilà configuration (a voila.json document) for these settings."""
     return {
+        "WorkbenchVoila": {"token_source": source},
         "Voila": {
             "ip": HOST,
             "port": settings.port,
@@ -122,10 +133,12 @@ def voila_config(settings: ServeSettings, token: str) -> dict[str, Any]:
 
 
 def voila_command(apps_dir: Path, config_dir: Path) -> list[str]:
-    """The command line starting Voilà with the config file in `config_dir` (and no other)."""
+    """The command line starting Voilà (with the workbench's home and login pages, `voila_app`) with
+    the config file in `config_dir` (and no other)."""
     return [
         sys.executable,
         "-m",
+        "bearing_workbench.serve",
         "voila",
         str(apps_dir),
         f"--Voila.config_file_paths={config_dir}",
@@ -399,7 +412,7 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
         return 2
     token, generated = resolve_token(settings.token)
     cluster = voila = None
-    scheduler = os.environ.get(SCHEDULER_ENV, "").strip()
+    scheduler = environment().scheduler
     with _shutdown_signals(), tempfile.TemporaryDirectory(prefix="bearing-workbench-voila-") as tmp:
         try:
             if scheduler:
@@ -409,7 +422,8 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
                 out(f"Dask cluster:   {scheduler} (local, shared by every app; for the CLI in another")
                 out(f"                terminal: export {SCHEDULER_ENV}={scheduler})")
             config_dir = Path(tmp)
-            _write_private(config_dir / "voila.json", json.dumps(voila_config(settings, token), indent=2))
+            document = voila_config(settings, token, token_source(settings, generated))
+            _write_private(config_dir / "voila.json", json.dumps(document, indent=2))
             env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
             env.update(kernel_env(scheduler))
             env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(DATA_DIR), env.get("JUPYTER_PATH")]))
