@@ -32,12 +32,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from bearing_workbench.config.settings import TOKEN_ENV
 from bearing_workbench.config.settings import settings as environment
-from bearing_workbench.serve.home import TokenSource
+
+if TYPE_CHECKING:  # home.py is for the Voilà process, not for the app kernels that import serve.apps
+    from bearing_workbench.serve.home import TokenSource
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
@@ -289,12 +291,11 @@ def stop_runs(scheduler: str, grace_s: float, out: Callable[[str], None] = print
         store.dispose()
         return []
     # Imported only now: the runner brings torch along, seconds of a shutdown with nothing to stop.
-    import distributed
-
     from bearing_workbench.runner.control import stop
     from bearing_workbench.runner.launch import task_states
+    from bearing_workbench.runner.remote_scheduler import scheduler_client
 
-    with distributed.Client(scheduler, timeout="10s", set_as_default=False) as client:
+    with scheduler_client(scheduler, timeout_s=10) as client:
         # Only the runs of this cluster: another one (a notebook's) may share the store.
         states = task_states(client, candidates)
         ours = [i for i in candidates if states[i] is not None]

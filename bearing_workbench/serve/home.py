@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlencode
 
 import jinja2
-import nbformat
 from markupsafe import Markup
 
 if TYPE_CHECKING:
-    from bearing_workbench.runner.cluster_summary import ClusterSummary
+    from bearing_workbench.runner.remote_scheduler import ClusterSummary
     from bearing_workbench.store import DatasetRecord, ExperimentRecord, Store
 
 LATEST_RUNS = 10
@@ -85,6 +84,8 @@ def app_url(app: str, **query: object) -> str:
 
 def _notebook_title(path: Path) -> str:
     """The first markdown heading of a notebook, else its file name."""
+    import nbformat  # here: it brings jsonschema, which serve.apps must be first to import in a kernel
+
     try:
         cells = nbformat.read(path, as_version=4).cells
     except (OSError, ValueError):  # unreadable or not a notebook: still listed, by name

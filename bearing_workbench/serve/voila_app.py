@@ -46,7 +46,7 @@ class HomeHandler(JupyterHandler):
 def _home_info(apps_dir: Path) -> HomeInfo:
     # Imported here: the server starts without the store or Dask, and a page view pays once.
     from bearing_workbench.config.settings import settings
-    from bearing_workbench.runner.cluster_summary import cluster_summary
+    from bearing_workbench.runner.remote_scheduler import cluster_summary
     from bearing_workbench.store import Store
 
     scheduler = settings().scheduler

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from bearing_workbench.config import preset_config
-from bearing_workbench.runner.cluster_summary import ClusterSummary, WorkerSummary
+from bearing_workbench.runner.remote_scheduler import ClusterSummary, WorkerSummary
 from bearing_workbench.serve.home import build_home, list_apps, render_home, render_login
 from bearing_workbench.store import Store
 from bearing_workbench.training.experiment import create_experiment

@@ -117,4 +117,6 @@ def test_the_home_page_shows_apps_runs_cluster_and_datasets(
     page.go_back()
     page.locator("#apps").get_by_role("link", name="Training monitor").click()
     expect(page.get_by_text("Choose a run to watch")).to_be_visible()
+    page.get_by_role("link", name="Home", exact=True).click()  # every app links back home
+    expect(page.get_by_role("heading", name="Latest runs")).to_be_visible()
     page.close()
