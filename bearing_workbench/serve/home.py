@@ -184,6 +184,11 @@ def render_home(info: HomeInfo, base_url: str = "/") -> str:
     return _environment().get_template("home.html").render(info=info, base_url=base_url)
 
 
+def render_error(title: str, message: str, base_url: str = "/") -> str:
+    """A page saying what went wrong (jupyter_server's own error page cannot render in Voilà)."""
+    return _environment().get_template("error.html").render(title=title, message=message, base_url=base_url)
+
+
 def token_hint(source: TokenSource) -> str:
     """Where the token of this server comes from, in one sentence."""
     if source == "environment":

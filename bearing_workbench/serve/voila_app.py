@@ -23,7 +23,7 @@ from voila.app import Voila
 from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 from voila.voila_identity_provider import VoilaLoginHandler
 
-from bearing_workbench.serve.home import build_home, render_home, render_login
+from bearing_workbench.serve.home import build_home, render_error, render_home, render_login
 
 if TYPE_CHECKING:
     from bearing_workbench.serve.home import HomeInfo
@@ -37,9 +37,17 @@ class HomeHandler(JupyterHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         options = self.settings[SETTINGS_KEY]
-        # The store and the scheduler block: off the server's event loop.
-        info = await tornado.ioloop.IOLoop.current().run_in_executor(None, _home_info, options["apps_dir"])
         self.set_header("Cache-Control", "no-store")  # runs change; the page must not be replayed
+        try:
+            # The store and the scheduler block: off the server's event loop.
+            info = await tornado.ioloop.IOLoop.current().run_in_executor(
+                None, _home_info, options["apps_dir"]
+            )
+        except Exception as exc:  # a store that cannot be read, a bad setting: say it on the page
+            self.log.exception("the home page could not be built")
+            self.set_status(500)
+            self.finish(render_error("the home page could not read the workspace", str(exc), self.base_url))
+            return
         self.finish(render_home(info, self.base_url))
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from bearing_workbench.config import preset_config
 from bearing_workbench.runner.remote_scheduler import ClusterSummary, WorkerSummary
-from bearing_workbench.serve.home import build_home, list_apps, render_home, render_login
+from bearing_workbench.serve.home import build_home, list_apps, render_error, render_home, render_login
 from bearing_workbench.store import Store
 from bearing_workbench.training.experiment import create_experiment
 
@@ -95,3 +95,8 @@ def test_the_login_page_says_where_the_token_is(source: str, said: str) -> None:
     assert "bearing-workbench serve" in page and "http://127.0.0.1:8866/?token=…" in page
     assert said in page and "Invalid credentials" in page
     assert 'name="password"' in page and 'action="/login?next=%2F"' in page
+
+
+def test_an_error_page_says_what_went_wrong() -> None:
+    page = render_error("the home page could not read the workspace", "database <locked>", "/base/")
+    assert "database &lt;locked&gt;" in page and 'href="/base/voila/tree"' in page
