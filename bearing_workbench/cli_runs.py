@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -26,9 +25,9 @@ NO_SCHEDULER = (
 
 
 def _scheduler(args: argparse.Namespace) -> str | None:
-    from .runner.cluster import SCHEDULER_ENV
+    from .config.settings import settings
 
-    return (args.scheduler or os.environ.get(SCHEDULER_ENV, "")).strip() or None
+    return (args.scheduler or settings().scheduler).strip() or None
 
 
 def _validated(args: argparse.Namespace, store: Any) -> Any:

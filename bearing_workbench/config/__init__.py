@@ -25,6 +25,7 @@ from bearing_workbench.config.schema import (
     WindowConfig,
     schema_errors,
 )
+from bearing_workbench.config.settings import Settings, SettingsError, settings
 
 __all__ = [
     "BUILTIN_PRESETS",
@@ -39,6 +40,8 @@ __all__ = [
     "Preset",
     "Provenance",
     "SchedulerConfig",
+    "Settings",
+    "SettingsError",
     "SplitConfig",
     "TrainingConfig",
     "WindowConfig",
@@ -52,4 +55,5 @@ __all__ = [
     "save_user_preset",
     "schema_errors",
     "set_dotted",
+    "settings",
 ]

@@ -20,7 +20,7 @@ from bearing_workbench.analysis.run_texts import results_summary
 from bearing_workbench.panels import monitor_html as texts
 from bearing_workbench.panels.kit import ConfirmDialog, DownloadLink, fragments, section, show
 from bearing_workbench.runner.cluster import existing_client
-from bearing_workbench.runner.notify import run_end_event
+from bearing_workbench.runner.run_end_hooks import run_end_event
 from bearing_workbench.store import InvalidTransition, RunStatus, is_terminal
 from bearing_workbench.store.artifacts import KIND_BY_KEY
 

@@ -57,7 +57,9 @@ import dask
 import distributed
 import psutil
 
-SCHEDULER_ENV = "BEARING_WORKBENCH_SCHEDULER"
+from bearing_workbench.config.settings import SCHEDULER_ENV as SCHEDULER_ENV  # its owner is config.settings
+from bearing_workbench.config.settings import settings
+
 GPU_RESOURCE = "GPU"
 
 _lock = threading.Lock()
@@ -165,7 +167,7 @@ def connect(
         n_workers: local cluster only; default one per GPU on a GPU machine, else one per core.
         processes: local cluster only; False runs the workers as threads of this process (tests).
     """
-    address = address or os.environ.get(SCHEDULER_ENV, "").strip() or None
+    address = address or settings().scheduler or None
     key: tuple[Any, ...] = ("address", address) if address else (n_workers, threads_per_worker, processes)
     with _lock:
         cached = _local.get(key)
@@ -229,7 +231,7 @@ def existing_client(client: distributed.Client | None = None) -> distributed.Cli
         default = None
     if default is not None and default.status == "running":
         return default
-    address = os.environ.get(SCHEDULER_ENV, "").strip()
+    address = settings().scheduler
     if not address:
         return None
     try:  # a short timeout: the caller falls back to the store when the scheduler is gone

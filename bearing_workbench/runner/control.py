@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bearing_workbench.runner.notify import publish_run_end
+from bearing_workbench.runner.run_end_hooks import publish_run_end
 from bearing_workbench.store import InvalidTransition, RunStatus, Store
 from bearing_workbench.training.callbacks import Callback, FitContext
 from bearing_workbench.training.checkpoint import LAST_NAME

@@ -25,8 +25,8 @@ from bearing_workbench.analysis.format import finite
 from bearing_workbench.analysis.history import history_rows
 from bearing_workbench.analysis.run_info import best_epochs, monitor_of
 from bearing_workbench.runner.cluster import existing_client
-from bearing_workbench.runner.notify import deliver_run_ends
 from bearing_workbench.runner.progress import epoch_message, event_message, status_after, topic
+from bearing_workbench.runner.run_end_hooks import deliver_run_ends
 from bearing_workbench.store import RunStatus, Store, is_terminal
 
 log = logging.getLogger(__name__)

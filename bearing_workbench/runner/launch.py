@@ -21,7 +21,7 @@ from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.models.validation import ValidatedExperiment, ensure_validated
 from bearing_workbench.runner.cluster import GPU_RESOURCE, current_client, has_gpu_workers
 from bearing_workbench.runner.control import RUN, set_command, task_key
-from bearing_workbench.runner.notify import deliver_run_ends
+from bearing_workbench.runner.run_end_hooks import deliver_run_ends
 from bearing_workbench.runner.task import run_experiment
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
 from bearing_workbench.training.experiment import create_experiment

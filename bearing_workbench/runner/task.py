@@ -23,9 +23,14 @@ from bearing_workbench.runner.control import ControlCallback, control_name
 from bearing_workbench.runner.logs import ExperimentLog, LogCallback
 from bearing_workbench.runner.malloc_tuning import release_memory, tune_for_training
 from bearing_workbench.runner.memory_guard import MemoryGuard
-from bearing_workbench.runner.notify import event_from_record, notifier_from_env, notify, publish_run_end
 from bearing_workbench.runner.progress import ProgressPublisher
 from bearing_workbench.runner.resources import ResourceCallback
+from bearing_workbench.runner.run_end_hooks import (
+    event_from_record,
+    notifier_from_env,
+    notify,
+    publish_run_end,
+)
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
 from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.training.callbacks import Callback

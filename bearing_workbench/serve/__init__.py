@@ -32,12 +32,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from bearing_workbench.config.app_links import app_url
+from bearing_workbench.config.settings import TOKEN_ENV
+from bearing_workbench.config.settings import settings as environment
 
-TOKEN_ENV = "BEARING_WORKBENCH_TOKEN"
+if TYPE_CHECKING:  # home.py is for the Voilà process, not for the app kernels that import serve.apps
+    from bearing_workbench.serve.home import TokenSource
+
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 APPS = ("wizard", "monitor", "results", "history")
@@ -91,15 +95,23 @@ class ServeSettings:
 def resolve_token(given: str | None) -> tuple[str, bool]:
     """The token to use: `given`, else ``$BEARING_WORKBENCH_TOKEN``, else a new random one;
     returns (token, generated)."""
-    token = (given or "").strip() or os.environ.get(TOKEN_ENV, "").strip()
+    token = (given or "").strip() or environment().token
     if token:
         return token, False
     return secrets.token_urlsafe(32), True
 
 
-def voila_config(settings: ServeSettings, token: str) -> dict[str, Any]:
+def token_source(settings: ServeSettings, generated: bool) -> TokenSource:
+    """Where the token came from, for the login page (which never shows the token itself)."""
+    if generated:
+        return "generated"
+    return "option" if settings.token else "environment"
+
+
+def voila_config(settings: ServeSettings, token: str, source: TokenSource = "generated") -> dict[str, Any]:
     """The Voilà configuration (a voila.json document) for these settings."""
     return {
+        "WorkbenchVoila": {"token_source": source},
         "Voila": {
             "ip": HOST,
             "port": settings.port,
@@ -124,10 +136,12 @@ def voila_config(settings: ServeSettings, token: str) -> dict[str, Any]:
 
 
 def voila_command(apps_dir: Path, config_dir: Path) -> list[str]:
-    """The command line starting Voilà with the config file in `config_dir` (and no other)."""
+    """The command line starting Voilà (with the workbench's home and login pages, `voila_app`) with
+    the config file in `config_dir` (and no other)."""
     return [
         sys.executable,
         "-m",
+        "bearing_workbench.serve",
         "voila",
         str(apps_dir),
         f"--Voila.config_file_paths={config_dir}",
@@ -278,12 +292,11 @@ def stop_runs(scheduler: str, grace_s: float, out: Callable[[str], None] = print
         store.dispose()
         return []
     # Imported only now: the runner brings torch along, seconds of a shutdown with nothing to stop.
-    import distributed
-
     from bearing_workbench.runner.control import stop
     from bearing_workbench.runner.launch import task_states
+    from bearing_workbench.runner.remote_scheduler import scheduler_client
 
-    with distributed.Client(scheduler, timeout="10s", set_as_default=False) as client:
+    with scheduler_client(scheduler, timeout_s=10) as client:
         # Only the runs of this cluster: another one (a notebook's) may share the store.
         states = task_states(client, candidates)
         ours = [i for i in candidates if states[i] is not None]
@@ -401,7 +414,7 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
         return 2
     token, generated = resolve_token(settings.token)
     cluster = voila = None
-    scheduler = os.environ.get(SCHEDULER_ENV, "").strip()
+    scheduler = environment().scheduler
     with _shutdown_signals(), tempfile.TemporaryDirectory(prefix="bearing-workbench-voila-") as tmp:
         try:
             if scheduler:
@@ -411,7 +424,8 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
                 out(f"Dask cluster:   {scheduler} (local, shared by every app; for the CLI in another")
                 out(f"                terminal: export {SCHEDULER_ENV}={scheduler})")
             config_dir = Path(tmp)
-            _write_private(config_dir / "voila.json", json.dumps(voila_config(settings, token), indent=2))
+            document = voila_config(settings, token, token_source(settings, generated))
+            _write_private(config_dir / "voila.json", json.dumps(document, indent=2))
             env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
             env.update(kernel_env(scheduler))
             env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(DATA_DIR), env.get("JUPYTER_PATH")]))

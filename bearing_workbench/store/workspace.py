@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-WORKSPACE_ENV = "BEARING_WORKBENCH_WORKSPACE"
-DB_URL_ENV = "BEARING_WORKBENCH_DB_URL"
+# The variables' owner is config.settings; their names stay importable from here.
+from bearing_workbench.config.settings import DB_URL_ENV as DB_URL_ENV
+from bearing_workbench.config.settings import WORKSPACE_ENV, settings
+
 DEFAULT_WORKSPACE = "workspace"
 DB_FILENAME = "workbench.db"
 
 
 def workspace_root() -> Path:
     """The workspace folder: $BEARING_WORKBENCH_WORKSPACE or ./workspace, absolute, created on demand."""
-    raw = os.environ.get(WORKSPACE_ENV, "").strip() or DEFAULT_WORKSPACE
-    root = Path(raw).expanduser().resolve()
+    root = (settings().workspace or Path(DEFAULT_WORKSPACE)).expanduser().resolve()
     if root.exists() and not root.is_dir():
         raise ValueError(f"{WORKSPACE_ENV} points to {root}, which is a file; expected a folder")
     root.mkdir(parents=True, exist_ok=True)
@@ -31,7 +32,7 @@ def _root(workspace: Path | str | None) -> Path:
 
 def database_url(workspace: Path | str | None = None) -> str:
     """The database URL: $BEARING_WORKBENCH_DB_URL, else SQLite file `workbench.db` in the workspace."""
-    url = os.environ.get(DB_URL_ENV, "").strip()
+    url = settings().db_url
     if url:
         return url
     return f"sqlite:///{_root(workspace) / DB_FILENAME}"

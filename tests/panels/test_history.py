@@ -315,7 +315,7 @@ def test_model_files_stay_in_the_experiment_folder(runs, tmp_path) -> None:
 
 def test_the_panel_opens_on_an_empty_store(fresh_store: Store) -> None:
     history = ExperimentHistory(store=fresh_store)
-    if importlib.util.find_spec("bearing_workbench.panels.notifications") is not None:
+    if importlib.util.find_spec("bearing_workbench.panels.toast_area") is not None:
         assert type(history.children[0]).__name__ == "NotificationArea"
     assert history.total == 0 and history.table.rows == []
     assert "no experiment yet" in history.page_label.value

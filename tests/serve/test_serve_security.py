@@ -56,15 +56,51 @@ def test_with_the_token_the_app_is_served(server: Server) -> None:
     page = http_get(server.app_url("probe"))
     assert page.status == 200
     assert kernel_id_of(page.text)
-    assert http_get(server.url("/")).status == 200  # the app list, drawn from the contents API:
+    home = http_get(server.url("/"))  # the home page lists the apps
+    assert home.status == 200 and 'href="/voila/render/probe.ipynb"' in home.text
     listing = json.loads(http_get(server.url("/voila/api/contents/")).text)
     assert [item["name"] for item in listing["content"]] == ["probe.ipynb"]
     assert http_get(server.url("/voila/api/contents/", token=False)).status in (401, 403, 302)
 
 
+def test_the_home_page_without_the_token_leads_to_the_login_page_and_shows_no_data(server: Server) -> None:
+    home = http_get(server.url("/", token=False))
+    assert home.status == 302 and home.headers["Location"].startswith("/login?next=")
+    login = http_get(server.base + home.headers["Location"])
+    assert login.status == 200
+    assert "Where is the token?" in login.text and "bearing-workbench serve" in login.text
+    assert "BEARING_WORKBENCH_TOKEN" in login.text  # where this server's token came from
+    for data in ("probe", "Latest runs", "tiny", "healthy", "tcp://", server.token, str(server.workspace)):
+        assert data not in login.text, data
+    wrong = http_get(server.url("/", token=False, token_="wrong").replace("token_=", "token="))
+    assert wrong.status == 302 and "probe" not in wrong.text
+
+
+TRAVERSALS = (
+    "..%2F..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "..%252F..%252Fetc%252Fpasswd",
+    "%2Fetc%2Fpasswd",
+    "..%5C..%5Cetc%5Cpasswd",
+    "....//....//etc/passwd",
+    "a%00b",
+)
+
+
+@pytest.mark.parametrize("route", ["/voila/static/", "/voila/templates/", "/voila/templates/lab/static/"])
+def test_an_encoded_traversal_on_a_static_route_is_not_found(server: Server, route: str) -> None:
+    for path in TRAVERSALS:
+        for token in (False, True):
+            response = http_get(server.url(route + path, token=token))
+            assert response.status == 404, (route + path, response.status, response.text[:200])
+            assert "root:" not in response.text
+    assert http_get(server.url("/voila/static/voila.js", token=False)).status == 200  # still served
+
+
 def test_pages_fetch_nothing_from_outside(server: Server) -> None:
     """Every script, stylesheet and image the pages name is served by this server (or inline data)."""
-    for url in (server.url("/"), server.app_url("probe"), server.app_url("missing")):
+    for url in (server.url("/"), server.url("/login"), server.app_url("probe"), server.app_url("missing")):
         page = http_get(url).text
         for attr in re.findall(r'(?:src|href)="([^"]*)"', page):
             assert attr.startswith(("/", "data:", "#")) or not re.match(r"[a-z]+:", attr), (url, attr)

@@ -31,7 +31,7 @@ def notification_area(store: Store | None = None) -> widgets.Widget | None:
     """This kernel's notification area, shared by every page; None when it cannot be made (a page must
     still open without its toasts). The one way a page obtains it."""
     try:
-        from bearing_workbench.panels.notifications import notification_area as area  # anywidget
+        from bearing_workbench.panels.toast_area import notification_area as area  # anywidget
 
         return area(store)
     except Exception:

@@ -1,13 +1,20 @@
-"""What the notification area says about a run: one notice (a plain dict) per thing worth a toast.
+"""Toast texts: what the toast area says about a run, one notice (a plain dict) per thing worth a toast.
 
 A notice is ``{"kind", "title", "text", "link", "link_text", "experiment_id"}``. Kinds: ``started``
 (a launch), ``completed`` (with the test accuracy), ``failed`` (with the error and the hint),
 ``stopped``, and ``warning``: a completed run whose test accuracy is below the best classical model's
-(`analysis.results.baselines`). Run-end notices are made from the events of `runner.notify`; nothing
-here knows widgets or needs a cluster.
+(`analysis.results.baselines`). Run-end notices are made from the events of `runner.run_end_hooks`;
+nothing here knows widgets or needs a cluster.
 
 Links are relative to the app pages in ``dashboards/`` (Voilà serves them side by side): a finished
 run's results, or the monitor of a run that has no results (started, failed, stopped).
+
+Three modules tell the user about runs, one concept each:
+
+- `runner.run_end_hooks`: *run-end hooks*, the notifiers (any callable, and the
+  webhook) called with an event dict when a run ends, wherever it ran;
+- `runner.toasts`: *toast texts* (this module), what a toast says about a run event (pure data, no widget);
+- `panels.toast_area`: the *toast area*, the widget that shows the toasts (and browser notifications).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from bearing_workbench.analysis.format import duration as format_duration
 from bearing_workbench.analysis.format import metric_value as format_metric
 from bearing_workbench.config.app_links import app_url
-from bearing_workbench.runner.notify import END_STATUSES
+from bearing_workbench.runner.run_end_hooks import END_STATUSES
 
 if TYPE_CHECKING:
     from bearing_workbench.store import Store

@@ -1,14 +1,15 @@
-"""Toasts about runs in the panels, and browser notifications when a run ends while the page is hidden.
+"""The toast area: toasts about runs in the panels, and browser notifications when a run ends while the
+page is hidden.
 
 ``notification_area()`` is the one `NotificationArea` of this kernel process: every panel shows the same
 widget (the wizard on launch, the monitor at its top, the results and history pages), so a toast appears
-once whichever panel is on screen. The first call registers one notifier with `runner.notify`: each run
+once whichever panel is on screen. The first call registers one notifier with `runner.run_end_hooks`: each run
 that ends on the cluster (`deliver_run_ends`, subscribed by `submit` and `follow`) becomes a toast, and a
 completed run below the best classical model's test accuracy adds a warning. What a toast says is
-`runner.notices`; this module keeps the list (traitlets, synced to notifications.js) and removes what
+`runner.toasts`; this module keeps the list (traitlets, synced to toast_area.js) and removes what
 the browser closed or let expire. Failures stay until closed; the rest go after `DISMISS_AFTER_S`.
 
-The browser side (notifications.js): toasts stacked top-right, a close button each, a browser
+The browser side (toast_area.js): toasts stacked top-right, a close button each, a browser
 notification (Notification API) for a run end that arrives while ``document.visibilityState`` is
 "hidden", and an "Enable browser notifications" button the first time a run is launched (the
 permission request wants a user gesture in some browsers). The answer is kept in localStorage.
@@ -28,14 +29,14 @@ import anywidget
 import traitlets
 
 from bearing_workbench.panels.kit.anchor import stylesheet
-from bearing_workbench.runner.notices import (
+from bearing_workbench.runner.run_end_hooks import END_STATUSES, register_notifier
+from bearing_workbench.runner.toasts import (
     RUN_END_KINDS,
     STICKY_KINDS,
     notice,
     run_end_notices,
     started_notice,
 )
-from bearing_workbench.runner.notify import END_STATUSES, register_notifier
 
 if TYPE_CHECKING:
     from bearing_workbench.store import Store
@@ -66,8 +67,8 @@ class NotificationArea(anywidget.AnyWidget):
     the area).
     """
 
-    _esm = _HERE / "notifications.js"
-    _css = stylesheet(_HERE / "notifications.css")  # after the theme's CSS variables
+    _esm = _HERE / "toast_area.js"
+    _css = stylesheet(_HERE / "toast_area.css")  # after the theme's CSS variables
     toasts = traitlets.List(traitlets.Dict()).tag(sync=True)
     ask_permission = traitlets.Bool(False).tag(sync=True)
     permission = traitlets.Unicode("").tag(sync=True)

@@ -14,9 +14,9 @@ import pytest
 
 from bearing_workbench.config import preset_config
 from bearing_workbench.models.predictions import make_predictions, predictions_csv
-from bearing_workbench.panels import notifications
+from bearing_workbench.panels import toast_area
 from bearing_workbench.panels.monitor import TrainingMonitor
-from bearing_workbench.panels.notifications import (
+from bearing_workbench.panels.toast_area import (
     DISMISS_AFTER_S,
     MAX_TOASTS,
     NotificationArea,
@@ -24,7 +24,7 @@ from bearing_workbench.panels.notifications import (
 )
 from bearing_workbench.panels.wizard import ConfigWizard
 from bearing_workbench.runner.launch import submit
-from bearing_workbench.runner.notify import notify, registered_notifiers, run_end_event
+from bearing_workbench.runner.run_end_hooks import notify, registered_notifiers, run_end_event
 from bearing_workbench.store import Store
 from bearing_workbench.store.artifacts import ExperimentFolder
 
@@ -36,8 +36,8 @@ NO_SCHEDULER = types.SimpleNamespace(status="closed")  # a client that is gone: 
 
 
 def _close_current() -> None:
-    if notifications._area is not None:
-        notifications._area.close()
+    if toast_area._area is not None:
+        toast_area._area.close()
 
 
 @pytest.fixture
@@ -80,11 +80,11 @@ def hand_completed(store: Store, name: str, family: str, accuracy: float) -> int
 
 def test_one_area_per_kernel_and_one_notifier(area: NotificationArea, fresh_store: Store) -> None:
     assert notification_area() is area and notification_area(fresh_store) is area
-    assert registered_notifiers().count(notifications._deliver) == 1
+    assert registered_notifiers().count(toast_area._deliver) == 1
     area.close()
     again = notification_area(fresh_store)
     assert again is not area and again.comm is not None  # a closed area is replaced
-    assert registered_notifiers().count(notifications._deliver) == 1
+    assert registered_notifiers().count(toast_area._deliver) == 1
     # a run end heard from the cluster (what deliver_run_ends calls) reaches the current area
     notify(run_end_event(41, "completed", name="heard", metrics={"accuracy": 0.5}))
     wait_for(lambda: toasts_of(again, 41), "the toast of the notified run end")

@@ -1,4 +1,4 @@
-"""Notifications when a run ends: registered hooks (panel toasts, browser notifications) and a webhook.
+"""Run-end hooks: the notifiers (panel toasts, browser notifications) and the webhook called when a run ends.
 
 A notifier is any callable taking one event dict. Panels `register_notifier` theirs in the notebook
 process; the runner calls `notify` when a run completes, fails or is stopped: the worker that ran it
@@ -12,13 +12,19 @@ affects the run or the other notifiers.
 
 Event keys: ``kind`` (always ``"run_end"``), ``experiment_id``, ``name``, ``status`` (completed /
 failed / stopped), ``message``, and where known ``metrics``, ``error``, ``hint``, ``duration_s``.
+
+Three modules tell the user about runs, one concept each:
+
+- `runner.run_end_hooks` (this module): *run-end hooks*, the notifiers (any callable, and the
+  webhook) called with an event dict when a run ends, wherever it ran;
+- `runner.toasts`: *toast texts*, what a toast says about a run event (pure data, no widget);
+- `panels.toast_area`: the *toast area*, the widget that shows the toasts (and browser notifications).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import urllib.error
 import urllib.request
@@ -26,11 +32,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from bearing_workbench.config.settings import WEBHOOK_ENV as WEBHOOK_ENV  # its owner is config.settings
+from bearing_workbench.config.settings import settings
 from bearing_workbench.store import ExperimentRecord
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_ENV = "BEARING_WORKBENCH_WEBHOOK_URL"
 END_STATUSES = ("completed", "failed", "stopped")
 EVENT_KIND = "run_end"
 RUN_ENDS_TOPIC = "bearing-workbench-run-ends"
@@ -253,10 +260,5 @@ class WebhookNotifier:
 
 def notifier_from_env(env: Mapping[str, str] | None = None) -> WebhookNotifier | None:
     """A `WebhookNotifier` for ``BEARING_WORKBENCH_WEBHOOK_URL``; None when it is unset or empty."""
-    url = (os.environ if env is None else env).get(WEBHOOK_ENV, "").strip()
-    if not url:
-        return None
-    try:
-        return WebhookNotifier(url)
-    except ValueError as exc:
-        raise ValueError(f"{WEBHOOK_ENV}: {exc}") from None
+    url = settings(env).webhook_url  # SettingsError (a ValueError) naming the variable when bad
+    return WebhookNotifier(url) if url else None

@@ -1,4 +1,4 @@
-// Toasts of the NotificationArea (bearing_workbench/panels/notifications.py) and browser notifications.
+// Toasts of the NotificationArea (bearing_workbench/panels/toast_area.py) and browser notifications.
 //
 // The Python side owns the list (`toasts`); this view draws it top-right, removes a toast when its
 // close button is clicked or, unless sticky, `dismiss_after_ms` after it arrived, and tells the kernel

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bearing_workbench.analysis.results import Baseline
-from bearing_workbench.runner.notices import (
+from bearing_workbench.runner.run_end_hooks import run_end_event
+from bearing_workbench.runner.toasts import (
     below_baseline_notice,
     best_classical,
     notice,
@@ -17,7 +18,6 @@ from bearing_workbench.runner.notices import (
     run_end_notices,
     started_notice,
 )
-from bearing_workbench.runner.notify import run_end_event
 from bearing_workbench.store import Store, experiment_dir
 
 
