@@ -18,6 +18,7 @@ from bearing_workbench.models.classical import ClassicalParams
 from bearing_workbench.models.cnn1d import CNN1DParams
 from bearing_workbench.models.ensemble import EnsembleParams
 from bearing_workbench.models.pinn import PINNParams
+from bearing_workbench.models.preset_fit import validate_preset
 from bearing_workbench.models.registry import (
     INPUT_KINDS,
     FamilyParams,
@@ -83,4 +84,5 @@ __all__ = [
     "transformer",
     "validate_config",
     "validate_experiment",
+    "validate_preset",
 ]

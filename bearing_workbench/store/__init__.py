@@ -1,6 +1,7 @@
 """Experiment store: SQLAlchemy tables, run-state machine, workspace layout."""
 
 from bearing_workbench.store.artifacts import ExperimentFolder
+from bearing_workbench.store.config_files import presets_dir
 from bearing_workbench.store.errors import (
     DuplicateNameError,
     InUseError,
@@ -35,6 +36,7 @@ from bearing_workbench.store.workspace import (
 )
 
 __all__ = [
+    "presets_dir",
     "BUILTIN_PRESETS",
     "CampaignRecord",
     "ComparisonRecord",
