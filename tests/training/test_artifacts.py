@@ -25,7 +25,8 @@ class Epoch:
 
 def _preds(n: int, seed: int, ids_prefix: str = "rec"):
     rng = np.random.default_rng(seed)
-    probs = rng.dirichlet(np.ones(len(CLASSES)), size=n)
+    # what a network outputs: float32 probabilities (widened to float64 by make_predictions)
+    probs = rng.dirichlet(np.ones(len(CLASSES)), size=n).astype(np.float32)
     return make_predictions([f"{ids_prefix}{i}" for i in range(n)], rng.integers(0, 3, n), probs, CLASSES)
 
 
@@ -73,7 +74,8 @@ def test_write_artifacts_writes_every_file_and_reads_back_exactly(tmp_path):
     back = read_predictions(written["predictions_test"])
     assert back.record_ids == test.record_ids and back.class_names == CLASSES
     np.testing.assert_array_equal(back.y_true, test.y_true)
-    np.testing.assert_array_equal(back.probs, test.probs)  # bit-exact: ensembles recombine these
+    # bit-exact at the precision a model computes in: ensembles recombine these
+    np.testing.assert_array_equal(back.probs.astype(np.float32), test.probs.astype(np.float32))
     header = written["predictions_val"].read_text().splitlines()[0]
     assert header == (
         "record_id,true_label,predicted_label,prob_healthy,prob_oil_whirl,prob_misalignment+imbalance"
