@@ -10,10 +10,12 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
+
+from bearing_workbench.config import app_links, theme
 
 if TYPE_CHECKING:
     from bearing_workbench.runner.remote_scheduler import ClusterSummary
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 LATEST_RUNS = 10
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+RENDER_PATH = "voila/render/"  # where Voilà serves the apps, below the server's base URL
 # The apps of dashboards/, in the order a user needs them; other notebooks follow by name.
 APP_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "wizard": ("New experiment", "Choose a model, a preset and a dataset; review and launch a training run."),
@@ -77,9 +80,11 @@ class HomeInfo:
 
 def app_url(app: str, **query: object) -> str:
     """The path (below the server's base URL) of a Voilà app, with its query; the login cookie
-    carries the token."""
-    path = f"voila/render/{app}.ipynb"
-    return f"{path}?{urlencode({k: str(v) for k, v in query.items()})}" if query else path
+    carries the token. The workbench's apps go through the one URL builder (`config.app_links`);
+    another notebook a user put in the apps folder is linked by its name, without a query."""
+    if app in app_links.APPS:
+        return app_links.app_url(app, base=RENDER_PATH, **query)
+    return f"{RENDER_PATH}{quote(app)}.ipynb"
 
 
 def _notebook_title(path: Path) -> str:
@@ -176,6 +181,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["gib"] = _gib
+    # the status colours of the badges are the pages' own (config.theme), as CSS variables
+    env.globals["theme_css"] = Markup(theme.css_variables())
     return env
 
 
