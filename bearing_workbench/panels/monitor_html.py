@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bearing_workbench.analysis.format import NO_VALUE, local_time
+from bearing_workbench.analysis.format import NO_VALUE, local_time, percent, significant
 from bearing_workbench.analysis.run_state import RunState
 from bearing_workbench.analysis.run_texts import header, resource_lines
 from bearing_workbench.panels.kit import app_url, fragments
@@ -44,14 +44,14 @@ def progress_text(state: RunState) -> str:
         return f"epoch {state.current_epoch}/{total or NO_VALUE}, batch {int(state.batch) + 1}{steps}"
     if state.epoch or total:
         return epochs_done_text(state.epoch, total)
-    return state.progress_message or f"{100 * state.progress:.0f} %"
+    return state.progress_message or percent(state.progress, 0)
 
 
 def progress_line(state: RunState) -> str:
     """The HTML beside the bar: progress, ETA (or the status), the latest batch loss while one runs."""
     parts = [progress_text(state), state.eta_text()]
     if state.batch is not None and state.batch_loss is not None and not state.finished:
-        parts.append(f"batch loss {state.batch_loss:.4g}")
+        parts.append(f"batch loss {significant(state.batch_loss)}")
     return "&nbsp;" + " &middot; ".join(fragments.esc(p) for p in parts)
 
 

@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 import jinja2
 from markupsafe import Markup
 
+from bearing_workbench.analysis import format as fmt
+
 if TYPE_CHECKING:
     from bearing_workbench.runner.remote_scheduler import ClusterSummary
     from bearing_workbench.store import DatasetRecord, ExperimentRecord, Store
@@ -162,8 +164,9 @@ def build_home(
 # -- rendering -----------------------------------------------------------------------------------------
 
 
-def _gib(n_bytes: int | None) -> str:
-    return "—" if not n_bytes else f"{n_bytes / 2**30:.1f} GiB"
+def _memory(n_bytes: int | None) -> str:
+    """A worker's memory in binary units (`analysis.format.size`); a dash when unknown or zero."""
+    return fmt.size(n_bytes) if n_bytes else fmt.NO_VALUE
 
 
 @cache
@@ -175,7 +178,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["gib"] = _gib
+    env.filters["memory"] = _memory
     return env
 
 
