@@ -349,22 +349,23 @@ class TrainingMonitor(MonitorControls, Page):
                 if self._ended_live:
                     self._ended_live = False
                     self._toast_end()
-            self.set_title(self._record.name, *texts.title_extras(self._record, state, self.mode))
+            info = state.info()  # the snapshot the texts render (the curves still read the state)
+            self.set_title(self._record.name, *texts.title_extras(self._record, info, self.mode))
             if dirty & {STATUS, PROGRESS}:
-                self.progress_bar.value = min(1.0, max(0.0, state.progress))
-                self.progress_bar.bar_style = BAR_STYLES.get(state.status, "")
-                self.progress_label.value = texts.progress_line(state)
+                self.progress_bar.value = min(1.0, max(0.0, info.progress))
+                self.progress_bar.bar_style = BAR_STYLES.get(info.status, "")
+                self.progress_label.value = texts.progress_line(info)
             if dirty & {HISTORY, RESULTS}:
-                self.cards_html.value = texts.cards_html(state)
+                self.cards_html.value = texts.cards_html(info)
             if self.curves is not None and dirty & {HISTORY, PROGRESS, STATUS}:
                 if self.curves.draw(state):
                     self.redraws = self.curves.redraws
                 if HISTORY in dirty:
                     self.curves.update_csv(state)
             if EVENTS in dirty:
-                self.events_html.value = texts.events_html(state)
+                self.events_html.value = texts.events_html(info)
             if dirty & {RESOURCES, STATUS}:
-                self.resources_html.value = texts.resources_html(state)
+                self.resources_html.value = texts.resources_html(info)
             if dirty & {STATUS, ERROR}:
                 self._show_error()
                 self._show_buttons()
@@ -399,5 +400,5 @@ class TrainingMonitor(MonitorControls, Page):
         super().close()
 
     def __repr__(self) -> str:
-        where = texts.progress_text(self._state)
+        where = self._state.progress_text()
         return f"TrainingMonitor(experiment {self._record.id}, {self.status}, {where})"
