@@ -234,8 +234,18 @@ def results_info(store: Store, experiment_id: int, bundle: ResultBundle | None =
         ensemble=record.family == ENSEMBLE_FAMILY,
         folder=bundle.folder,
         files=_files(ExperimentFolder.at(bundle.folder)),
-        predictions=bundle.predictions,
+        predictions=_read_only(bundle.predictions),
     )
+
+
+def _read_only(predictions: Predictions | None) -> Predictions | None:
+    """A copy of the test predictions whose arrays refuse writes: the info is a snapshot."""
+    if predictions is None:
+        return None
+    y_true, probs = predictions.y_true.copy(), predictions.probs.copy()
+    y_true.setflags(write=False)
+    probs.setflags(write=False)
+    return predictions._replace(y_true=y_true, probs=probs)
 
 
 def _files(folder: ExperimentFolder) -> tuple[ResultFile, ...]:

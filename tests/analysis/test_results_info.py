@@ -66,8 +66,9 @@ def test_results_info_carries_what_the_page_needs(analysis_store: Store, trained
         assert file.size_text == (fmt.size(file.size) if file.present else "not written for this experiment")
     assert any(f.present for f in info.files) and any(not f.present for f in info.files)  # no ONNX here
     # Each confusion cell lists exactly its count of records, most confident first.
-    predictions = bundle.predictions
-    assert predictions is not None
+    assert info.predictions is not None
+    with pytest.raises(ValueError, match="read-only"):
+        info.predictions.probs[0, 0] = 1.0  # a snapshot: its arrays refuse writes too
     names = info.class_names
     for t, row in enumerate(info.confusion):
         for p, count in enumerate(row):
