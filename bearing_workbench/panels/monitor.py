@@ -23,7 +23,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.analysis.run_info import monitor_of
+from bearing_workbench.analysis.run_info import RunInfo, monitor_of
 from bearing_workbench.analysis.run_state import (
     ERROR,
     EVENTS,
@@ -367,7 +367,7 @@ class TrainingMonitor(MonitorControls, Page):
             if dirty & {RESOURCES, STATUS}:
                 self.resources_html.value = texts.resources_html(info)
             if dirty & {STATUS, ERROR}:
-                self._show_error()
+                self._show_error(info)
                 self._show_buttons()
             if self.log_box.layout.display != "none":
                 self._read_log()
@@ -376,12 +376,11 @@ class TrainingMonitor(MonitorControls, Page):
             self._show_notice()
             self.renders += 1
 
-    def _show_error(self) -> None:
-        state = self._state
-        if state.status != RunStatus.FAILED:
+    def _show_error(self, info: RunInfo) -> None:
+        if info.status != RunStatus.FAILED:
             self.clear_error()
         else:
-            self.show_error(state.error or "no error message was stored", state.hint)
+            self.show_error(info.error or "no error message was stored", info.hint)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
