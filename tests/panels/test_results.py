@@ -27,6 +27,7 @@ from bearing_workbench.analysis.results import (
 )
 from bearing_workbench.config import theme
 from bearing_workbench.panels.failure_detail import FailureDetail
+from bearing_workbench.panels.kit import fragments
 from bearing_workbench.panels.kit import page as kit_page
 from bearing_workbench.panels.model_views import ModelViews
 from bearing_workbench.panels.results import TAB_TITLES, ExperimentResults
@@ -140,6 +141,13 @@ def test_the_page_and_the_report_show_the_same_numbers(cnn: ExperimentResults) -
         cells = "".join(f'<td class="num">{v}</td>' for v in (*values, support))
         assert re.search(f"<td>{re.escape(name)}(?: <span[^<]*</span>)?</td>{re.escape(cells)}</tr>", report)
     assert all(fmt.NO_VALUE != card.text for card in cnn.info.cards)
+    # And the other way: every metric text of the info (cards, test facts, training lines, per-class
+    # numbers, baselines) is on the page as it is in the report.
+    shown = "".join(
+        w.value for w in (*cnn.overview.children, *cnn.details.children) if isinstance(w, widgets.HTML)
+    )
+    for text in cnn.info.metric_texts():
+        assert fmt.NO_VALUE == text or (fragments.esc(text) in shown and fragments.esc(text) in report), text
 
 
 def test_a_classical_run_has_no_epoch_summary(results_store: Store, results_ids: dict[str, int]) -> None:  # noqa: F811

@@ -43,12 +43,16 @@ class OverviewTab(widgets.VBox):
         self.cards_html.show_cards(
             [fragments.metric_card(card.label, card.text, key=card.key) for card in info.cards]
         )
+        # What else the test split measured (records, macro AUC, log loss, window level), as in the report.
+        facts = " · ".join(f"{f.label} {f.text}" for f in info.test_facts)
+        self.test_facts_html = widgets.HTML(fragments.muted(f"test split: {facts}") if facts else "")
         self.summary_html = widgets.HTML(fragments.label_table([(f.label, f.text) for f in info.training]))
         self.baselines_html = widgets.HTML(baselines_html(info))
         self.recommendations_html = widgets.HTML(recommendations_html(info))
         super().__init__(
             [
                 self.cards_html,
+                self.test_facts_html,
                 section("Training"),
                 self.summary_html,
                 section("Baselines"),
