@@ -25,6 +25,7 @@ from bearing_workbench.analysis.results import (
     load_results,
     recommendations,
 )
+from bearing_workbench.analysis.results_info import ResultFile
 from bearing_workbench.config import theme
 from bearing_workbench.panels.failure_detail import FailureDetail
 from bearing_workbench.panels.kit import fragments
@@ -474,3 +475,24 @@ def test_a_refused_delete_is_said(
     panel.artifacts.delete_button.click()
     panel.artifacts.confirm.confirm_button.click()
     assert panel.deleted is False and "could not delete" in panel.message.text
+
+
+def test_a_file_removed_since_the_info_was_read_is_said(tmp_path: Path) -> None:
+    """The downloads render `ResultsInfo.files`; a file gone since then is named, not a traceback."""
+    folder = tmp_path / "experiments" / "3"
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text("name: kept\n")
+    files = [
+        ResultFile("config", "config YAML", "config.yaml", "text/yaml", 11),
+        ResultFile("metrics", "metrics JSON", "metrics.json", "application/json", 120),  # removed since
+        ResultFile("onnx", "ONNX model", "model.onnx", "application/octet-stream", None),
+    ]
+    downloads = downloads_module.FileDownloads(folder, 3, files)
+    assert _link_bytes(downloads.links["config.yaml"]) == b"name: kept\n"
+    texts = [" ".join(w.value for w in row.children[1:]) for row in downloads.children]
+    assert "11 B" in texts[0]
+    assert (
+        "no longer in the experiment folder" in texts[1]
+        and "href" not in downloads.links["metrics.json"].value
+    )
+    assert "not written for this experiment" in texts[2]

@@ -53,9 +53,13 @@ class FileDownloads(widgets.VBox):
         extra: list[widgets.Widget] = [note(file.size_text)]
         if size is not None:
             if size > MAX_BYTES:
-                extra.append(note(f"too large for a browser download: {self.folder / name}"))
+                path = ExperimentFolder.at(self.folder).resolve(name)
+                extra.append(note(f"too large for a browser download: {path}"))
             elif size <= EAGER_BYTES:
-                self.prepare(name)
+                try:
+                    self.prepare(name)
+                except FileNotFoundError:  # removed since the page read the folder
+                    extra = [note("no longer in the experiment folder")]
             else:
                 button = widgets.Button(description="Prepare download", layout=widgets.Layout(width="auto"))
                 button.on_click(lambda _, n=name: self.prepare(n))
