@@ -172,7 +172,7 @@ class DetailsTab(widgets.VBox):
 
 
 def roc_figure(curves: Sequence[RocCurve], macro_auc: float | None, png_name: str) -> LiveFigureWidget:
-    """One ROC curve per class, the chance diagonal, macro AUC on top.
+    """One ROC curve per class, the chance diagonal, macro AUC on top (four decimals, as the report).
 
     Each class its own colour from the theme's class palette: plotly's default cycle has 10, and the
     datasets have up to 11 classes.
@@ -205,7 +205,7 @@ def roc_figure(curves: Sequence[RocCurve], macro_auc: float | None, png_name: st
         data,
         {
             "height": 380,
-            "title": {"text": f"macro AUC {fmt.number(macro_auc, 3)}" if macro_auc is not None else ""},
+            "title": {"text": f"macro AUC {fmt.number(macro_auc, 4)}" if macro_auc is not None else ""},
             "xaxis": {"title": {"text": "false positive rate"}, "range": [0, 1]},
             "yaxis": {"title": {"text": "true positive rate"}, "range": [0, 1.02]},
         },
