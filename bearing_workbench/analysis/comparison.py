@@ -48,6 +48,11 @@ class LeftOut:
     experiment_id: int
     reason: str
 
+    @property
+    def note(self) -> str:
+        """How the pages and the saved notes say it: ``"left out: #3, not completed (stopped)"``."""
+        return f"left out: #{self.experiment_id}, {self.reason}"
+
 
 @dataclass(frozen=True)
 class ExperimentSummary:
@@ -345,7 +350,7 @@ def compare_experiments(store: Store, experiment_ids: Iterable[int], alpha: floa
                     predictions[a], predictions[b], by_id[a].label, by_id[b].label, alpha, ids=(a, b)
                 )
             )
-    notes = [f"left out: #{x.experiment_id}, {x.reason}" for x in left_out]
+    notes = [x.note for x in left_out]
     datasets = {s.dataset for s in summaries}
     if len(datasets) > 1:
         listed = ", ".join(f"{s.label}: {s.dataset or 'unknown'}" for s in summaries)

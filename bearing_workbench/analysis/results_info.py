@@ -9,11 +9,14 @@ show (the report's test checks that each appears in it).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.baselines import (
+    ENSEMBLE_FAMILY,
     Baseline,
     Recommendation,
     baseline_scope,
@@ -22,15 +25,25 @@ from bearing_workbench.analysis.baselines import (
 )
 from bearing_workbench.analysis.class_metrics import (
     RECALL_READY,
+    cell_records,
     confusion_matrix,
     per_class_rows,
     roc_curves,
 )
 from bearing_workbench.analysis.result_bundle import ResultBundle, load_results
 from bearing_workbench.analysis.results import training_summary
+from bearing_workbench.analysis.results_rows import (
+    CellRecord,
+    ClassRow,
+    ResultFile,
+    RocCurve,
+    WorstPrediction,
+)
 from bearing_workbench.analysis.run_texts import TOTAL_TIME_LABEL, MetricCard
 from bearing_workbench.config.yaml_io import dump_yaml
+from bearing_workbench.models.predictions import Predictions
 from bearing_workbench.store import Store
+from bearing_workbench.store.artifacts import DOWNLOAD_KEYS, KIND_BY_KEY, ExperimentFolder
 
 TOP_FEATURES = 15
 # The headline cards: (metrics.json key, its name)
@@ -46,51 +59,6 @@ class Fact:
 
 
 @dataclass(frozen=True)
-class ClassRow:
-    """One class of the per-class table; `weak`: it has test records and its recall is below RECALL_READY."""
-
-    name: str
-    precision: float | None
-    recall: float | None
-    f1: float | None
-    auc: float | None
-    support: int
-    weak: bool
-
-    @property
-    def texts(self) -> tuple[str, str, str, str]:
-        """Precision, recall and F1 as percentages, AUC with three decimals."""
-        return (
-            fmt.percent(self.precision),
-            fmt.percent(self.recall),
-            fmt.percent(self.f1),
-            fmt.number(self.auc, 3),
-        )
-
-
-@dataclass(frozen=True)
-class RocCurve:
-    """One class's one-vs-rest ROC curve on the test split."""
-
-    name: str
-    fpr: tuple[float, ...]
-    tpr: tuple[float, ...]
-    auc: float | None
-
-
-@dataclass(frozen=True)
-class WorstPrediction:
-    """A test record the model got wrong (most confident first), or right but unsure."""
-
-    record_id: str
-    true_label: str
-    predicted_label: str
-    correct: bool
-    true_probability: float | None
-    predicted_probability: float | None
-
-
-@dataclass(frozen=True)
 class ResultsInfo:
     """What the results page and the report show about one completed experiment (see the module doc).
 
@@ -102,6 +70,10 @@ class ResultsInfo:
         baseline_scope: which runs could be baselines (same dataset and split), in words.
         history: one row per epoch (`analysis.history.history_rows`); empty for non-epoch families.
         importance: the model's most important features, most important first (classical models).
+        duration_s, finished_at: for the page's title (the report has them in `header`).
+        ensemble: the model is an ensemble (it cannot be a member of another one).
+        folder: the experiment folder; files: what it offers for download, present or not.
+        predictions: the test predictions (None without the CSV); read them through `cell_records`.
     """
 
     experiment_id: int
@@ -129,10 +101,46 @@ class ResultsInfo:
     importance: tuple[tuple[str, float], ...]
     worst: tuple[WorstPrediction, ...]
     config_yaml: str
+    duration_s: float | None = None
+    finished_at: datetime | None = None
+    ensemble: bool = False
+    folder: Path | None = None
+    files: tuple[ResultFile, ...] = ()
+    predictions: Predictions | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
         return f"Experiment {self.experiment_id}: {self.name}"
+
+    @property
+    def confusion_shares(self) -> tuple[tuple[float, ...], ...]:
+        """The confusion matrix with each row divided by its class's test records (a row of zeros
+        stays zeros): the diagonal is each class's recall."""
+        return tuple(
+            tuple(v / total if total else 0.0 for v in row)
+            for row, total in ((row, sum(row)) for row in self.confusion)
+        )
+
+    def cell_records(self, true_label: str, predicted_label: str) -> tuple[CellRecord, ...]:
+        """The test records of one confusion-matrix cell, most confident first.
+
+        Raises:
+            ValueError: no test predictions were stored, or a label is not one of the classes.
+        """
+        if self.predictions is None:
+            raise ValueError(
+                f"experiment {self.experiment_id} has no test predictions: the cell's records are unknown"
+            )
+        return tuple(
+            CellRecord(
+                record_id=str(row["record_id"]),
+                true_label=row["true"],
+                predicted_label=row["predicted"],
+                predicted_probability=row["predicted_probability"],
+                probabilities=tuple(sorted(row["probabilities"].items(), key=lambda kv: -kv[1])),
+            )
+            for row in cell_records(self.predictions, true_label, predicted_label)
+        )
 
     @property
     def weak_classes(self) -> int:
@@ -221,6 +229,30 @@ def results_info(store: Store, experiment_id: int, bundle: ResultBundle | None =
             if isinstance(item, Mapping)
         ),
         config_yaml=dump_yaml(bundle.config),
+        duration_s=fmt.finite(record.duration_s),
+        finished_at=record.finished_at,
+        ensemble=record.family == ENSEMBLE_FAMILY,
+        folder=bundle.folder,
+        files=_files(ExperimentFolder.at(bundle.folder)),
+        predictions=_read_only(bundle.predictions),
+    )
+
+
+def _read_only(predictions: Predictions | None) -> Predictions | None:
+    """A copy of the test predictions whose arrays refuse writes: the info is a snapshot."""
+    if predictions is None:
+        return None
+    y_true, probs = predictions.y_true.copy(), predictions.probs.copy()
+    y_true.setflags(write=False)
+    probs.setflags(write=False)
+    return predictions._replace(y_true=y_true, probs=probs)
+
+
+def _files(folder: ExperimentFolder) -> tuple[ResultFile, ...]:
+    sizes = {item.name: item.size for item in folder.present()}
+    return tuple(
+        ResultFile(key, kind.label, kind.filename, kind.mime, sizes.get(kind.filename))
+        for key, kind in ((key, KIND_BY_KEY[key]) for key in DOWNLOAD_KEYS)
     )
 
 
@@ -289,9 +321,7 @@ def _training(summary: Mapping[str, Any]) -> tuple[Fact, ...]:
         lines.append(("time per epoch (mean)", fmt.duration(summary["seconds_per_epoch"])))
     else:
         lines.append(("training", f"{summary['family']} models are fitted at once, not in epochs"))
-    lines.append(
-        (TOTAL_TIME_LABEL, fmt.duration(summary["total_seconds"]))
-    )
+    lines.append((TOTAL_TIME_LABEL, fmt.duration(summary["total_seconds"])))
     if summary["val_accuracy"] is not None:
         lines.append(
             (f"{fmt.metric_name('val_accuracy')}, saved model", fmt.percent(summary["val_accuracy"]))

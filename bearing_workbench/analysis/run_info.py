@@ -64,8 +64,10 @@ def monitor_of(config: Mapping[str, Any] | None) -> str:
 
 @dataclass(frozen=True)
 class RunInfo:
-    """One run as a live view shows it at one moment (see `RunState.info`); `curves` has one tuple per
-    key (``epoch`` and the card metrics); `events` the latest events, oldest first."""
+    """One run as a live view shows it at one moment (see `RunState.info`); `progress_text` in the one
+    epoch convention (`RunState.progress_text`); `curves` has one tuple per key (``epoch`` and the card
+    metrics); `events` the latest events, oldest first; `batch_loss` the loss of the batch in progress
+    (None between epochs and once the run has ended)."""
 
     experiment_id: int
     status: str
@@ -84,6 +86,7 @@ class RunInfo:
     resources: Mapping[str, Any] | None
     error: str | None
     hint: str | None
+    batch_loss: float | None = None
 
     @property
     def text(self) -> str:

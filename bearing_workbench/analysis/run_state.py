@@ -25,7 +25,7 @@ from typing import Any
 
 from bearing_workbench.analysis.format import NO_VALUE, duration, finite, metric_name, metric_value, percent
 from bearing_workbench.analysis.run_info import DEFAULT_MONITOR, MONITORS, RunInfo, best_epoch, best_label
-from bearing_workbench.analysis.run_texts import DOWN, SAME, MetricCard, trend
+from bearing_workbench.analysis.run_texts import DOWN, SAME, MetricCard, epochs_done_text, trend
 from bearing_workbench.store import RunStatus, is_terminal
 
 # What `RunState.apply` reports as changed (RESULTS: the result cards of a run not trained in epochs).
@@ -286,16 +286,17 @@ class RunState:
         }
 
     def progress_text(self) -> str:
-        """``"epoch 3/10"``, ``"epoch 4/10, batch 12/40"``, or a non-epoch family's phase and percentage
-        (``"cross-validation fold 2/3 (61 %)"``; once completed, its last counted phase)."""
+        """One epoch convention (defect 3 of issue 13): ``"epoch 4/10, batch 12/40"`` while epoch 4 runs;
+        ``"3/10 epochs done"`` between epochs, paused or ended (never the ambiguous ``"epoch 3/10"``); a
+        non-epoch family's phase and percentage (``"cross-validation fold 2/3 (61 %)"``)."""
         if not self.epoch_based:
             return self._fit_text()
-        total = self.total_epochs or NO_VALUE
-        if self.current_epoch is not None and self.batch is not None:
+        total = self.total_epochs
+        if self.current_epoch is not None and self.batch is not None and not self.finished:
             steps = f"/{self.steps_per_epoch}" if self.steps_per_epoch else ""
-            return f"epoch {self.current_epoch}/{total}, batch {int(self.batch) + 1}{steps}"
-        if self.epoch or self.total_epochs:
-            return f"epoch {self.epoch}/{total}"
+            return f"epoch {self.current_epoch}/{total or NO_VALUE}, batch {int(self.batch) + 1}{steps}"
+        if self.epoch or total:
+            return epochs_done_text(self.epoch, total)
         return self.progress_message or percent(self.progress, 0)
 
     def _fit_text(self) -> str:
@@ -401,4 +402,5 @@ class RunState:
             resources=None if self.resources is None else MappingProxyType(dict(self.resources)),
             error=self.error,
             hint=self.hint,
+            batch_loss=self.batch_loss if self.batch is not None and not self.finished else None,
         )

@@ -69,6 +69,14 @@ def header(record: ExperimentRecord, now: datetime | None = None) -> dict[str, s
     }
 
 
+def epochs_done_text(done: int, total: int) -> str:
+    """``"1/3 epochs done"`` (``"1 epoch done"`` when the total is not known): how a view counts the
+    epochs between epochs, paused or ended (an epoch in progress is ``"epoch 2/3, batch 5/40"``)."""
+    if total:
+        return f"{done}/{total} epochs done"
+    return f"{done} epoch{'' if done == 1 else 's'} done"
+
+
 def resource_lines(sample: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     """(label, text) lines of a resource sample (`runner.resources`): GPUs or "no GPU", CPU, RAM, disk."""
     if not sample:

@@ -15,8 +15,9 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.comparison import Comparison, compare_experiments
-from bearing_workbench.analysis.format import duration as format_duration
+from bearing_workbench.analysis.format import NO_VALUE
 from bearing_workbench.analysis.format import p_value as p_text
 from bearing_workbench.panels.curves import epoch_axis
 from bearing_workbench.panels.kit import Page, fragments, section, theme
@@ -25,15 +26,15 @@ from bearing_workbench.store import Store
 log = logging.getLogger(__name__)
 
 COLORS = theme.CLASS_PALETTE  # one colour per experiment (at most ten are compared)
-NO_VALUE = "\u2014"
-# Metrics table columns: (key, label, higher is better?) ; None: not ranked.
+# Metrics table columns: (key, label, higher is better?) ; None: not ranked. Names and values from
+# analysis.format, so a metric reads here as on the results page and the history.
 METRIC_COLUMNS = (
-    ("accuracy", "test accuracy (record level)", True),
-    ("macro_precision", "macro precision", True),
-    ("macro_recall", "macro recall", True),
-    ("macro_f1", "macro-F1", True),
+    ("accuracy", fmt.metric_name("accuracy"), True),
+    ("macro_precision", fmt.metric_name("macro_precision"), True),
+    ("macro_recall", fmt.metric_name("macro_recall"), True),
+    ("macro_f1", fmt.metric_name("macro_f1"), True),
     ("epochs", "epochs", None),
-    ("duration_s", "duration", False),
+    ("duration_s", fmt.metric_name("duration_s"), False),
     ("n_test", "test records", None),
 )
 
@@ -76,12 +77,10 @@ def metrics_table_html(comparison: Comparison) -> str:
             value = getattr(summary, key)
             if value is None or (key == "epochs" and not value):  # 0 epochs: not trained in epochs
                 text = NO_VALUE
-            elif key == "duration_s":
-                text = format_duration(value)
-            elif isinstance(value, float):
-                text = f"{100 * value:.2f} %"
-            else:
+            elif key in ("epochs", "n_test"):
                 text = str(value)
+            else:
+                text = fmt.metric_value(key, value)
             bold = key in best and value == best[key]
             cells.append(_td(f"<b>{text}</b>" if bold else text))
         marker = " class='bw-winner'" if summary.id == comparison.winner.experiment_id else ""
@@ -189,13 +188,21 @@ class CompareView(Page):
             names="value",
         )
         self.mcnemar_html = widgets.HTML(mcnemar_table_html(comparison))
-        notes = "".join(f"<li>{_esc(n)}</li>" for n in comparison.notes)
+        # What was left out of the selection, and why, said above the tables (not only in the notes).
+        self.left_out_html = widgets.HTML(
+            fragments.message("; ".join(x.note for x in comparison.left_out), "warning")
+            if comparison.left_out
+            else ""
+        )
+        said = {x.note for x in comparison.left_out}
+        notes = "".join(f"<li>{_esc(n)}</li>" for n in comparison.notes if n not in said)
         self.notes_html = widgets.HTML(f"<ul class='bw-muted'>{notes}</ul>" if notes else "")
         self.save_name = widgets.Text(value=f"comparison of {ids}", layout=widgets.Layout(width="320px"))
         self.save_button = widgets.Button(description="Save comparison", layout=widgets.Layout(width="auto"))
         self.save_button.on_click(lambda _: self.save(self.save_name.value))
         self.set_body(
             [
+                self.left_out_html,
                 self.winner_html,
                 section("Test metrics", self.metrics_html),
                 section("Validation curves", *curves, self.curves_note),

@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.decimation import min_max_decimate
 from bearing_workbench.analysis.failure_cases import FailureCase, failure_case
 from bearing_workbench.config import theme
@@ -42,7 +43,7 @@ def _esc(text: Any) -> str:
 
 def _value(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return fmt.significant(value)
     return "" if value is None else str(value)
 
 
@@ -98,8 +99,8 @@ class FailureDetail(widgets.VBox):
         )
         return (
             f"<h4 style='margin:6px 0'>Record {_esc(case.record_id)}: {verdict}</h4>"
-            f"<div>true <b>{_esc(case.true_label)}</b> (p = {case.true_probability:.3f}), predicted "
-            f"<b>{_esc(case.predicted_label)}</b> (p = {case.confidence:.3f}); "
+            f"<div>true <b>{_esc(case.true_label)}</b> ({_esc(fmt.percent(case.true_probability))}), "
+            f"predicted <b>{_esc(case.predicted_label)}</b> ({_esc(fmt.percent(case.confidence))}); "
             f"{case.signal.size} samples at {case.fs:g} Hz ({case.signal.size / case.fs:g} s)</div>"
         )
 

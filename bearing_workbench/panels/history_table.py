@@ -17,7 +17,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from bearing_workbench.analysis.format import duration as format_duration
+from bearing_workbench.analysis.history_rows import HISTORY_COLUMNS, history_row
 from bearing_workbench.config.app_links import app_url
 from bearing_workbench.panels.kit.anchor import stylesheet
 from bearing_workbench.store import ExperimentRecord
@@ -26,25 +26,10 @@ from bearing_workbench.store.filters import check_order_by
 log = logging.getLogger(__name__)
 
 _HERE = Path(__file__).parent
-NO_VALUE = "\u2014"
 ROW_ACTIONS = ("model", "note")
 # (key, label, descending on the first click); sortable when the store can sort by the key.
-COLUMNS: tuple[tuple[str, str, bool], ...] = (
-    ("id", "#", True),
-    ("name", "name", False),
-    ("family", "model", False),
-    ("status", "status", False),
-    ("metrics.accuracy", "test accuracy (record level)", True),
-    ("metrics.macro_f1", "macro-F1", True),
-    ("metrics.epochs_run", "epochs", True),
-    ("duration_s", "duration", True),
-    ("created_at", "created (UTC)", True),
-    ("campaign_id", "campaign", False),
-    ("tags", "tags", False),
-    ("notes", "notes", False),
-)
+COLUMNS: tuple[tuple[str, str, bool], ...] = HISTORY_COLUMNS
 DEFAULT_HIDDEN = ("campaign_id", "metrics.epochs_run")
-NOTES_SHOWN = 80
 
 
 def _sortable(key: str) -> bool:
@@ -63,41 +48,16 @@ def column_specs() -> list[dict[str, Any]]:
     ]
 
 
-def _percent(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return NO_VALUE
-    return f"{100 * value:.1f} %"
-
-
-def row_cells(record: ExperimentRecord) -> dict[str, str]:
-    """Display text of each column for one experiment."""
-    metrics = record.metrics or {}
-    epochs = metrics.get("epochs_run")
-    notes = record.notes if len(record.notes) <= NOTES_SHOWN else record.notes[: NOTES_SHOWN - 1] + "\u2026"
-    return {
-        "id": str(record.id),
-        "name": record.name,
-        "family": record.family,
-        "status": str(record.status),
-        "metrics.accuracy": _percent(metrics.get("accuracy")),
-        "metrics.macro_f1": _percent(metrics.get("macro_f1")),
-        "metrics.epochs_run": str(epochs) if isinstance(epochs, int) and epochs else NO_VALUE,
-        "duration_s": format_duration(record.duration_s),
-        "created_at": f"{record.created_at:%Y-%m-%d %H:%M}",
-        "campaign_id": NO_VALUE if record.campaign_id is None else f"#{record.campaign_id}",
-        "tags": ", ".join(record.tags),
-        "notes": notes,
-    }
-
-
 def table_row(record: ExperimentRecord) -> dict[str, Any]:
-    """One entry of the `rows` trait, links included (Voilà apps beside history.ipynb)."""
+    """One entry of the `rows` trait: the record's `HistoryRow` texts, and links (Voilà apps beside
+    history.ipynb)."""
+    row = history_row(record)
     return {
-        "id": record.id,
-        "status": str(record.status),
-        "cells": row_cells(record),
-        "view_href": app_url("results", experiment=record.id),
-        "clone_href": app_url("wizard", clone=record.id),
+        "id": row.id,
+        "status": row.status,
+        "cells": row.cells,
+        "view_href": app_url("results", experiment=row.id),
+        "clone_href": app_url("wizard", clone=row.id),
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.decimation import min_max_decimate
 from bearing_workbench.analysis.model_views import ModelSection, attention_section, model_sections
 from bearing_workbench.config import theme
@@ -332,7 +333,7 @@ class ModelViews(widgets.VBox):
         figures: list[widgets.Widget] = []
         for name, matrix in data["matrices"].items():
             values = np.asarray(matrix, dtype=np.float64)
-            text = [["" if not np.isfinite(v) else f"{v:.3f}" for v in row] for row in values]
+            text = [["" if not np.isfinite(v) else fmt.number(v, 3) for v in row] for row in values]
             figures.append(
                 LiveFigureWidget(
                     data=[
@@ -353,7 +354,7 @@ class ModelViews(widgets.VBox):
             )
         if data.get("error_rate") is not None:
             rates = ", ".join(
-                f"{_esc(label)}: {float(rate):.1%}"
+                f"{_esc(label)}: {_esc(fmt.percent(rate))}"
                 for label, rate in zip(labels, data["error_rate"], strict=False)
             )
             figures.append(widgets.HTML(f"<div style='font-size:90%'>Error rate: {rates}</div>"))

@@ -23,7 +23,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.analysis.run_info import monitor_of
+from bearing_workbench.analysis.run_info import RunInfo, monitor_of
 from bearing_workbench.analysis.run_state import (
     ERROR,
     EVENTS,
@@ -349,24 +349,25 @@ class TrainingMonitor(MonitorControls, Page):
                 if self._ended_live:
                     self._ended_live = False
                     self._toast_end()
-            self.set_title(self._record.name, *texts.title_extras(self._record, state, self.mode))
+            info = state.info()  # the snapshot the texts render (the curves still read the state)
+            self.set_title(self._record.name, *texts.title_extras(self._record, info, self.mode))
             if dirty & {STATUS, PROGRESS}:
-                self.progress_bar.value = min(1.0, max(0.0, state.progress))
-                self.progress_bar.bar_style = BAR_STYLES.get(state.status, "")
-                self.progress_label.value = texts.progress_line(state)
+                self.progress_bar.value = min(1.0, max(0.0, info.progress))
+                self.progress_bar.bar_style = BAR_STYLES.get(info.status, "")
+                self.progress_label.value = texts.progress_line(info)
             if dirty & {HISTORY, RESULTS}:
-                self.cards_html.value = texts.cards_html(state)
+                self.cards_html.value = texts.cards_html(info)
             if self.curves is not None and dirty & {HISTORY, PROGRESS, STATUS}:
                 if self.curves.draw(state):
                     self.redraws = self.curves.redraws
                 if HISTORY in dirty:
                     self.curves.update_csv(state)
             if EVENTS in dirty:
-                self.events_html.value = texts.events_html(state)
+                self.events_html.value = texts.events_html(info)
             if dirty & {RESOURCES, STATUS}:
-                self.resources_html.value = texts.resources_html(state)
+                self.resources_html.value = texts.resources_html(info)
             if dirty & {STATUS, ERROR}:
-                self._show_error()
+                self._show_error(info)
                 self._show_buttons()
             if self.log_box.layout.display != "none":
                 self._read_log()
@@ -375,12 +376,11 @@ class TrainingMonitor(MonitorControls, Page):
             self._show_notice()
             self.renders += 1
 
-    def _show_error(self) -> None:
-        state = self._state
-        if state.status != RunStatus.FAILED:
+    def _show_error(self, info: RunInfo) -> None:
+        if info.status != RunStatus.FAILED:
             self.clear_error()
         else:
-            self.show_error(state.error or "no error message was stored", state.hint)
+            self.show_error(info.error or "no error message was stored", info.hint)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -399,5 +399,5 @@ class TrainingMonitor(MonitorControls, Page):
         super().close()
 
     def __repr__(self) -> str:
-        where = texts.progress_text(self._state)
+        where = self._state.progress_text()
         return f"TrainingMonitor(experiment {self._record.id}, {self.status}, {where})"

@@ -1,10 +1,10 @@
-"""What the training monitor writes in its HTML widgets, from a `RunState` (kit fragments, no widgets).
+"""What the training monitor writes in its HTML widgets, from a `RunInfo` snapshot
+(`RunState.info()`; kit fragments, no widgets).
 
-One epoch convention everywhere on the page (defect 3 of issue 13): an epoch is named by its number
-from 1, and a count says how many epochs are *done*. While an epoch runs the bar reads "epoch 2/3,
-batch 5/40" (epoch 2 in progress); between epochs, paused or ended it reads "1/3 epochs done" -- never
-"epoch 1/3", which could mean either. The run's own events say the same ("paused during epoch 2",
-"paused after epoch 1", `runner.control`).
+One epoch convention everywhere on the page (defect 3 of issue 13), written once by
+`RunState.progress_text`: while an epoch runs the bar reads "epoch 2/3, batch 5/40" (epoch 2 in
+progress); between epochs, paused or ended it reads "1/3 epochs done". The run's own events say the
+same ("paused during epoch 2", "paused after epoch 1", `runner.control`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bearing_workbench.analysis.format import NO_VALUE, local_time
-from bearing_workbench.analysis.run_state import RunState
+from bearing_workbench.analysis.format import local_time, significant
+from bearing_workbench.analysis.run_info import RunInfo
 from bearing_workbench.analysis.run_texts import header, resource_lines
 from bearing_workbench.panels.kit import app_url, fragments
 from bearing_workbench.store import ExperimentRecord
@@ -26,65 +26,45 @@ POLLING_NOTE = (
 NO_SAMPLES_ENDED = "none recorded for this run (it ran where the workbench samples nothing, or ended first)"
 
 
-def epochs_done_text(done: int, total: int) -> str:
-    """``"1/3 epochs done"`` (``"1 epoch done"`` when the total is not known)."""
-    if total:
-        return f"{done}/{total} epochs done"
-    return f"{done} epoch{'' if done == 1 else 's'} done"
-
-
-def progress_text(state: RunState) -> str:
-    """The bar's text: the epoch in progress and its batch, or how many epochs are done (see above);
-    a family not trained in epochs shows its phase (`RunState.progress_text`)."""
-    if not state.epoch_based:
-        return state.progress_text()
-    total = state.total_epochs
-    if state.current_epoch is not None and state.batch is not None and not state.finished:
-        steps = f"/{state.steps_per_epoch}" if state.steps_per_epoch else ""
-        return f"epoch {state.current_epoch}/{total or NO_VALUE}, batch {int(state.batch) + 1}{steps}"
-    if state.epoch or total:
-        return epochs_done_text(state.epoch, total)
-    return state.progress_message or f"{100 * state.progress:.0f} %"
-
-
-def progress_line(state: RunState) -> str:
-    """The HTML beside the bar: progress, ETA (or the status), the latest batch loss while one runs."""
-    parts = [progress_text(state), state.eta_text()]
-    if state.batch is not None and state.batch_loss is not None and not state.finished:
-        parts.append(f"batch loss {state.batch_loss:.4g}")
+def progress_line(info: RunInfo) -> str:
+    """The HTML beside the bar: progress (in the one epoch convention, `RunState.progress_text`), ETA
+    (or the status), the latest batch loss while one runs."""
+    parts = [info.progress_text, info.eta_text]
+    if info.batch_loss is not None:
+        parts.append(f"batch loss {significant(info.batch_loss)}")
     return "&nbsp;" + " &middot; ".join(fragments.esc(p) for p in parts)
 
 
 def title_extras(
-    record: ExperimentRecord, state: RunState, mode: str, now: datetime | None = None
+    record: ExperimentRecord, info: RunInfo, mode: str, now: datetime | None = None
 ) -> list[str]:
     """Beside the run's name: status badge, family and id, start, elapsed, how the view follows it."""
-    info = header(record, now or datetime.now(UTC))
-    follow = "run ended" if state.finished else mode
+    facts = header(record, now or datetime.now(UTC))
+    follow = "run ended" if info.finished else mode
     return [
-        fragments.status_badge(state.status),
-        fragments.muted(f"{info['family']} · experiment #{info['id']}"),
-        f"<span>started {fragments.esc(info['started'])}</span>",
-        f"<span>elapsed {fragments.esc(info['elapsed'])}</span>",
+        fragments.status_badge(info.status),
+        fragments.muted(f"{facts['family']} · experiment #{facts['id']}"),
+        f"<span>started {fragments.esc(facts['started'])}</span>",
+        f"<span>elapsed {fragments.esc(facts['elapsed'])}</span>",
         # How this view follows the run ("live", "polling"), or that there is nothing left to follow.
         f'<span class="bw-follow-mode bw-faint">{fragments.esc(follow)}</span>',
     ]
 
 
-def cards_html(state: RunState) -> str:
+def cards_html(info: RunInfo) -> str:
     """The metric cards of the latest epoch (or a fit's results), trend arrows included."""
     return fragments.metric_cards(
         fragments.metric_card(c.label, c.text, note=c.note, trend=c.trend, improved=c.improved, key=c.key)
-        for c in state.cards()
+        for c in info.cards
     )
 
 
-def events_html(state: RunState) -> str:
+def events_html(info: RunInfo) -> str:
     """The latest events, newest first; a failure in red."""
-    if not state.events:
+    if not info.events:
         return fragments.muted("no events yet")
     rows = []
-    for event in reversed(state.events):
+    for event in reversed(info.events):
         tone = ' class="bw-event-failed"' if event["kind"] == "failed" else ""
         rows.append(
             f"<div{tone}>{fragments.muted(local_time(event['time']))} "
@@ -93,11 +73,11 @@ def events_html(state: RunState) -> str:
     return "".join(rows)
 
 
-def resources_html(state: RunState) -> str:
+def resources_html(info: RunInfo) -> str:
     """The latest resource sample; an ended run without one says so instead of "while the run trains"."""
-    if not state.resources and state.finished:
+    if not info.resources and info.finished:
         return fragments.label_table([("resources", NO_SAMPLES_ENDED)])
-    return fragments.label_table(resource_lines(state.resources))
+    return fragments.label_table(resource_lines(info.resources))
 
 
 def log_html(text: str, path: Any, finished: bool) -> str:

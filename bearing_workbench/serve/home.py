@@ -15,6 +15,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
+from bearing_workbench.analysis import format as fmt
 from bearing_workbench.config import app_links, theme
 
 if TYPE_CHECKING:
@@ -167,8 +168,9 @@ def build_home(
 # -- rendering -----------------------------------------------------------------------------------------
 
 
-def _gib(n_bytes: int | None) -> str:
-    return "—" if not n_bytes else f"{n_bytes / 2**30:.1f} GiB"
+def _memory(n_bytes: int | None) -> str:
+    """A worker's memory in binary units (`analysis.format.size`); a dash when unknown or zero."""
+    return fmt.size(n_bytes) if n_bytes else fmt.NO_VALUE
 
 
 @cache
@@ -180,7 +182,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["gib"] = _gib
+    env.filters["memory"] = _memory
     # the status colours of the badges are the pages' own (config.theme), as CSS variables
     env.globals["theme_css"] = Markup(theme.css_variables())
     return env

@@ -59,12 +59,15 @@ def test_messages_fold_into_state_and_say_what_changed():
              "progress": 0.15, "train_loss": 0.7, "eta_s": 20.0}  # fmt: skip
     assert state.apply(batch) == {PROGRESS}
     assert state.progress_text() == "epoch 1/4, batch 3/5" and state.eta_text() == "ETA 20 s"
+    info = state.info()  # what the monitor renders: the same texts, and the batch's loss while it runs
+    assert (info.progress_text, info.eta_text, info.batch_loss) == ("epoch 1/4, batch 3/5", "ETA 20 s", 0.7)
     assert state.apply(epoch(1, 0.5)) == {HISTORY, PROGRESS}
+    assert (state.info().progress_text, state.info().batch_loss) == ("1/4 epochs done", None)
     assert state.apply({**batch, "epoch": 1}) == frozenset()  # a late batch of a finished epoch
     state.apply(epoch(2, 0.75, physics_loss=0.1))
     state.apply(epoch(3, 0.6))
     assert (state.epoch, state.progress, state.best_val_acc, state.best_epoch) == (3, 0.75, 0.75, 2)
-    assert state.progress_text() == "epoch 3/4" and state.latest_metrics()["val_acc"] == 0.6
+    assert state.progress_text() == "3/4 epochs done" and state.latest_metrics()["val_acc"] == 0.6
     assert state.curves()["epoch"] == [1, 2, 3] and state.history[1]["extra"] == {"physics_loss": 0.1}
     assert state.apply({"kind": "resources", "status": "running", "cpu_percent": 5.0}) == {RESOURCES}
     assert state.resources == {"cpu_percent": 5.0}
@@ -297,7 +300,7 @@ def test_progress_events_do_not_move_an_epoch_run():
     state = RunState(5, total_epochs=4)
     state.apply(epoch(1, 0.5))
     assert state.apply(fit_event(0.9, "fitting", 2)) == {EVENTS}
-    assert (state.progress, state.progress_text()) == (0.25, "epoch 1/4")
+    assert (state.progress, state.progress_text()) == (0.25, "1/4 epochs done")
     assert [c.key for c in state.cards()][-1] == "best_val_acc"
 
 

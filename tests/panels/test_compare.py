@@ -6,9 +6,11 @@ import re
 
 import pytest
 
+from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.comparison import ComparisonError
 from bearing_workbench.panels import CompareView
 from bearing_workbench.panels.compare import METRIC_COLUMNS
+from bearing_workbench.panels.history_table import COLUMNS, table_row
 from bearing_workbench.store import Store
 
 from .history_runs import completed_run, config_of, pattern
@@ -33,9 +35,9 @@ def test_compare_view_shows_metrics_curves_settings_and_tests(trio) -> None:
     assert view.experiment_ids == [ids["cnn"], ids["cnn wide"], ids["forest"]]
     assert view.winner_id == ids["cnn"]  # 32/40 right against 23/40
     assert f"Suggested: #{ids['cnn']} cnn" in view.winner_html.value
-    # the best accuracy, precision and recall (80.00 %, the same here) are bold; the others are not
-    assert view.metrics_html.value.count("<b>80.00 %</b>") == 3
-    assert "57.50 %" in view.metrics_html.value and "<b>57.50 %</b>" not in view.metrics_html.value
+    # the best accuracy, precision and recall (80.0 %, the same here) are bold; the others are not
+    assert view.metrics_html.value.count("<b>80.0 %</b>") == 3
+    assert "57.5 %" in view.metrics_html.value and "<b>57.5 %</b>" not in view.metrics_html.value
     # curves: val accuracy and val loss per experiment with epochs; the classical one has none
     names = [trace.name for trace in view.figure.data]
     assert names == [f"#{ids['cnn']} cnn"] * 2 + [f"#{ids['cnn wide']} cnn wide"] * 2
@@ -88,3 +90,41 @@ def test_compare_view_refuses_what_cannot_be_compared(trio) -> None:
     pending = store.create_experiment("later", "cnn1d", {})
     with pytest.raises(ComparisonError, match=rf"{pending}: not completed \(pending\)"):
         CompareView([ids["cnn"], pending], store=store)
+
+
+def test_compare_view_says_what_it_left_out_and_why(trio) -> None:
+    """Defect 7: a stopped run in the selection no longer makes the compare refuse; the view compares the
+    others and says, above the tables and once, which run it left out and why."""
+    store, ids = trio
+    stopped = store.create_experiment("stopped early", "cnn1d", {})
+    store.transition(stopped, "start")
+    store.transition(stopped, "stop")
+    view = CompareView([ids["cnn"], stopped, ids["forest"]], store=store)
+    assert view.experiment_ids == [ids["cnn"], ids["forest"]]
+    said = f"left out: #{stopped}, not completed (stopped)"
+    assert said in view.left_out_html.value and "bw-warning" in view.left_out_html.value
+    shown = list(view.children)
+    assert shown.index(view.left_out_html) < shown.index(view.winner_html) < shown.index(view.notes_html)
+    assert said not in view.notes_html.value  # said once, not again in the notes
+    assert said in view.comparison.notes  # the saved comparison keeps it
+    full = CompareView([ids["cnn"], ids["forest"]], store=store)
+    assert full.left_out_html.value == "" and "left out" not in full.notes_html.value
+
+
+def test_a_metric_reads_the_same_in_compare_and_in_history(trio) -> None:
+    """History showed "100.0 %" where compare showed "100.00 %": both now write through analysis.format."""
+    store, ids = trio
+    view = CompareView([ids["cnn"], ids["forest"]], store=store)
+    for experiment_id in (ids["cnn"], ids["forest"]):
+        cells = table_row(store.get_experiment(experiment_id))["cells"]
+        summary = view.comparison.experiment(experiment_id)
+        for key in ("accuracy", "macro_f1"):
+            text = cells[f"metrics.{key}"]
+            assert text == fmt.percent(getattr(summary, key)) and text != fmt.NO_VALUE
+            assert (
+                f"<td>{text}</td>" in view.metrics_html.value
+                or f"<td><b>{text}</b></td>" in view.metrics_html.value
+            )
+    labels = dict((key, label) for key, label, _ in METRIC_COLUMNS)
+    history_labels = {key: label for key, label, _ in COLUMNS}
+    assert labels["accuracy"] == history_labels["metrics.accuracy"] == "test accuracy (record level)"

@@ -15,14 +15,20 @@ import numpy as np
 import pytest
 from plotly.callbacks import Points
 
+from bearing_workbench.analysis import format as fmt
+from bearing_workbench.analysis.report import render_report
 from bearing_workbench.analysis.results import (
+    ResultBundle,
     baselines,
     cell_records,
     confusion_matrix,
+    load_results,
     recommendations,
 )
+from bearing_workbench.analysis.results_info import ResultFile
 from bearing_workbench.config import theme
 from bearing_workbench.panels.failure_detail import FailureDetail
+from bearing_workbench.panels.kit import fragments
 from bearing_workbench.panels.kit import page as kit_page
 from bearing_workbench.panels.model_views import ModelViews
 from bearing_workbench.panels.results import TAB_TITLES, ExperimentResults
@@ -37,6 +43,12 @@ from ..analysis.results_fixtures import experiment_folder, results_ids, results_
 @pytest.fixture
 def cnn(results_store: Store, results_ids: dict[str, int]) -> ExperimentResults:  # noqa: F811
     return ExperimentResults(results_ids["cnn1d_later"], store=results_store)
+
+
+@pytest.fixture
+def bundle(cnn: ExperimentResults, results_store: Store) -> ResultBundle:  # noqa: F811
+    """What the store holds about `cnn`'s experiment, read apart from the page (to check it against)."""
+    return load_results(results_store, cnn.experiment_id)
 
 
 def _link_bytes(link: widgets.HTML) -> bytes:
@@ -61,6 +73,7 @@ def _copy_of(source: Store, experiment_id: int, target: Store, family: str | Non
 
 def test_only_the_overview_is_built_with_the_panel(
     cnn: ExperimentResults,
+    bundle: ResultBundle,
     results_store: Store,  # noqa: F811
     results_ids: dict[str, int],  # noqa: F811
 ) -> None:
@@ -71,21 +84,22 @@ def test_only_the_overview_is_built_with_the_panel(
     assert cnn.experiment_id == record.id and cnn.status == "completed"
     assert record.name in cnn.title_html.value and 'data-status="completed"' in cnn.title_html.value
     assert cnn.url == f"results.ipynb?experiment={record.id}"
-    accuracy = cnn.bundle.metrics["accuracy"]
+    accuracy = bundle.metrics["accuracy"]
     assert 'data-key="accuracy"' in cnn.overview.cards_html.value
     assert f"{100 * accuracy:.1f} %" in cnn.overview.cards_html.value
     assert (
-        "epochs run" in cnn.overview.summary_html.value
+        "best epoch (the saved model)" in cnn.overview.summary_html.value
         and "time per epoch" in cnn.overview.summary_html.value
     )
 
 
 def test_overview_shows_signed_baselines_and_the_recommendations(
     cnn: ExperimentResults,
+    bundle: ResultBundle,
     results_store: Store,  # noqa: F811
 ) -> None:
-    found = baselines(results_store, cnn.bundle)
-    assert [b.experiment_id for b in cnn.baselines] == [b.experiment_id for b in found]
+    found = baselines(results_store, bundle)
+    assert [b.experiment_id for b in cnn.info.baselines] == [b.experiment_id for b in found]
     html = cnn.overview.baselines_html.value
     for b in found:
         assert f"?experiment={b.experiment_id}" in html
@@ -93,10 +107,48 @@ def test_overview_shows_signed_baselines_and_the_recommendations(
             color = theme.color("success" if b.difference > 0 else "danger")
             assert f'style="color:{color};font-weight:600">{100 * b.difference:+.1f} pts' in html
         else:
-            assert "±0.0 pts" in html
-    for r in recommendations(results_store, cnn.bundle, found):
+            assert "+0.0 pts" in html
+    for r in recommendations(results_store, bundle, found):
         assert f"bw-{r.level}" in cnn.overview.recommendations_html.value
         assert r.text.replace("'", "&#x27;") in cnn.overview.recommendations_html.value
+
+
+def test_the_page_and_the_report_show_the_same_numbers(cnn: ExperimentResults) -> None:
+    """Issue 13: the result page and the report cannot disagree. Every metric card, training line and
+    per-class cell the page shows is read back from its HTML and found, as written, in the report
+    rendered from the page's own `ResultsInfo`."""
+    report = render_report(cnn.info)
+    cards = re.findall(
+        r'<div class="bw-card-label">([^<]*)</div><div class="bw-card-value">([^<]*)</div>',
+        cnn.overview.cards_html.value,
+    )
+    assert [value for _, value in cards] == [card.text for card in cnn.info.cards]
+    for label, value in cards:
+        assert f'<div class="label">{label}</div><div class="value">{value}</div>' in report
+    training = re.findall(
+        r'<td class="bw-label">([^<]*)</td><td>([^<]*)</td>', cnn.overview.summary_html.value
+    )
+    assert len(training) == len(cnn.info.training)
+    for label, value in training:
+        assert f"<tr><td>{label}</td><td>{value}</td></tr>" in report
+    cnn.show_tab("Detailed metrics")
+    page_rows = re.findall(
+        r"<tr[^>]*><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>"
+        r"<td>([^<]*)</td><td>(\d+)</td>",
+        cnn.details.per_class_html.value,
+    )
+    assert len(page_rows) == len(cnn.info.per_class) > 0
+    for name, *values, support in page_rows:
+        cells = "".join(f'<td class="num">{v}</td>' for v in (*values, support))
+        assert re.search(f"<td>{re.escape(name)}(?: <span[^<]*</span>)?</td>{re.escape(cells)}</tr>", report)
+    assert all(fmt.NO_VALUE != card.text for card in cnn.info.cards)
+    # And the other way: every metric text of the info (cards, test facts, training lines, per-class
+    # numbers, baselines) is on the page as it is in the report.
+    shown = "".join(
+        w.value for w in (*cnn.overview.children, *cnn.details.children) if isinstance(w, widgets.HTML)
+    )
+    for text in cnn.info.metric_texts():
+        assert fmt.NO_VALUE == text or (fragments.esc(text) in shown and fragments.esc(text) in report), text
 
 
 def test_a_classical_run_has_no_epoch_summary(results_store: Store, results_ids: dict[str, int]) -> None:  # noqa: F811
@@ -135,23 +187,25 @@ def test_selecting_a_tab_builds_it_once(cnn: ExperimentResults) -> None:
 
 def test_per_class_table_flags_weak_classes(cnn: ExperimentResults) -> None:
     cnn.show_tab("Detailed metrics")
-    weak = [r for r in cnn.details.per_class_rows if r["weak"]]
+    weak = [r for r in cnn.info.per_class if r.weak]
     assert cnn.details.per_class_html.value.count("bw-weak") == len(weak)
-    for row in cnn.details.per_class_rows:
-        assert f"<td>{row['class']}</td>" in cnn.details.per_class_html.value
+    for row in cnn.info.per_class:
+        assert f"<td>{row.name}</td>" in cnn.details.per_class_html.value
 
 
-def test_confusion_matrix_toggles_between_counts_and_row_shares(cnn: ExperimentResults) -> None:
+def test_confusion_matrix_toggles_between_counts_and_row_shares(
+    cnn: ExperimentResults, bundle: ResultBundle
+) -> None:
     cnn.show_tab("Detailed metrics")
     trace = cnn.details.confusion_figure.data[0]
-    counts = confusion_matrix(cnn.bundle.metrics)
+    counts = confusion_matrix(bundle.metrics)
     assert np.array_equal(np.asarray(trace.z), counts)
     assert np.array_equal(np.asarray(trace.customdata), counts)  # hover shows the counts either way
-    assert list(trace.x) == cnn.bundle.class_names and list(trace.y) == cnn.bundle.class_names
+    assert list(trace.x) == bundle.class_names and list(trace.y) == bundle.class_names
     cnn.details.normalised_toggle.value = True
     assert cnn.details.normalised is True
     shares = np.asarray(trace.z)
-    assert np.allclose(shares, confusion_matrix(cnn.bundle.metrics, normalised=True))
+    assert np.allclose(shares, confusion_matrix(bundle.metrics, normalised=True))
     assert np.allclose(shares.sum(axis=1)[counts.sum(axis=1) > 0], 1.0)
     assert np.array_equal(np.asarray(trace.customdata), counts)
     assert "of the true class" in trace.hovertemplate and "%{customdata} record(s)" in trace.hovertemplate
@@ -160,18 +214,18 @@ def test_confusion_matrix_toggles_between_counts_and_row_shares(cnn: ExperimentR
     assert np.array_equal(np.asarray(trace.z), counts) and cnn.details.normalised_toggle.value is False
 
 
-def test_roc_curves_one_per_class_with_auc(cnn: ExperimentResults) -> None:
+def test_roc_curves_one_per_class_with_auc(cnn: ExperimentResults, bundle: ResultBundle) -> None:
     cnn.show_tab("Detailed metrics")
     names = [t.name for t in cnn.details.roc_figure.data]
-    for name in cnn.bundle.class_names:
-        auc = cnn.bundle.metrics["roc"][name]["auc"]
+    for name in bundle.class_names:
+        auc = bundle.metrics["roc"][name]["auc"]
         assert f"{name} (AUC {auc:.3f})" in names
     assert names[-1] == "chance"
 
 
-def test_clicking_a_cell_filters_the_failure_cases(cnn: ExperimentResults) -> None:
+def test_clicking_a_cell_filters_the_failure_cases(cnn: ExperimentResults, bundle: ResultBundle) -> None:
     cnn.show_tab("Detailed metrics")
-    predictions = cnn.bundle.predictions
+    predictions = bundle.predictions
     names = list(predictions.class_names)
     # The cell of the first test record: never empty.
     t, p = int(predictions.y_true[0]), int(predictions.y_pred[0])
@@ -189,7 +243,7 @@ def test_clicking_a_cell_filters_the_failure_cases(cnn: ExperimentResults) -> No
     assert [v for _, v in cnn.visuals.failures.select.options] == [r["record_id"] for r in expected]
     assert cnn.visuals.failures.reset.layout.display == ""
     cnn.visuals.failures.reset.click()
-    worst = [w["record_id"] for w in cnn.bundle.metrics["worst_predictions"]]
+    worst = [w["record_id"] for w in bundle.metrics["worst_predictions"]]
     assert [v for _, v in cnn.visuals.failures.select.options] == worst and cnn.selected_cell == ()
     # A click with the tab already built filters the list at once.
     cnn.select_cell(names[t], names[p])
@@ -206,12 +260,12 @@ def test_selecting_a_failure_case_shows_its_detail(cnn: ExperimentResults) -> No
     assert detail.case is not None and detail.case.record_id == first
 
 
-def test_history_curves_and_model_views(cnn: ExperimentResults) -> None:
+def test_history_curves_and_model_views(cnn: ExperimentResults, bundle: ResultBundle) -> None:
     cnn.show_tab("Visualisations")
-    epochs = [row["epoch"] for row in cnn.bundle.history]
+    epochs = [row["epoch"] for row in bundle.history]
     train_loss = cnn.visuals.history_figure.data[0]
     assert train_loss.name == "train loss" and list(train_loss.x) == epochs
-    assert list(train_loss.y) == [row["train_loss"] for row in cnn.bundle.history]
+    assert list(train_loss.y) == [row["train_loss"] for row in bundle.history]
     assert (
         cnn.visuals.history_figure._config["toImageButtonOptions"]["filename"]
         == f"experiment-{cnn.experiment_id}-curves"
@@ -253,9 +307,9 @@ def test_notification_area_on_top(
 # -- artifacts --------------------------------------------------------------------------------------------
 
 
-def test_downloads_carry_the_experiment_files(cnn: ExperimentResults) -> None:
+def test_downloads_carry_the_experiment_files(cnn: ExperimentResults, bundle: ResultBundle) -> None:
     cnn.show_tab("Artifacts")
-    folder = cnn.bundle.folder
+    folder = bundle.folder
     for name in ("config.yaml", "predictions_test.csv", "history.json", "metrics.json", "best.pt"):
         link = cnn.artifacts.download_links[name]
         assert f'download="experiment-{cnn.experiment_id}-{name}"' in link.value
@@ -265,13 +319,15 @@ def test_downloads_carry_the_experiment_files(cnn: ExperimentResults) -> None:
     assert cnn.download_name("model.onnx") == f"experiment-{cnn.experiment_id}-model.onnx"
 
 
-def test_large_files_wait_for_a_click(cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_files_wait_for_a_click(
+    cnn: ExperimentResults, bundle: ResultBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(downloads_module, "EAGER_BYTES", 10)
     cnn.show_tab("Artifacts")
     link = cnn.artifacts.download_links["config.yaml"]
     assert "href" not in link.value
     cnn.artifacts.prepare_buttons["config.yaml"].click()
-    assert _link_bytes(link) == (cnn.bundle.folder / "config.yaml").read_bytes()
+    assert _link_bytes(link) == (bundle.folder / "config.yaml").read_bytes()
     assert cnn.artifacts.prepare_buttons["config.yaml"].layout.display == "none"
 
 
@@ -311,9 +367,9 @@ def _fake_reports(monkeypatch: pytest.MonkeyPatch, submit: Any) -> None:
 
 
 def test_report_button_shows_progress_then_offers_the_pdf(
-    cnn: ExperimentResults, monkeypatch: pytest.MonkeyPatch
+    cnn: ExperimentResults, bundle: ResultBundle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pdf = cnn.bundle.folder / "report.pdf"
+    pdf = bundle.folder / "report.pdf"
     calls: list[dict[str, Any]] = []
     future: Future[str] = Future()
 
@@ -419,3 +475,24 @@ def test_a_refused_delete_is_said(
     panel.artifacts.delete_button.click()
     panel.artifacts.confirm.confirm_button.click()
     assert panel.deleted is False and "could not delete" in panel.message.text
+
+
+def test_a_file_removed_since_the_info_was_read_is_said(tmp_path: Path) -> None:
+    """The downloads render `ResultsInfo.files`; a file gone since then is named, not a traceback."""
+    folder = tmp_path / "experiments" / "3"
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text("name: kept\n")
+    files = [
+        ResultFile("config", "config YAML", "config.yaml", "text/yaml", 11),
+        ResultFile("metrics", "metrics JSON", "metrics.json", "application/json", 120),  # removed since
+        ResultFile("onnx", "ONNX model", "model.onnx", "application/octet-stream", None),
+    ]
+    downloads = downloads_module.FileDownloads(folder, 3, files)
+    assert _link_bytes(downloads.links["config.yaml"]) == b"name: kept\n"
+    texts = [" ".join(w.value for w in row.children[1:]) for row in downloads.children]
+    assert "11 B" in texts[0]
+    assert (
+        "no longer in the experiment folder" in texts[1]
+        and "href" not in downloads.links["metrics.json"].value
+    )
+    assert "not written for this experiment" in texts[2]

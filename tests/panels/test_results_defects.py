@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bearing_workbench.analysis.results_info import RocCurve
 from bearing_workbench.config import theme
 from bearing_workbench.panels.kit import BusyIndicator
 from bearing_workbench.panels.results import ExperimentResults
@@ -46,9 +47,7 @@ def test_a_tab_says_it_is_being_built_until_it_is_there(
 
 def test_roc_curves_of_eleven_classes_have_eleven_colours() -> None:
     """Defect 7: plotly's default colour cycle has 10 colours, so the 11th class repeated the first."""
-    curves = [
-        {"class": f"class {i}", "fpr": [0.0, 0.5, 1.0], "tpr": [0.0, 0.8, 1.0], "auc": 0.9} for i in range(11)
-    ]
+    curves = [RocCurve(f"class {i}", (0.0, 0.5, 1.0), (0.0, 0.8, 1.0), 0.9) for i in range(11)]
     figure = roc_figure(curves, 0.9, "roc")
     colours = [trace.line.color for trace in figure.data[:11]]
     assert colours == theme.palette(11)

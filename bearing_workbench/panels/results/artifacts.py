@@ -8,31 +8,30 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from bearing_workbench.analysis.results import ENSEMBLE_FAMILY, ResultBundle
+from bearing_workbench.analysis.results import ENSEMBLE_FAMILY
+from bearing_workbench.analysis.results_info import ResultsInfo
 from bearing_workbench.panels.kit import ConfirmDialog, DownloadLink, fragments
 from bearing_workbench.panels.results.downloads import FileDownloads, download_name
 from bearing_workbench.panels.results.elements import note, section
 from bearing_workbench.panels.results.report import ReportSection
 from bearing_workbench.store import Store
-from bearing_workbench.store.artifacts import DOWNLOAD_KEYS, KIND_BY_KEY
-
-# The experiment folder's files offered for download: (label, file name, MIME type).
-DOWNLOADS = tuple((KIND_BY_KEY[k].label, KIND_BY_KEY[k].filename, KIND_BY_KEY[k].mime) for k in DOWNLOAD_KEYS)
+from bearing_workbench.store.artifacts import KIND_BY_KEY
 
 
 class ArtifactsTab(widgets.VBox):
-    """Downloads, the PDF report and the actions of one experiment.
+    """Downloads (`ResultsInfo.files`), the PDF report and the actions of one experiment.
 
     Args:
         on_delete: called once the reader has confirmed the deletion.
         client: a Dask client for the PDF report.
     """
 
-    def __init__(self, store: Store, bundle: ResultBundle, on_delete: Callable[[], Any], client: Any = None):
+    def __init__(self, store: Store, info: ResultsInfo, on_delete: Callable[[], Any], client: Any = None):
         super().__init__()
-        self.bundle = bundle
-        experiment_id = bundle.record.id
-        self.downloads = FileDownloads(bundle.folder, experiment_id, DOWNLOADS)
+        self.info = info
+        experiment_id = info.experiment_id
+        assert info.folder is not None  # results_info always names it
+        self.downloads = FileDownloads(info.folder, experiment_id, info.files)
         self.download_links: dict[str, DownloadLink] = self.downloads.links
         self.prepare_buttons: dict[str, widgets.Button] = self.downloads.prepare_buttons
         png = note("PNG of the confusion matrix, ROC and training curves: the camera button above each chart")
@@ -55,13 +54,13 @@ class ArtifactsTab(widgets.VBox):
     # actions
 
     def _actions(self, on_delete: Callable[[], Any]) -> list[widgets.Widget]:
-        record = self.bundle.record
+        info = self.info
         links = [
             fragments.app_link(
-                "wizard", "Clone & retrain", new_tab=False, css_class="bw-clone", clone=record.id
+                "wizard", "Clone & retrain", new_tab=False, css_class="bw-clone", clone=info.experiment_id
             )
         ]
-        if record.family == ENSEMBLE_FAMILY:
+        if info.ensemble:
             links.append(fragments.muted("an ensemble cannot be a member of another ensemble"))
         else:
             links.append(
@@ -71,7 +70,7 @@ class ArtifactsTab(widgets.VBox):
                     new_tab=False,
                     css_class="bw-ensemble",
                     family=ENSEMBLE_FAMILY,
-                    members=[record.id],
+                    members=[info.experiment_id],
                 )
             )
         self.action_links = widgets.HTML(
@@ -80,7 +79,7 @@ class ArtifactsTab(widgets.VBox):
         self.delete_button = widgets.Button(description="Delete", button_style="danger", icon="trash")
         self.confirm = ConfirmDialog()
         question = (
-            f"Delete experiment {record.id} ({record.name}), its results and its folder? "
+            f"Delete experiment {info.experiment_id} ({info.name}), its results and its folder? "
             "This cannot be undone."
         )
         self.delete_button.on_click(

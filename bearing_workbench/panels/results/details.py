@@ -9,23 +9,29 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.analysis.results import ResultBundle, confusion_matrix, per_class_rows, roc_curves
+from bearing_workbench.analysis import format as fmt
+from bearing_workbench.analysis.results_info import CellRecord, ResultsInfo, RocCurve
 from bearing_workbench.config import theme
 from bearing_workbench.panels.kit import fragments
-from bearing_workbench.panels.results.elements import esc, figure, note, num, pct, section
+from bearing_workbench.panels.results.elements import esc, figure, note, section
 
 if TYPE_CHECKING:
     from bearing_workbench.panels.live_figure import LiveFigureWidget
 
-WEAK_MARK = (
-    f'<span class="bw-weak" style="color:{theme.color("warning")}">&#9888; weak (recall below 90 %)</span>'
-)
+
+def weak_mark(recall_ready: float) -> str:
+    return (
+        f'<span class="bw-weak" style="color:{theme.color("warning")}">&#9888; weak '
+        f"(recall below {esc(fmt.percent(recall_ready, 0))})</span>"
+    )
+
+
 WEAK_ROW = f'data-weak="1" style="background:{theme.color("warning_bg")}"'
 CHANCE_COLOR = theme.color("faint")
 
 
 class DetailsTab(widgets.VBox):
-    """Per-class metrics, the confusion matrix and the ROC curves of one experiment.
+    """Per-class metrics, the confusion matrix and the ROC curves of one experiment (its `ResultsInfo`).
 
     Args:
         on_cell: called with (true label, predicted label) when a confusion-matrix cell is clicked.
@@ -38,32 +44,25 @@ class DetailsTab(widgets.VBox):
 
     def __init__(
         self,
-        bundle: ResultBundle,
+        info: ResultsInfo,
         *,
         on_cell: Callable[[str, str], Any],
         on_inspect: Callable[[], Any],
     ):
         super().__init__()
-        self.bundle = bundle
-        self.experiment_id = bundle.record.id
+        self.info = info
+        self.experiment_id = info.experiment_id
         self._on_cell = on_cell
-        metrics = bundle.metrics
-        self.per_class_rows = rows = per_class_rows(metrics)
+        rows = info.per_class
+        mark = weak_mark(info.recall_ready)
         self.per_class_html = widgets.HTML(
             fragments.data_table(
-                ("class", "precision", "recall", "F1", "support", ""),
+                ("class", "precision", "recall", "F1", "AUC", "test records", ""),
                 [
-                    (
-                        esc(r["class"]),
-                        pct(r["precision"]),
-                        pct(r["recall"]),
-                        num(r["f1"], ".3f"),
-                        str(r["support"]),
-                        WEAK_MARK if r["weak"] else "",
-                    )
+                    (esc(r.name), *(esc(text) for text in r.texts), str(r.support), mark if r.weak else "")
                     for r in rows
                 ],
-                row_attrs=[WEAK_ROW if r["weak"] else "" for r in rows],
+                row_attrs=[WEAK_ROW if r.weak else "" for r in rows],
             )
         )
         self.normalised_toggle = widgets.ToggleButtons(
@@ -83,7 +82,7 @@ class DetailsTab(widgets.VBox):
             layout=widgets.Layout(display="none", width="auto", align_self="flex-start"),
         )
         self.cell_button.on_click(lambda _: on_inspect())
-        curves = roc_curves(metrics)
+        curves = info.roc
         children: list[widgets.Widget] = [
             section("Per class"),
             self.per_class_html,
@@ -96,9 +95,7 @@ class DetailsTab(widgets.VBox):
         ]
         self.roc_figure: LiveFigureWidget | None = None
         if curves:
-            self.roc_figure = roc_figure(
-                curves, metrics.get("macro_auc"), f"experiment-{self.experiment_id}-roc"
-            )
+            self.roc_figure = roc_figure(curves, info.macro_auc, f"experiment-{self.experiment_id}-roc")
             children.append(self.roc_figure)
         else:
             children.append(note("no ROC curve: no class has both positives and negatives in the test split"))
@@ -108,12 +105,12 @@ class DetailsTab(widgets.VBox):
     # confusion matrix
 
     def _matrix_values(self) -> tuple[list[list[float]], list[list[int]]]:
-        counts = confusion_matrix(self.bundle.metrics)
-        shown = confusion_matrix(self.bundle.metrics, normalised=True) if self.normalised else counts
-        return shown.tolist(), counts.tolist()
+        counts = [list(row) for row in self.info.confusion]
+        shares = [list(row) for row in self.info.confusion_shares]
+        return (shares if self.normalised else counts), counts
 
     def _confusion_figure(self) -> LiveFigureWidget:
-        names = self.bundle.class_names
+        names = list(self.info.class_names)
         z, counts = self._matrix_values()
         widget = figure(
             [
@@ -145,7 +142,7 @@ class DetailsTab(widgets.VBox):
 
     def _cell_texts(self, z: list[list[float]]) -> list[list[str]]:
         if self.normalised:
-            return [[f"{v:.0%}" if v else "" for v in row] for row in z]
+            return [[fmt.percent(v, 0) if v else "" for v in row] for row in z]
         return [[str(int(v)) if v else "" for v in row] for row in z]
 
     def _on_normalised(self, change: Mapping[str, Any]) -> None:
@@ -162,10 +159,10 @@ class DetailsTab(widgets.VBox):
             return
         self._on_cell(str(points.ys[0]), str(points.xs[0]))
 
-    def show_cell(self, title: str, records: Sequence[Mapping[str, Any]]) -> None:
+    def show_cell(self, title: str, records: Sequence[CellRecord]) -> None:
         """List the test records of the selected cell under the matrix."""
         rows = [
-            (esc(r["record_id"]), pct(r["predicted_probability"]), esc(top_classes(r["probabilities"])))
+            (esc(r.record_id), esc(fmt.percent(r.predicted_probability)), esc(r.top_classes()))
             for r in records
         ]
         self.cell_html.value = f"<div><b>{esc(title)}</b></div>" + (
@@ -174,14 +171,8 @@ class DetailsTab(widgets.VBox):
         self.cell_button.layout.display = "" if records else "none"
 
 
-def top_classes(probabilities: Mapping[str, float], n: int = 3) -> str:
-    """The `n` most probable classes, e.g. "a 80 %, b 15 %, c 5 %"."""
-    top = sorted(probabilities.items(), key=lambda kv: -kv[1])[:n]
-    return ", ".join(f"{name} {100 * p:.0f} %" for name, p in top)
-
-
-def roc_figure(curves: list[dict[str, Any]], macro_auc: Any, png_name: str) -> LiveFigureWidget:
-    """One ROC curve per class (as `analysis.results.roc_curves`), the chance diagonal, macro AUC on top.
+def roc_figure(curves: Sequence[RocCurve], macro_auc: float | None, png_name: str) -> LiveFigureWidget:
+    """One ROC curve per class, the chance diagonal, macro AUC on top (four decimals, as the report).
 
     Each class its own colour from the theme's class palette: plotly's default cycle has 10, and the
     datasets have up to 11 classes.
@@ -190,12 +181,12 @@ def roc_figure(curves: list[dict[str, Any]], macro_auc: Any, png_name: str) -> L
     data = [
         {
             "type": "scatter",
-            "x": c["fpr"],
-            "y": c["tpr"],
+            "x": list(c.fpr),
+            "y": list(c.tpr),
             "mode": "lines",
             "line": {"color": colour},
-            "name": f"{c['class']} (AUC {c['auc']:.3f})" if c["auc"] is not None else c["class"],
-            "hovertemplate": f"{esc(c['class'])}<br>FPR %{{x:.3f}}<br>TPR %{{y:.3f}}<extra></extra>",
+            "name": f"{c.name} (AUC {fmt.number(c.auc, 3)})" if c.auc is not None else c.name,
+            "hovertemplate": f"{esc(c.name)}<br>FPR %{{x:.3f}}<br>TPR %{{y:.3f}}<extra></extra>",
         }
         for c, colour in zip(curves, colours, strict=True)
     ]
@@ -214,7 +205,7 @@ def roc_figure(curves: list[dict[str, Any]], macro_auc: Any, png_name: str) -> L
         data,
         {
             "height": 380,
-            "title": {"text": f"macro AUC {macro_auc:.3f}" if isinstance(macro_auc, float) else ""},
+            "title": {"text": f"macro AUC {fmt.number(macro_auc, 4)}" if macro_auc is not None else ""},
             "xaxis": {"title": {"text": "false positive rate"}, "range": [0, 1]},
             "yaxis": {"title": {"text": "true positive rate"}, "range": [0, 1.02]},
         },

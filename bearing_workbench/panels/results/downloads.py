@@ -8,7 +8,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from bearing_workbench.analysis.format import size as format_bytes
+from bearing_workbench.analysis.results_info import ResultFile
 from bearing_workbench.panels.kit import MAX_BYTES, DownloadLink, safe_filename
 from bearing_workbench.panels.results.elements import note
 from bearing_workbench.store.artifacts import ExperimentFolder
@@ -32,34 +32,34 @@ class FileDownloads(widgets.VBox):
     """One row per file: its download link, its size, and a "Prepare download" button for a large one.
 
     Args:
-        files: (label, file name in `folder`, MIME type) of each row.
+        files: the files of `folder` to offer, each with its size (None: not written), as the
+            experiment's `ResultsInfo.files` lists them.
 
     Attributes: `links` and `prepare_buttons`, by file name.
     """
 
-    def __init__(self, folder: Path, experiment_id: int, files: Sequence[tuple[str, str, str]]):
+    def __init__(self, folder: Path, experiment_id: int, files: Sequence[ResultFile]):
         super().__init__()
         self.folder = folder
         self.experiment_id = experiment_id
         self.links: dict[str, DownloadLink] = {}
         self.prepare_buttons: dict[str, widgets.Button] = {}
-        self.children = [self._row(label, name, mime) for label, name, mime in files]
+        self.children = [self._row(file) for file in files]
 
-    def _row(self, label: str, name: str, mime: str) -> widgets.HBox:
-        link = DownloadLink(label, download_name(self.experiment_id, name), mime)
+    def _row(self, file: ResultFile) -> widgets.HBox:
+        name, size = file.name, file.size
+        link = DownloadLink(file.label, download_name(self.experiment_id, name), file.mime)
         self.links[name] = link
-        extra: list[widgets.Widget]
-        try:
-            path = artifact_file(self.folder, self.experiment_id, name)
-        except FileNotFoundError:
-            extra = [note("not written for this experiment")]
-        else:
-            size = path.stat().st_size
-            extra = [note(format_bytes(size))]
+        extra: list[widgets.Widget] = [note(file.size_text)]
+        if size is not None:
             if size > MAX_BYTES:
+                path = ExperimentFolder.at(self.folder).resolve(name)
                 extra.append(note(f"too large for a browser download: {path}"))
             elif size <= EAGER_BYTES:
-                self.prepare(name)
+                try:
+                    self.prepare(name)
+                except FileNotFoundError:  # removed since the page read the folder
+                    extra = [note("no longer in the experiment folder")]
             else:
                 button = widgets.Button(description="Prepare download", layout=widgets.Layout(width="auto"))
                 button.on_click(lambda _, n=name: self.prepare(n))

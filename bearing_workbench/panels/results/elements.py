@@ -1,5 +1,5 @@
-"""The small pieces the tabs of the results page share: numbers as shown, section titles, notes and
-figures that save a PNG under a useful name. Looks come from the kit (`panels.kit`)."""
+"""The small pieces the tabs of the results page share: section titles, notes and figures that save a
+PNG under a useful name. Looks come from the kit (`panels.kit`); numbers from `analysis.format`."""
 
 from __future__ import annotations
 
@@ -13,14 +13,6 @@ if TYPE_CHECKING:
     from bearing_workbench.panels.live_figure import LiveFigureWidget
 
 esc = fragments.esc
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f} %"
-
-
-def num(value: float | None, fmt: str = ".4g") -> str:
-    return "—" if value is None else format(value, fmt)
 
 
 def section(title: str) -> widgets.HTML:

@@ -12,16 +12,16 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from bearing_workbench.analysis.history import history_rows
+from bearing_workbench.analysis.results_info import ResultFile
 from bearing_workbench.panels.curves import curve_traces, curves_layout
 from bearing_workbench.panels.kit import fragments
 from bearing_workbench.panels.results.downloads import FileDownloads
 from bearing_workbench.panels.results.elements import figure, note, section
 from bearing_workbench.store import ExperimentRecord, RunStatus, Store
-from bearing_workbench.store.artifacts import KIND_BY_KEY, ExperimentFolder
+from bearing_workbench.store.artifacts import KIND_BY_KEY, ExperimentFolder, PresentArtifact
 
 # Statuses of a run that ended before its test evaluation.
 ENDED_EARLY = frozenset({RunStatus.STOPPED, RunStatus.FAILED})
-CHECKPOINT_MIME = "application/octet-stream"
 
 
 def _planned_epochs(record: ExperimentRecord) -> int | None:
@@ -55,6 +55,12 @@ def explanation_html(record: ExperimentRecord, epochs_run: int, last_checkpoint:
     return "".join(lines)
 
 
+def _file(key: str, label: str, name: str, present: dict[str, PresentArtifact]) -> ResultFile:
+    found = present.get(name)
+    mime = found.mime if found is not None else KIND_BY_KEY.get(key, KIND_BY_KEY["best_checkpoint"]).mime
+    return ResultFile(key, label, name, mime, found.size if found is not None else None)
+
+
 class EndedRun(widgets.VBox):
     """What a stopped or failed run left: the explanation, its training curves and its files.
 
@@ -78,16 +84,15 @@ class EndedRun(widgets.VBox):
             curves = self.history_figure
         else:
             curves = note("no epoch was recorded before the run ended")
+        present = {item.name: item for item in folder.present()}
+        best = folder.best_checkpoint.name
         files = [
-            (KIND_BY_KEY["config"].label, folder.config.name, KIND_BY_KEY["config"].mime),
-            (
-                f"best checkpoint so far ({folder.best_checkpoint.name})",
-                folder.best_checkpoint.name,
-                CHECKPOINT_MIME,
-            ),
+            _file("config", KIND_BY_KEY["config"].label, folder.config.name, present),
+            _file("best_checkpoint", f"best checkpoint so far ({best})", best, present),
         ]
         if self.last_checkpoint is not None:
-            files.append((f"last checkpoint ({self.last_checkpoint})", self.last_checkpoint, CHECKPOINT_MIME))
+            label = f"last checkpoint ({self.last_checkpoint})"
+            files.append(_file("epoch_checkpoint", label, self.last_checkpoint, present))
         self.downloads = FileDownloads(folder.path, record.id, files)
         self.children = [
             self.explanation,

@@ -10,7 +10,8 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.analysis.results import ResultBundle
+from bearing_workbench.analysis import format as fmt
+from bearing_workbench.analysis.results_info import CellRecord, ResultsInfo, WorstPrediction
 from bearing_workbench.panels.failure_detail import failure_detail_widget
 from bearing_workbench.panels.results.elements import esc, note
 from bearing_workbench.store import Store
@@ -18,19 +19,6 @@ from bearing_workbench.store import Store
 log = logging.getLogger(__name__)
 
 WORST_TITLE = "the 10 worst predictions: confidently wrong first, then the least sure right"
-
-
-def worst_rows(bundle: ResultBundle) -> list[dict[str, Any]]:
-    """The 10 worst test predictions of metrics.json as failure-list rows."""
-    return [
-        {
-            "record_id": w["record_id"],
-            "true": w["true_label"],
-            "predicted": w["predicted_label"],
-            "predicted_probability": w["predicted_probability"],
-        }
-        for w in bundle.metrics.get("worst_predictions") or []
-    ]
 
 
 class FailureCases(widgets.VBox):
@@ -44,10 +32,10 @@ class FailureCases(widgets.VBox):
 
     selected_record = traitlets.Unicode(None, allow_none=True)
 
-    def __init__(self, store: Store, bundle: ResultBundle, on_reset: Callable[[], Any]):
+    def __init__(self, store: Store, info: ResultsInfo, on_reset: Callable[[], Any]):
         self._store = store
-        self.bundle = bundle
-        self.experiment_id = bundle.record.id
+        self.info = info
+        self.experiment_id = info.experiment_id
         self.title = widgets.HTML()
         self.select = widgets.Select(options=[], rows=10, layout=widgets.Layout(width="100%"))
         self.select.observe(self._on_selected, names="value")
@@ -60,19 +48,19 @@ class FailureCases(widgets.VBox):
 
     def show_worst(self) -> None:
         """List the 10 worst test predictions."""
-        self._show(worst_rows(self.bundle), WORST_TITLE, filtered=False)
+        self._show(self.info.worst, WORST_TITLE, filtered=False)
 
-    def show_cell(self, title: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """List the test records of a confusion-matrix cell (`analysis.results.cell_records`)."""
+    def show_cell(self, title: str, rows: Sequence[CellRecord]) -> None:
+        """List the test records of a confusion-matrix cell (`ResultsInfo.cell_records`)."""
         self._show(rows, title, filtered=True)
 
-    def _show(self, rows: Sequence[Mapping[str, Any]], title: str, *, filtered: bool) -> None:
+    def _show(self, rows: Sequence[CellRecord | WorstPrediction], title: str, *, filtered: bool) -> None:
         self.title.value = f"<div>{esc(title)}</div>"
         self.select.options = [
             (
-                f"{r['record_id']}: true {r['true']} → predicted {r['predicted']} "
-                f"({100 * r['predicted_probability']:.0f} %)",
-                str(r["record_id"]),
+                f"{r.record_id}: true {r.true_label} → predicted {r.predicted_label} "
+                f"({fmt.percent(r.predicted_probability, 0)})",
+                r.record_id,
             )
             for r in rows
         ]

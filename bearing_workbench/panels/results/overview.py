@@ -1,19 +1,17 @@
 """The results page's title extras and its Overview tab: metric cards, training summary, baselines,
-recommendations."""
+recommendations, rendered from the experiment's `ResultsInfo`."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 import ipywidgets as widgets
 
-from bearing_workbench.analysis.format import duration as format_duration
-from bearing_workbench.analysis.format import local_time
-from bearing_workbench.analysis.results import Baseline, Recommendation, ResultBundle
+from bearing_workbench.analysis import format as fmt
+from bearing_workbench.analysis.results_info import ResultsInfo
 from bearing_workbench.config import theme
 from bearing_workbench.panels.kit import MetricCards, fragments
-from bearing_workbench.panels.results.elements import esc, num, pct, section
-from bearing_workbench.store import ExperimentRecord
+from bearing_workbench.panels.results.elements import esc, section
 
 # Recommendation level -> (stripe colour token, background token, icon).
 LEVEL_STYLES = {
@@ -23,52 +21,38 @@ LEVEL_STYLES = {
 }
 
 
-def title_extras(record: ExperimentRecord) -> list[str]:
+def title_extras(
+    experiment_id: int, status: str, family: str, duration_s: float | None, finished_at: datetime | None
+) -> list[str]:
     """What the page title carries beside the name: status, family and id, duration, end time."""
-    finished = local_time(record.finished_at, with_date=True) if record.finished_at else "—"
-    ended = "completed" if str(record.status) == "completed" else "ended"
+    ended = "completed" if status == "completed" else "ended"
     return [
-        fragments.status_badge(record.status),
-        fragments.muted(f"{record.family} · experiment #{record.id}"),
-        f"<span>duration {esc(format_duration(record.duration_s))}</span>",
-        f"<span>{ended} {esc(finished)}</span>",
+        fragments.status_badge(status),
+        fragments.muted(f"{family} · experiment #{experiment_id}"),
+        f"<span>duration {esc(fmt.duration(duration_s))}</span>",
+        f"<span>{ended} {esc(fmt.local_time(finished_at, with_date=True))}</span>",
     ]
 
 
 class OverviewTab(widgets.VBox):
-    """Metric cards, the training summary, the baselines and the recommendations (built with the page).
+    """Metric cards, the training summary, the baselines and the recommendations (built with the page),
+    all from the `ResultsInfo` the report renders too."""
 
-    Args:
-        summary: `analysis.results.training_summary` of `bundle`.
-    """
-
-    def __init__(
-        self,
-        bundle: ResultBundle,
-        summary: dict[str, Any],
-        baselines: list[Baseline],
-        recommendations: list[Recommendation],
-    ):
-        metrics = bundle.metrics
+    def __init__(self, info: ResultsInfo):
         self.cards_html = MetricCards()
         self.cards_html.show_cards(
-            [
-                fragments.metric_card(
-                    "test accuracy (record level)", pct(metrics.get("accuracy")), key="accuracy"
-                ),
-                fragments.metric_card(
-                    "precision (macro)", pct(metrics.get("macro_precision")), key="macro_precision"
-                ),
-                fragments.metric_card("recall (macro)", pct(metrics.get("macro_recall")), key="macro_recall"),
-                fragments.metric_card("macro-F1", pct(metrics.get("macro_f1")), key="macro_f1"),
-            ]
+            [fragments.metric_card(card.label, card.text, key=card.key) for card in info.cards]
         )
-        self.summary_html = widgets.HTML(summary_html(summary))
-        self.baselines_html = widgets.HTML(baselines_html(baselines))
-        self.recommendations_html = widgets.HTML(recommendations_html(recommendations))
+        # What else the test split measured (records, macro AUC, log loss, window level), as in the report.
+        facts = " · ".join(f"{f.label} {f.text}" for f in info.test_facts)
+        self.test_facts_html = widgets.HTML(fragments.muted(f"test split: {facts}") if facts else "")
+        self.summary_html = widgets.HTML(fragments.label_table([(f.label, f.text) for f in info.training]))
+        self.baselines_html = widgets.HTML(baselines_html(info))
+        self.recommendations_html = widgets.HTML(recommendations_html(info))
         super().__init__(
             [
                 self.cards_html,
+                self.test_facts_html,
                 section("Training"),
                 self.summary_html,
                 section("Baselines"),
@@ -79,43 +63,24 @@ class OverviewTab(widgets.VBox):
         )
 
 
-def summary_html(s: dict[str, Any]) -> str:
-    lines: list[tuple[str, str]] = []
-    if s["epoch_based"]:
-        planned = f" of {s['epochs_planned']}" if s["epochs_planned"] else ""
-        stopped = {True: " (stopped early)", False: ""}.get(s["stopped_early"], "")
-        lines += [
-            ("epochs run", f"{s['epochs_run']}{planned}{stopped}"),
-            ("best epoch", f"{s['best_epoch']} ({s['best_by']})" if s["best_epoch"] is not None else "—"),
-            ("final train loss / accuracy", f"{num(s['final_train_loss'])} / {pct(s['final_train_acc'])}"),
-            ("final val loss / accuracy", f"{num(s['final_val_loss'])} / {pct(s['final_val_acc'])}"),
-            ("time per epoch", format_duration(s["seconds_per_epoch"])),
-        ]
-    else:
-        lines.append(("training", f"{s['family']} models are fitted at once, not in epochs"))
-    lines += [
-        ("validation accuracy", pct(s["val_accuracy"])),
-        ("total training time", format_duration(s["total_seconds"])),
-        (
-            "GPU utilisation",
-            pct(s["gpu_utilisation"] / 100, 0) if s["gpu_utilisation"] is not None else "not sampled",
-        ),
-    ]
-    return fragments.label_table(lines)
-
-
-def baselines_html(baselines: list[Baseline]) -> str:
-    if not baselines:
-        return fragments.message("no other completed experiment to compare with yet", "muted")
+def baselines_html(info: ResultsInfo) -> str:
+    if not info.baselines:
+        return fragments.message(
+            f"no other completed run on {info.baseline_scope}: nothing measured on the same test records "
+            "to compare with",
+            "muted",
+        )
     rows = []
-    for b in baselines:
+    for b in info.baselines:
         diff = b.difference
         if diff is None:
-            shown = "—"
+            shown = fmt.NO_VALUE
         else:
             tone = "success" if diff > 0 else "danger" if diff < 0 else "muted"
-            points = f"{100 * diff:+.1f} pts" if diff else "±0.0 pts"
-            shown = f'<span class="bw-diff" style="color:{theme.color(tone)};font-weight:600">{points}</span>'
+            shown = (
+                f'<span class="bw-diff" style="color:{theme.color(tone)};font-weight:600">'
+                f"{esc(fmt.points(diff))}</span>"
+            )
         rows.append(
             (
                 esc(b.label),
@@ -123,16 +88,18 @@ def baselines_html(baselines: list[Baseline]) -> str:
                     "results", f"#{b.experiment_id} {b.name}", new_tab=False, experiment=b.experiment_id
                 ),
                 esc(b.family),
-                pct(b.accuracy),
+                esc(fmt.percent(b.accuracy)),
                 shown,
             )
         )
-    return fragments.data_table(("baseline", "experiment", "family", "test accuracy", "this one vs it"), rows)
+    header = ("baseline", "experiment", "family", "test accuracy", "this one vs it")
+    table = fragments.data_table(header, rows)
+    return table + fragments.message(f"runs on {info.baseline_scope}", "muted")
 
 
-def recommendations_html(recommendations: list[Recommendation]) -> str:
+def recommendations_html(info: ResultsInfo) -> str:
     items = []
-    for r in recommendations:
+    for r in info.recommendations:
         stripe, background, icon = LEVEL_STYLES[r.level]
         items.append(
             f'<div class="bw-recommendation bw-{r.level}" style="border-left:4px solid {theme.color(stripe)};'

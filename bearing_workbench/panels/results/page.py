@@ -4,8 +4,9 @@ A completed run gets four tabs: Overview (`overview`), Detailed metrics (`detail
 (`visuals`, with the failure cases of `failures`) and Artifacts (`artifacts`, with the downloads of
 `downloads` and the PDF report of `report`). Only the Overview is built with the page; the others
 on their first selection, under a busy indicator (plotly's first figure and the model views take
-seconds). A stopped or failed run gets what it left instead (`ended`). Every number comes from
-`analysis.results`; the tabs lay widgets out.
+seconds). A stopped or failed run gets what it left instead (`ended`). Every number comes from one
+`ResultsInfo` (`analysis.results_info`), the object the PDF report renders too, so the page and the
+report cannot disagree; the tabs lay widgets out.
 """
 
 from __future__ import annotations
@@ -20,16 +21,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.analysis.results import (
-    Baseline,
-    Recommendation,
-    ResultBundle,
-    baselines,
-    cell_records,
-    load_results,
-    recommendations,
-    training_summary,
-)
+from bearing_workbench.analysis.results_info import CellRecord, ResultsInfo, results_info
 from bearing_workbench.panels.kit import BusyIndicator, Page, fragments
 from bearing_workbench.panels.results.artifacts import ArtifactsTab
 from bearing_workbench.panels.results.details import DetailsTab
@@ -103,18 +95,18 @@ class ExperimentResults(Page):
         if record.status in ENDED_EARLY:
             self._init_ended(record)
             return
-        self.bundle: ResultBundle = load_results(self._store, experiment_id)
-        record = self.bundle.record
-        self.summary = training_summary(self.bundle)
-        self.baselines: list[Baseline] = baselines(self._store, self.bundle)
-        self.recommendations: list[Recommendation] = recommendations(self._store, self.bundle, self.baselines)
-        self.cell_rows: list[dict[str, Any]] = []
+        self.info: ResultsInfo = results_info(self._store, experiment_id)
+        info = self.info
+        self.cell_rows: tuple[CellRecord, ...] = ()
         self.details: DetailsTab | None = None
         self.visuals: VisualsTab | None = None
         self.artifacts: ArtifactsTab | None = None
-        super().__init__(record.name, store=self._store)
-        self.set_title(record.name, *title_extras(record))
-        self.overview = OverviewTab(self.bundle, self.summary, self.baselines, self.recommendations)
+        super().__init__(info.name, store=self._store)
+        self.set_title(
+            info.name,
+            *title_extras(info.experiment_id, info.status, info.family, info.duration_s, info.finished_at),
+        )
+        self.overview = OverviewTab(info)
         self.tabs = widgets.Tab(
             children=[self.overview, *(widgets.VBox() for _ in TAB_TITLES[1:])], titles=TAB_TITLES
         )
@@ -126,8 +118,8 @@ class ExperimentResults(Page):
         self.tabs.observe(self._on_tab, names="selected_index")
         self.set_body([self.tabs])
         self.add_class("bw-experiment-results")
-        self.experiment_id = record.id
-        self.status = str(record.status)
+        self.experiment_id = info.experiment_id
+        self.status = info.status
         self.built_tabs = [TAB_TITLES[OVERVIEW]]
         if "plotly.basewidget" not in sys.modules:
             threading.Thread(target=_warm_plotly, name="results-plotly", daemon=True).start()
@@ -135,12 +127,15 @@ class ExperimentResults(Page):
     def _init_ended(self, record: ExperimentRecord) -> None:
         """The page of a stopped or failed run: what it left (`panels.results.ended`), no tabs."""
         super().__init__(record.name, store=self._store)
-        self.set_title(record.name, *title_extras(record))
+        extras = title_extras(
+            record.id, record.status.value, record.family, record.duration_s, record.finished_at
+        )
+        self.set_title(record.name, *extras)
         self.ended = EndedRun(self._store, record)
         self.set_body([self.ended])
         self.add_class("bw-experiment-results")
         self.experiment_id = record.id
-        self.status = str(record.status)
+        self.status = record.status.value
 
     def app_params(self) -> dict[str, object]:
         return {"experiment": self.experiment_id}
@@ -182,7 +177,7 @@ class ExperimentResults(Page):
 
     def _build_details(self) -> DetailsTab:
         self.details = DetailsTab(
-            self.bundle, on_cell=self.select_cell, on_inspect=lambda: self.show_tab(TAB_TITLES[VISUALS])
+            self.info, on_cell=self.select_cell, on_inspect=lambda: self.show_tab(TAB_TITLES[VISUALS])
         )
         if self.selected_cell:
             self.details.show_cell(self._cell_title(), self.cell_rows)
@@ -191,25 +186,24 @@ class ExperimentResults(Page):
     def _build_visuals(self) -> VisualsTab:
         from bearing_workbench.panels.results.visuals import VisualsTab  # plotly: on first selection
 
-        self.visuals = VisualsTab(self._store, self.bundle, self.summary["best_epoch"], self.show_worst)
+        self.visuals = VisualsTab(self._store, self.info, self.show_worst)
         self._list_failures()
         return self.visuals
 
     def _build_artifacts(self) -> ArtifactsTab:
-        self.artifacts = ArtifactsTab(self._store, self.bundle, self._delete, self._client)
+        self.artifacts = ArtifactsTab(self._store, self.info, self._delete, self._client)
         return self.artifacts
 
     # -- confusion-matrix cells and failure cases -------------------------------------------------------
 
-    def select_cell(self, true_label: str, predicted_label: str) -> list[dict[str, Any]]:
+    def select_cell(self, true_label: str, predicted_label: str) -> tuple[CellRecord, ...]:
         """Show the test records of one confusion-matrix cell and list them in the failure cases."""
-        predictions = self.bundle.predictions
-        if predictions is None:
+        if self.info.predictions is None:
             self.tell(
                 "no test predictions in the experiment folder: the cell's records are unknown", "warning"
             )
-            return []
-        self.cell_rows = cell_records(predictions, true_label, predicted_label)
+            return ()
+        self.cell_rows = self.info.cell_records(true_label, predicted_label)
         self.selected_cell = (true_label, predicted_label)
         if self.details is not None:
             self.details.show_cell(self._cell_title(), self.cell_rows)
@@ -244,7 +238,8 @@ class ExperimentResults(Page):
     def artifact_file(self, name: str) -> Path:
         """The path of file `name` in this experiment's folder; names that leave the folder are refused
         (ValueError), a file that is not there raises FileNotFoundError."""
-        return artifact_file(self.bundle.folder, self.experiment_id, name)
+        assert self.info.folder is not None  # results_info always names it
+        return artifact_file(self.info.folder, self.experiment_id, name)
 
     def download_name(self, name: str) -> str:
         """The file name a download of `name` is saved under."""
@@ -263,15 +258,15 @@ class ExperimentResults(Page):
             log.exception("deleting experiment %s failed", self.experiment_id)
             self.tell(f"could not delete experiment {self.experiment_id}: {exc}", "error")
             return
-        record = self.bundle.record
+        info = self.info
         self.deleted_html = widgets.HTML(
             fragments.message(
-                f"experiment {record.id} ({record.name}) was deleted, with its results and its folder",
+                f"experiment {info.experiment_id} ({info.name}) was deleted, with its results and its folder",
                 "muted",
             )
         )
         self.deleted_html.add_class("bw-deleted")
-        self.set_title(record.name, fragments.muted("deleted"))
+        self.set_title(info.name, fragments.muted("deleted"))
         self.set_body([self.deleted_html])
         self.deleted = True
 

@@ -10,6 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.format import size as format_bytes
 from bearing_workbench.panels.kit import DownloadLink, fragments
 from bearing_workbench.panels.results.elements import esc
@@ -85,7 +86,7 @@ class ReportSection(widgets.VBox):
             return
         self.progress = min(1.0, max(0.0, float(fraction)))
         self.bar.value = self.progress
-        self.label.value = f"{100 * self.progress:.0f} % &middot; {esc(message)}"
+        self.label.value = f"{esc(fmt.percent(self.progress, 0))} &middot; {esc(message)}"
 
     def _done(self, future: Any) -> None:
         try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from bearing_workbench.analysis.results import ResultBundle
+from bearing_workbench.analysis.results_info import ResultsInfo
 from bearing_workbench.panels.curves import best_epoch_trace, curve_traces, curves_layout
 from bearing_workbench.panels.live_figure import LiveFigureWidget
 from bearing_workbench.panels.model_views import model_views_widget
@@ -21,33 +21,30 @@ log = logging.getLogger(__name__)
 
 
 class VisualsTab(widgets.VBox):
-    """Training history, model-specific views and failure cases of one experiment.
+    """Training history (its best epoch starred), model-specific views and failure cases of one experiment.
 
     Args:
-        best_epoch: the epoch starred on the curves (None: no star).
         on_reset: what the failure list's "Show the 10 worst predictions" button does.
     """
 
-    def __init__(
-        self, store: Store, bundle: ResultBundle, best_epoch: int | None, on_reset: Callable[[], Any]
-    ):
+    def __init__(self, store: Store, info: ResultsInfo, on_reset: Callable[[], Any]):
         super().__init__()
-        experiment_id = bundle.record.id
+        experiment_id = info.experiment_id
         self.history_figure: LiveFigureWidget | None = None
         children: list[widgets.Widget] = [section("Training history")]
-        if bundle.history:
-            self.history_figure = history_figure(bundle, best_epoch)
+        if info.history:
+            self.history_figure = history_figure(info)
             children.append(self.history_figure)
+        elif not info.epoch_based:
+            children.append(note(f"no training curves: {info.family} models are not trained in epochs"))
         else:
-            children.append(
-                note(f"no training curves: {bundle.record.family} models are not trained in epochs")
-            )
+            children.append(note("no training curves: no epochs were stored"))
         try:
             self.model_views: widgets.Widget = model_views_widget(store, experiment_id)
         except Exception as exc:  # the rest of the tab stands without them
             log.exception("model views of experiment %s failed", experiment_id)
             self.model_views = note(f"the model-specific views could not be built: {exc}")
-        self.failures = FailureCases(store, bundle, on_reset)
+        self.failures = FailureCases(store, info, on_reset)
         self.children = [
             *children,
             section("Model-specific views"),
@@ -57,11 +54,11 @@ class VisualsTab(widgets.VBox):
         ]
 
 
-def history_figure(bundle: ResultBundle, best_epoch: int | None) -> LiveFigureWidget:
-    """Loss and accuracy per epoch, the best epoch starred."""
-    history = bundle.history
-    best_row = next((row for row in history if row["epoch"] == best_epoch), None)
-    star = best_epoch_trace(best_epoch, best_row.get("val_acc") if best_row else None)
+def history_figure(info: ResultsInfo) -> LiveFigureWidget:
+    """Loss and accuracy per epoch, the best epoch (`ResultsInfo.best_epoch`) starred."""
+    history = [dict(row) for row in info.history]
+    best_row = next((row for row in history if row["epoch"] == info.best_epoch), None)
+    star = best_epoch_trace(info.best_epoch, best_row.get("val_acc") if best_row else None)
     return figure(
-        [*curve_traces(history), star], curves_layout(history), f"experiment-{bundle.record.id}-curves"
+        [*curve_traces(history), star], curves_layout(history), f"experiment-{info.experiment_id}-curves"
     )
