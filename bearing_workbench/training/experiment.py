@@ -53,21 +53,16 @@ class StoreRecorder(Callback):
         self.store.add_epoch(self.experiment_id, epoch, **row, **extra)
 
     def on_checkpoint(self, ctx: FitContext, path: Path, is_best: bool) -> None:
-        epoch = ctx.epoch
+        # The checkpoint's own progress (epochs done, batches of the next): a stop mid-epoch 11 saves
+        # "during epoch 11" with 10 done, which is where a resume continues (`where_in_training`).
+        epochs_done, batches_done = ctx.position
+        payload = {"epoch": epochs_done, "batch": batches_done, "path": path.name}
         if is_best:
             self.store.add_event(
-                self.experiment_id,
-                "best_model",
-                f"new best model at epoch {epoch}",
-                {"epoch": epoch, "path": path.name},
+                self.experiment_id, "best_model", f"new best model at epoch {epochs_done}", payload
             )
         else:
-            self.store.add_event(
-                self.experiment_id,
-                "checkpoint",
-                f"checkpoint saved after epoch {epoch}",
-                {"epoch": epoch, "path": path.name},
-            )
+            self.store.add_event(self.experiment_id, "checkpoint", f"checkpoint saved {ctx.where()}", payload)
 
     def on_progress(self, ctx: FitContext, fraction: float, message: str) -> None:
         if message:
