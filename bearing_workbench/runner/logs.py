@@ -223,7 +223,9 @@ class LogCallback(Callback):
     def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
         if result.stop_requested:
             checkpoint = result.last_checkpoint.name if result.last_checkpoint else "none"
-            self._line("stopped on request: %s (checkpoint %s)", result.stop_reason, checkpoint)
+            self._line(
+                "stopped on request: %s (checkpoint %s), %s", result.stop_reason, checkpoint, ctx.where()
+            )
         elif result.stopped_early:
             self._line("early stopping: %s", result.stop_reason)
         best = ""

@@ -8,7 +8,8 @@ other Python object is refused, never unpickled. Keys (format version 1):
   ``spec`` (the InputSpec as a dict);
 - ``model``, ``optimizer``, ``scheduler``, ``scaler``: state dicts;
 - ``progress``: ``epoch`` (finished epochs), ``batch`` (steps done in the next epoch; 0 at an epoch
-  boundary), ``step`` (steps overall) and ``partial`` (the running sums of an unfinished epoch);
+  boundary), ``step`` (steps overall), ``steps_per_epoch`` (absent before this was kept) and
+  ``partial`` (the running sums of an unfinished epoch);
 - ``early_stopping``: ``best``, ``best_epoch``, ``bad_epochs``;
 - ``rng``: global generators (Python, numpy, torch CPU and CUDA) and the loop's own streams;
 - ``history``: one `EpochMetrics.as_dict()` per finished epoch.
@@ -195,10 +196,11 @@ class ResumePoint:
     path: Path
     epochs_done: int
     batches_done: int
+    steps_per_epoch: int = 0  # 0: not known (a checkpoint written before it was kept)
 
     def where(self) -> str:
-        """``"after epoch 10"`` or ``"during epoch 11 (batch 5 done)"`` (`where_in_training`)."""
-        return where_in_training(self.epochs_done, self.batches_done)
+        """``"after epoch 10"`` or ``"during epoch 11 (batch 5/20 done)"`` (`where_in_training`)."""
+        return where_in_training(self.epochs_done, self.batches_done, self.steps_per_epoch)
 
 
 def resume_point(out_dir: str | os.PathLike | ExperimentFolder) -> ResumePoint | None:
@@ -217,7 +219,12 @@ def resume_point(out_dir: str | os.PathLike | ExperimentFolder) -> ResumePoint |
         if not path.is_file():
             continue
         progress = load_checkpoint(path).get("progress", {})
-        point = ResumePoint(path, int(progress.get("epoch", 0)), int(progress.get("batch", 0)))
+        point = ResumePoint(
+            path,
+            int(progress.get("epoch", 0)),
+            int(progress.get("batch", 0)),
+            int(progress.get("steps_per_epoch") or 0),
+        )
         if best is None or (point.epochs_done, point.batches_done) > (best.epochs_done, best.batches_done):
             best = point
     return best

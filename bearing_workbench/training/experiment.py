@@ -45,6 +45,8 @@ class StoreRecorder(Callback):
     def __init__(self, store: Store, experiment_id: int):
         self.store = store
         self.experiment_id = experiment_id
+        # Where a stopped fit ended: (epochs done, batches done, its text), for the "stopped" event.
+        self.stopped_at: tuple[int, int, str] | None = None
 
     def on_epoch_end(self, ctx: FitContext, metrics: EpochMetrics) -> None:
         row = metrics.as_dict()
@@ -69,6 +71,8 @@ class StoreRecorder(Callback):
             self.store.add_event(self.experiment_id, "progress", message, {"fraction": float(fraction)})
 
     def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
+        if result.stop_requested:
+            self.stopped_at = (*ctx.position, ctx.where())
         if result.stopped_early and not result.stop_requested:
             self.store.add_event(
                 self.experiment_id,
@@ -179,9 +183,10 @@ def train_experiment(
     try:
         checked = stored_experiment(store, record)
         config = checked.config
+        recorder = StoreRecorder(store, experiment_id)
         result = fit(
             checked,
-            callbacks=[StoreRecorder(store, experiment_id), *callbacks],
+            callbacks=[recorder, *callbacks],
             out_dir=out_dir,
             store=store,
             device=device,
@@ -189,12 +194,15 @@ def train_experiment(
         )
         if result.stop_requested:
             store.transition(experiment_id, "stop")
-            store.add_event(
-                experiment_id,
-                "stopped",
-                result.stop_reason or "stopped on request",
-                {"checkpoint": result.last_checkpoint.name if result.last_checkpoint else None},
-            )
+            message = result.stop_reason or "stopped on request"
+            payload: dict[str, Any] = {
+                "checkpoint": result.last_checkpoint.name if result.last_checkpoint else None
+            }
+            if recorder.stopped_at is not None:  # the same words as last.pt's checkpoint event
+                epochs_done, batches_done, where = recorder.stopped_at
+                message = f"{message} {where}"
+                payload |= {"epoch": epochs_done, "batch": batches_done}
+            store.add_event(experiment_id, "stopped", message, payload)
             return ExperimentOutcome(experiment_id, "stopped", {}, out_dir)
         metrics = _evaluate_and_write(config, result, folder, device, time.perf_counter() - start)
     except TrainingError as exc:

@@ -379,6 +379,7 @@ class _EpochTrainer:
                 "epoch": epoch_done,
                 "batch": batch_done,
                 "step": self.step,
+                "steps_per_epoch": self.steps,  # for the texts of where it stands (`ResumePoint`)
                 "partial": asdict(sums) if sums is not None else None,
             },
             "early_stopping": {

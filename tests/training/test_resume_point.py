@@ -84,8 +84,10 @@ def test_a_stop_mid_epoch_is_saved_during_that_epoch_and_the_resume_continues_it
     progress = load_checkpoint(stopped.out_dir / "last.pt")["progress"]
     assert (progress["epoch"], progress["batch"]) == (2, 2)
     point = resume_point(stopped.out_dir)
-    assert point is not None and point.where() == "during epoch 3 (batch 2 done)"
+    assert point is not None and point.where() == "during epoch 3 (batch 2/4 done)"  # the event's words
     assert _rows(store, experiment_id) == [1, 2]
+    (stop,) = [e for e in store.events(experiment_id) if e.kind == "stopped"]
+    assert stop.message == "stopped by the test during epoch 3 (batch 2/4 done)"
 
     started = Started()
     resumed = train_experiment(store, experiment_id, callbacks=[started], resume_from=point.path)
@@ -107,6 +109,8 @@ def test_a_stop_after_an_epoch_is_saved_after_it(store, tiny_dataset):
         e for e in store.events(experiment_id) if e.kind == "checkpoint" and e.payload["path"] == "last.pt"
     ]
     assert last.message == "checkpoint saved after epoch 2"
+    (stop,) = [e for e in store.events(experiment_id) if e.kind == "stopped"]
+    assert stop.message == "stopped by the test after epoch 2"
     assert (last.payload["epoch"], last.payload["batch"]) == (2, 0)
     started = Started()
     train_experiment(
