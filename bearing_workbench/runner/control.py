@@ -138,17 +138,14 @@ class ControlCallback(Callback):
 
     def _hold(self, ctx: FitContext) -> None:
         """The loop has checkpointed for a pause: mark the run paused and wait for run or stop."""
-        # One epoch convention with the monitor: "after epoch N" once N is done, "during epoch N" while
-        # it runs (ctx.epoch is the epoch in progress; ctx.history holds the epochs done).
-        if not ctx.epoch:
-            where = "before the first epoch"
-        elif len(ctx.history) >= ctx.epoch:
-            where = f"after epoch {ctx.epoch}"
-        else:
-            where = f"during epoch {ctx.epoch}"
+        # One epoch convention with the monitor and the checkpoint events: "after epoch N" once N is
+        # done, "during epoch N" while it runs; the payload is last.pt's progress (epochs done, batches).
+        where = ctx.where()
+        epochs_done, batches_done = ctx.position
+        progress = {"epoch": epochs_done, "batch": batches_done}
         self.store.transition(self.experiment_id, "pause")
         self.store.add_event(
-            self.experiment_id, "paused", f"paused {where}", {"epoch": ctx.epoch, "checkpoint": LAST_NAME}
+            self.experiment_id, "paused", f"paused {where}", {**progress, "checkpoint": LAST_NAME}
         )
         if self.publisher is not None:
             self.publisher.set_paused(True)
@@ -163,7 +160,7 @@ class ControlCallback(Callback):
                 return
             if command == RUN:
                 self.store.transition(self.experiment_id, "resume")
-                self.store.add_event(self.experiment_id, "resumed", f"resumed {where}", {"epoch": ctx.epoch})
+                self.store.add_event(self.experiment_id, "resumed", f"resumed {where}", progress)
                 if self.publisher is not None:
                     self.publisher.set_paused(False)
                 self._published()

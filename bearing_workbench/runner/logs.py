@@ -188,7 +188,7 @@ class LogCallback(Callback):
             self._line("fit started: %s", what)
             return
         total = config.training.epochs
-        where = f"resuming after epoch {ctx.epoch}" if ctx.epoch else "starting"
+        where = f"resuming {ctx.where()}" if any(ctx.position) else "starting"
         self._line(
             "fit started: %s, %d epochs, %d steps per epoch, device %s, %s",
             what,
@@ -215,7 +215,7 @@ class LogCallback(Callback):
 
     def on_checkpoint(self, ctx: FitContext, path: Path, is_best: bool) -> None:
         kind = "best model" if is_best else "checkpoint"
-        self._line("%s saved after epoch %d: %s", kind, ctx.epoch, Path(path).name)
+        self._line("%s saved %s: %s", kind, ctx.where(), Path(path).name)  # "during epoch N" mid-epoch
 
     def on_progress(self, ctx: FitContext, fraction: float, message: str) -> None:
         self._line("progress %.0f%%%s", 100.0 * fraction, f": {message}" if message else "")
@@ -223,7 +223,9 @@ class LogCallback(Callback):
     def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
         if result.stop_requested:
             checkpoint = result.last_checkpoint.name if result.last_checkpoint else "none"
-            self._line("stopped on request: %s (checkpoint %s)", result.stop_reason, checkpoint)
+            self._line(
+                "stopped on request: %s (checkpoint %s), %s", result.stop_reason, checkpoint, ctx.where()
+            )
         elif result.stopped_early:
             self._line("early stopping: %s", result.stop_reason)
         best = ""

@@ -34,7 +34,7 @@ from bearing_workbench.runner.run_end_hooks import (
 from bearing_workbench.store import InvalidTransition, RunStatus, Store, is_terminal
 from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.training.callbacks import Callback
-from bearing_workbench.training.checkpoint import latest_checkpoint
+from bearing_workbench.training.checkpoint import resume_point
 from bearing_workbench.training.experiment import train_experiment
 
 log = logging.getLogger(__name__)
@@ -89,20 +89,23 @@ def _begin(store: Store, experiment_id: int, address: str | None) -> tuple[bool,
     record = store.get_experiment(experiment_id)
     if is_terminal(record.status):
         return False, None
-    checkpoint = latest_checkpoint(ExperimentFolder.of(experiment_id, store.workspace).create())
-    where = checkpoint.name if checkpoint is not None else None
+    point = resume_point(ExperimentFolder.of(experiment_id, store.workspace).create())
+    checkpoint = point.path if point is not None else None
+    # The same words as the checkpoint event the stop wrote ("during epoch 11 (batch 5 done)").
+    where = f"from {point.path.name}, {point.where()}" if point is not None else None
+    payload = {
+        "checkpoint": checkpoint.name if checkpoint is not None else None,
+        "epoch": point.epochs_done if point is not None else 0,
+        "batch": point.batches_done if point is not None else 0,
+        "worker": address,
+    }
     if record.status is RunStatus.PENDING:
         try:
             store.transition(experiment_id, "start", worker=address)
         except InvalidTransition:
             return False, None  # cancelled this instant
         if checkpoint is not None:  # resubmitted after a stop or a failure
-            store.add_event(
-                experiment_id,
-                "resubmitted",
-                f"continuing from {where}",
-                {"checkpoint": where, "worker": address},
-            )
+            store.add_event(experiment_id, "resubmitted", f"continuing {where}", payload)
         return True, checkpoint
     # running or paused: Dask runs the task again because the previous worker died
     if record.status is RunStatus.PAUSED:
@@ -110,8 +113,8 @@ def _begin(store: Store, experiment_id: int, address: str | None) -> tuple[bool,
     store.add_event(
         experiment_id,
         "retry",
-        f"its worker was lost; continuing on {address or 'another worker'} from {where or 'the start'}",
-        {"checkpoint": where, "worker": address},
+        f"its worker was lost; continuing on {address or 'another worker'} {where or 'from the start'}",
+        payload,
     )
     return True, checkpoint
 

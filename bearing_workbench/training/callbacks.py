@@ -7,7 +7,8 @@ Hook order for epoch-based families (the loop test checks it)::
         on_epoch_start
         on_batch_end            (after every optimisation step)
         on_epoch_end            (after validation, with the epoch's metrics)
-        on_checkpoint           (for each checkpoint written: epoch file, best.pt, last.pt)
+        on_checkpoint           (for each checkpoint written: epoch file, best.pt; last.pt when a
+                                 stop or pause makes it the run's checkpoint)
     on_fit_end                  (also after an early or requested stop; not after an error)
 
 Non-epoch families (classical, ensemble) call ``on_fit_start``, ``on_progress`` (any number of
@@ -17,6 +18,11 @@ A callback stops a run with ``ctx.request_stop(reason)``: the loop ends after th
 writes ``last.pt`` (resumable) and returns normally. ``ctx.request_pause()`` makes the loop write
 ``last.pt`` after the current batch and wait until ``ctx.resume()`` (or a stop) is called from
 another thread; a callback may also simply block inside a hook.
+
+One wording of where a run stands (`where_in_training`), used by the checkpoint, pause, stop and
+resume texts alike: a checkpoint holds the epochs *done* and the batches done in the next one, so one
+taken mid-epoch 11 is "during epoch 11" (10 epochs done) and a resume continues epoch 11 from the
+next batch; one taken once epoch 11 has ended is "after epoch 11".
 """
 
 from __future__ import annotations
@@ -70,13 +76,27 @@ class EpochMetrics:
         return cls(**values)
 
 
+def where_in_training(epochs_done: int, batches_done: int = 0, steps_per_epoch: int = 0) -> str:
+    """Where a run stands, from a checkpoint's progress (epochs done, batches done in the next epoch).
+
+    ``"before the first epoch"``, ``"after epoch 10"``, or ``"during epoch 11 (batch 5/20 done)"``
+    (the batch count is left out when `steps_per_epoch` is not known).
+    """
+    if batches_done:
+        steps = f"/{steps_per_epoch}" if steps_per_epoch else ""
+        return f"during epoch {epochs_done + 1} (batch {batches_done}{steps} done)"
+    return f"after epoch {epochs_done}" if epochs_done else "before the first epoch"
+
+
 class FitContext:
     """What every hook receives: the run's config, model and state, and the stop/pause controls.
 
     Attributes set by the loop: ``config``, ``spec``, ``model``, ``optimizer`` (None for non-epoch
     families), ``device``, ``out_dir``, ``store``, ``data`` (the `DataSplits`), ``epoch`` (1-based
-    epoch in progress, 0 before the first), ``steps_per_epoch`` and ``history`` (one `EpochMetrics`
-    per finished epoch).
+    epoch in progress, 0 before the first), ``steps_per_epoch``, ``history`` (one `EpochMetrics`
+    per finished epoch) and ``batches_done`` (optimisation steps done in the epoch after the last
+    finished one; 0 at an epoch boundary). ``(len(history), batches_done)`` is exactly the progress a
+    checkpoint written at that moment stores.
     """
 
     def __init__(
@@ -103,11 +123,21 @@ class FitContext:
         self.epoch = 0
         self.steps_per_epoch = 0  # optimisation steps per epoch (epoch-based families)
         self.history: list[EpochMetrics] = []
+        self.batches_done = 0
         self._callbacks = callbacks if callbacks is not None else CallbackList()
         self._stop_reason: str | None = None
         self._stop = threading.Event()
         self._running = threading.Event()  # set = not paused
         self._running.set()
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(epochs done, batches done in the next epoch): what a checkpoint written now stores."""
+        return len(self.history), self.batches_done
+
+    def where(self) -> str:
+        """`where_in_training` of `position`: the one text for checkpoints, pauses, stops, resumes."""
+        return where_in_training(*self.position, self.steps_per_epoch)
 
     # -- stop ---------------------------------------------------------------------------------------
 
@@ -240,7 +270,8 @@ class ProgressBar(Callback):
             self._bar.bar_format = "{l_bar}{bar}| {n:.0f}/{total:.0f}% [{elapsed}<{remaining}{postfix}]"
             return
         self._open(steps * ctx.config.training.epochs, "step")
-        self._bar.update(steps * ctx.epoch)  # a resumed run starts where it stopped
+        done, batches = ctx.position
+        self._bar.update(steps * done + batches)  # a resumed run starts where it stopped
 
     def on_epoch_start(self, ctx: FitContext, epoch: int) -> None:
         if self._bar is not None:

@@ -8,14 +8,18 @@ other Python object is refused, never unpickled. Keys (format version 1):
   ``spec`` (the InputSpec as a dict);
 - ``model``, ``optimizer``, ``scheduler``, ``scaler``: state dicts;
 - ``progress``: ``epoch`` (finished epochs), ``batch`` (steps done in the next epoch; 0 at an epoch
-  boundary), ``step`` (steps overall) and ``partial`` (the running sums of an unfinished epoch);
+  boundary), ``step`` (steps overall), ``steps_per_epoch`` (absent before this was kept) and
+  ``partial`` (the running sums of an unfinished epoch);
 - ``early_stopping``: ``best``, ``best_epoch``, ``bad_epochs``;
 - ``rng``: global generators (Python, numpy, torch CPU and CUDA) and the loop's own streams;
 - ``history``: one `EpochMetrics.as_dict()` per finished epoch.
 
 Files in an experiment folder: ``epoch-NNNN.pt`` (policy: every epoch, or each improvement; the
-last ``keep_last`` are kept), ``best.pt`` (best monitored epoch, never pruned) and ``last.pt``
-(written when a run is stopped or paused, resumable mid-epoch).
+last ``keep_last`` are kept), ``best.pt`` (best monitored epoch, never pruned) and ``last.pt``, the
+resume point: rewritten after every epoch whatever the policy, and mid-epoch when a run is stopped
+or paused. The policy governs what is kept, not what a resume reads: under ``best_only`` the newest
+epoch file is the best one, which may be epochs behind; a resume from it would train those epochs
+again and write their rows and events a second time.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import re
 import shutil
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +38,7 @@ import torch
 
 from bearing_workbench.config.atomic_files import atomic_path, atomic_write
 from bearing_workbench.store.artifacts import KIND_BY_KEY, ExperimentFolder
+from bearing_workbench.training.callbacks import where_in_training
 from bearing_workbench.training.errors import CheckpointError
 
 CHECKPOINT_FORMAT = "bearing-workbench-checkpoint"
@@ -143,7 +149,9 @@ class CheckpointPolicy:
         return self.folder.last_checkpoint
 
     def after_epoch(self, state: Mapping[str, Any], epoch: int, improved: bool) -> list[tuple[Path, bool]]:
-        """Write what the policy asks for after `epoch`; returns (path, is_best) per file written."""
+        """Write what the policy asks for after `epoch`, and ``last.pt`` (the resume point); returns
+        (path, is_best) per file the policy asked for (``last.pt`` is reported by the loop when a
+        stop or pause makes it the run's checkpoint, not after every epoch)."""
         written: list[tuple[Path, bool]] = []
         epoch_file: Path | None = None
         if self.policy == "every_epoch" or improved:
@@ -155,11 +163,15 @@ class CheckpointPolicy:
             else:
                 save_checkpoint(self.best_path, state)
             written.append((self.best_path, True))
+        if epoch_file is not None:
+            _copy_atomic(epoch_file, self.last_path)
+        else:
+            save_checkpoint(self.last_path, state)
         self.prune()
         return written
 
     def save_last(self, state: Mapping[str, Any]) -> Path:
-        """Write ``last.pt`` (a stopped or paused run)."""
+        """Write ``last.pt`` (a run stopped or paused mid-epoch)."""
         return save_checkpoint(self.last_path, state)
 
     def prune(self) -> list[Path]:
@@ -176,22 +188,49 @@ def epoch_checkpoints(out_dir: str | os.PathLike | ExperimentFolder) -> list[tup
     return ExperimentFolder.at(out_dir).epoch_checkpoints()
 
 
-def latest_checkpoint(out_dir: str | os.PathLike | ExperimentFolder) -> Path | None:
-    """The checkpoint a crashed or stopped run should resume from: the most advanced one in `out_dir`.
+@dataclass(frozen=True)
+class ResumePoint:
+    """The checkpoint a resume reads and the progress stored in it (epochs done, batches done in the
+    next epoch): a resume continues epoch ``epochs_done + 1`` from batch ``batches_done + 1``."""
 
-    Compares the ``progress`` recorded inside ``last.pt``, the newest epoch file and ``best.pt``.
+    path: Path
+    epochs_done: int
+    batches_done: int
+    steps_per_epoch: int = 0  # 0: not known (a checkpoint written before it was kept)
+
+    def where(self) -> str:
+        """``"after epoch 10"`` or ``"during epoch 11 (batch 5/20 done)"`` (`where_in_training`)."""
+        return where_in_training(self.epochs_done, self.batches_done, self.steps_per_epoch)
+
+
+def resume_point(out_dir: str | os.PathLike | ExperimentFolder) -> ResumePoint | None:
+    """Where a crashed or stopped run resumes: the most advanced checkpoint in `out_dir` (None: none).
+
+    Compares the ``progress`` recorded inside ``last.pt``, the newest epoch file and ``best.pt``
+    (``last.pt`` is the newest in a folder this version wrote; the others matter for older folders).
     """
     folder = ExperimentFolder.at(out_dir)
     candidates = [folder.last_checkpoint, folder.best_checkpoint]
     epochs = folder.epoch_checkpoints()
     if epochs:
         candidates.append(epochs[-1][1])
-    best: tuple[tuple[int, int], Path] | None = None
+    best: ResumePoint | None = None
     for path in candidates:
         if not path.is_file():
             continue
         progress = load_checkpoint(path).get("progress", {})
-        key = (int(progress.get("epoch", 0)), int(progress.get("batch", 0)))
-        if best is None or key > best[0]:
-            best = (key, path)
-    return None if best is None else best[1]
+        point = ResumePoint(
+            path,
+            int(progress.get("epoch", 0)),
+            int(progress.get("batch", 0)),
+            int(progress.get("steps_per_epoch") or 0),
+        )
+        if best is None or (point.epochs_done, point.batches_done) > (best.epochs_done, best.batches_done):
+            best = point
+    return best
+
+
+def latest_checkpoint(out_dir: str | os.PathLike | ExperimentFolder) -> Path | None:
+    """The path of `resume_point` (None when `out_dir` holds no checkpoint)."""
+    point = resume_point(out_dir)
+    return None if point is None else point.path

@@ -45,6 +45,8 @@ class StoreRecorder(Callback):
     def __init__(self, store: Store, experiment_id: int):
         self.store = store
         self.experiment_id = experiment_id
+        # Where a stopped fit ended: (epochs done, batches done, its text), for the "stopped" event.
+        self.stopped_at: tuple[int, int, str] | None = None
 
     def on_epoch_end(self, ctx: FitContext, metrics: EpochMetrics) -> None:
         row = metrics.as_dict()
@@ -53,27 +55,24 @@ class StoreRecorder(Callback):
         self.store.add_epoch(self.experiment_id, epoch, **row, **extra)
 
     def on_checkpoint(self, ctx: FitContext, path: Path, is_best: bool) -> None:
-        epoch = ctx.epoch
+        # The checkpoint's own progress (epochs done, batches of the next): a stop mid-epoch 11 saves
+        # "during epoch 11" with 10 done, which is where a resume continues (`where_in_training`).
+        epochs_done, batches_done = ctx.position
+        payload = {"epoch": epochs_done, "batch": batches_done, "path": path.name}
         if is_best:
             self.store.add_event(
-                self.experiment_id,
-                "best_model",
-                f"new best model at epoch {epoch}",
-                {"epoch": epoch, "path": path.name},
+                self.experiment_id, "best_model", f"new best model at epoch {epochs_done}", payload
             )
         else:
-            self.store.add_event(
-                self.experiment_id,
-                "checkpoint",
-                f"checkpoint saved after epoch {epoch}",
-                {"epoch": epoch, "path": path.name},
-            )
+            self.store.add_event(self.experiment_id, "checkpoint", f"checkpoint saved {ctx.where()}", payload)
 
     def on_progress(self, ctx: FitContext, fraction: float, message: str) -> None:
         if message:
             self.store.add_event(self.experiment_id, "progress", message, {"fraction": float(fraction)})
 
     def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
+        if result.stop_requested:
+            self.stopped_at = (*ctx.position, ctx.where())
         if result.stopped_early and not result.stop_requested:
             self.store.add_event(
                 self.experiment_id,
@@ -184,9 +183,10 @@ def train_experiment(
     try:
         checked = stored_experiment(store, record)
         config = checked.config
+        recorder = StoreRecorder(store, experiment_id)
         result = fit(
             checked,
-            callbacks=[StoreRecorder(store, experiment_id), *callbacks],
+            callbacks=[recorder, *callbacks],
             out_dir=out_dir,
             store=store,
             device=device,
@@ -194,12 +194,15 @@ def train_experiment(
         )
         if result.stop_requested:
             store.transition(experiment_id, "stop")
-            store.add_event(
-                experiment_id,
-                "stopped",
-                result.stop_reason or "stopped on request",
-                {"checkpoint": result.last_checkpoint.name if result.last_checkpoint else None},
-            )
+            message = result.stop_reason or "stopped on request"
+            payload: dict[str, Any] = {
+                "checkpoint": result.last_checkpoint.name if result.last_checkpoint else None
+            }
+            if recorder.stopped_at is not None:  # the same words as last.pt's checkpoint event
+                epochs_done, batches_done, where = recorder.stopped_at
+                message = f"{message} {where}"
+                payload |= {"epoch": epochs_done, "batch": batches_done}
+            store.add_event(experiment_id, "stopped", message, payload)
             return ExperimentOutcome(experiment_id, "stopped", {}, out_dir)
         metrics = _evaluate_and_write(config, result, folder, device, time.perf_counter() - start)
     except TrainingError as exc:

@@ -379,6 +379,7 @@ class _EpochTrainer:
                 "epoch": epoch_done,
                 "batch": batch_done,
                 "step": self.step,
+                "steps_per_epoch": self.steps,  # for the texts of where it stands (`ResumePoint`)
                 "partial": asdict(sums) if sums is not None else None,
             },
             "early_stopping": {
@@ -469,6 +470,7 @@ class _EpochTrainer:
             epoch_done, batch_done, sums = self._restore(resume_from)
         ctx = self.ctx
         ctx.epoch = epoch_done
+        ctx.batches_done = batch_done  # a resume mid-epoch continues epoch_done + 1 from here
         self.cbs.on_fit_start(ctx)
         stopped_early, stop_reason, last = False, None, None
         for epoch in range(epoch_done + 1, self.tc.epochs + 1):
@@ -483,6 +485,7 @@ class _EpochTrainer:
             batch_done, sums = 0, None
             improved = self.early.update(self._monitored(metrics), epoch)
             self.history.append(metrics)
+            ctx.batches_done = 0
             self.cbs.on_epoch_end(ctx, metrics)
             state = self._state(epoch, 0, None)
             for path, is_best in self.policy.after_epoch(state, epoch, improved):
@@ -495,12 +498,14 @@ class _EpochTrainer:
                     f"for {es.patience} epoch(s)"
                 )
                 break
+            # after_epoch has just made last.pt this state (the resume point): a stop or pause here
+            # reports it rather than writing it a second time.
             if ctx.stop_requested and epoch < self.tc.epochs:
-                last = self._save_last(state)
+                last = self._report_last()
                 stopped_early, stop_reason = True, ctx.stop_reason
                 break
             if ctx.pause_requested and epoch < self.tc.epochs:
-                self._pause(state)
+                self._pause(None)
                 if ctx.stop_requested:
                     stopped_early, stop_reason, last = True, ctx.stop_reason, self.policy.last_path
                     break
@@ -537,13 +542,20 @@ class _EpochTrainer:
         }[self.monitor]
 
     def _save_last(self, state: dict[str, Any]) -> Path:
-        path = self.policy.save_last(state)
-        self.cbs.on_checkpoint(self.ctx, path, False)
-        return path
+        self.policy.save_last(state)
+        return self._report_last()
 
-    def _pause(self, state: dict[str, Any]) -> float:
-        """Checkpoint, then wait until resumed or stopped; returns the seconds spent paused."""
-        self._save_last(state)
+    def _report_last(self) -> Path:
+        self.cbs.on_checkpoint(self.ctx, self.policy.last_path, False)
+        return self.policy.last_path
+
+    def _pause(self, state: dict[str, Any] | None) -> float:
+        """Checkpoint (None: last.pt already holds this point), then wait until resumed or stopped;
+        returns the seconds spent paused."""
+        if state is None:
+            self._report_last()
+        else:
+            self._save_last(state)
         paused = time.perf_counter()
         while not self.ctx.wait_while_paused(0.1):
             pass
@@ -602,6 +614,7 @@ class _EpochTrainer:
             n = len(batch)
             extra = {k: float(v) for k, v in extra.items()}
             sums.add(ce_value, correct, n, extra, lr)
+            ctx.batches_done = b + 1
             self.cbs.on_batch_end(
                 ctx, b, {"loss": ce_value, "acc": correct / n, "lr": lr, "batch_size": n, **extra}
             )

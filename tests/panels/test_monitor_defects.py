@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import types
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from bearing_workbench.panels import curves
 from bearing_workbench.runner.control import RUN, ControlCallback
 from bearing_workbench.store import Store
+from bearing_workbench.training.callbacks import FitContext
 
 from .test_monitor import (
     NO_SCHEDULER,
@@ -71,30 +71,26 @@ def test_d3_one_epoch_convention_on_pause_replayed_and_live(fresh_store, monitor
 
 
 @pytest.mark.parametrize(
-    ("epoch", "done", "said"),
+    ("epoch", "done", "batches", "said"),
     [
-        (0, 0, "paused before the first epoch"),
-        (2, 1, "paused during epoch 2"),
-        (2, 2, "paused after epoch 2"),
+        (0, 0, 0, "paused before the first epoch"),
+        (2, 1, 5, "paused during epoch 2 (batch 5/10 done)"),
+        (2, 2, 0, "paused after epoch 2"),
     ],
 )
-def test_d3_the_pause_event_says_during_or_after_the_epoch(fresh_store: Store, epoch, done, said):
+def test_d3_the_pause_event_says_during_or_after_the_epoch(fresh_store: Store, epoch, done, batches, said):
     experiment_id = fresh_store.create_experiment("paused", "cnn1d", {"training": {"epochs": 3}})
     fresh_store.transition(experiment_id, "start")
-    resumed = threading.Event()
-    ctx = types.SimpleNamespace(
-        epoch=epoch,
-        history=[object()] * done,  # the epochs finished
-        pause_requested=True,
-        stop_requested=False,
-        resume=resumed.set,
-        request_stop=lambda reason: None,
-    )
+    ctx = FitContext(None, None)  # type: ignore[arg-type]  # the control reads only the progress
+    ctx.epoch, ctx.history, ctx.batches_done, ctx.steps_per_epoch = epoch, [object()] * done, batches, 10
+    ctx.request_pause()
     control = ControlCallback(fresh_store, experiment_id, read_command=lambda: RUN, poll_interval_s=0.0)
     control.on_checkpoint(ctx, Path("last.pt"), False)  # the loop checkpointed for the pause
-    assert resumed.is_set()
-    messages = [e.message for e in fresh_store.events(experiment_id) if e.kind in ("paused", "resumed")]
-    assert messages == [said, said.replace("paused", "resumed")]
+    assert not ctx.pause_requested  # resumed
+    events = [e for e in fresh_store.events(experiment_id) if e.kind in ("paused", "resumed")]
+    assert [e.message for e in events] == [said, said.replace("paused", "resumed")]
+    # the payload is last.pt's progress: epochs done and batches of the next
+    assert (events[0].payload["epoch"], events[0].payload["batch"]) == (done, batches)
 
 
 def test_d7_the_first_point_and_the_star_are_not_clipped_and_epochs_are_whole():

@@ -90,6 +90,16 @@ def test_a_stopped_run_shows_what_it_left(fresh_store: Store) -> None:
         panel.show_tab("Overview")
 
 
+def test_a_stopped_run_offers_the_checkpoint_retry_resumes_from(fresh_store: Store) -> None:
+    """Retry resumes from last.pt (kept whatever the policy), not the newest epoch file (under best_only,
+    the best epoch, possibly epochs older): the page names and offers that one (issue 13 defect 10)."""
+    stopped = _ended_run(fresh_store, "stop")
+    (experiment_folder(fresh_store, stopped) / "last.pt").write_bytes(b"the stop's checkpoint")
+    panel = ExperimentResults(stopped, store=fresh_store)
+    assert "resume it from its last checkpoint (last.pt)" in panel.ended.explanation.value
+    assert "last.pt" in panel.ended.downloads.links
+
+
 def test_a_failed_run_says_why_and_a_running_one_is_still_refused(fresh_store: Store) -> None:
     failed = _ended_run(fresh_store, "fail", error="CUDA out of memory")
     panel = ExperimentResults(failed, store=fresh_store)

@@ -57,6 +57,17 @@ def test_pause_resume_stop_then_resubmit(client, store):
     ]
     (resubmitted,) = [e for e in store.events(experiment_id) if e.kind == "resubmitted"]
     assert resubmitted.payload["checkpoint"] == LAST_NAME
+    # One truth: the resubmitted run continues where the stop's checkpoint event (the last of last.pt's:
+    # the pause wrote one too) said it was saved.
+    saved = [
+        e for e in store.events(experiment_id) if e.kind == "checkpoint" and e.payload["path"] == LAST_NAME
+    ][-1]
+    assert saved.message == f"checkpoint saved {resubmitted.message.split(', ', 1)[1]}"
+    assert (resubmitted.payload["epoch"], resubmitted.payload["batch"]) == (
+        saved.payload["epoch"],
+        saved.payload["batch"],
+    )
+    assert saved.payload["epoch"] == len(stopped_at)  # the epochs done when it stopped
 
 
 def test_cancel_a_pending_run(client, store):

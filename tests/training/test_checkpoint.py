@@ -17,6 +17,7 @@ from bearing_workbench.training.checkpoint import (
     CheckpointPolicy,
     latest_checkpoint,
     load_checkpoint,
+    resume_point,
     save_checkpoint,
 )
 from bearing_workbench.training.errors import CheckpointError
@@ -141,8 +142,9 @@ def test_every_epoch_keeps_the_last_n_and_the_best_forever(tmp_path: Path) -> No
     written = []
     for epoch in range(1, 6):
         written.append(policy.after_epoch(_state(epoch), epoch, epoch in improved_at))
-    assert _names(tmp_path) == ["best.pt", "epoch-0004.pt", "epoch-0005.pt"]
+    assert _names(tmp_path) == ["best.pt", "epoch-0004.pt", "epoch-0005.pt", "last.pt"]
     assert load_checkpoint(tmp_path / "best.pt")["progress"]["epoch"] == 2
+    assert load_checkpoint(tmp_path / "last.pt")["progress"]["epoch"] == 5  # the resume point
     assert [(p.name, best) for p, best in written[1]] == [("epoch-0002.pt", False), ("best.pt", True)]
     assert [(p.name, best) for p, best in written[2]] == [("epoch-0003.pt", False)]
 
@@ -151,8 +153,20 @@ def test_best_only_writes_only_improving_epochs(tmp_path: Path) -> None:
     policy = CheckpointPolicy(tmp_path, "best_only", keep_last=1)
     for epoch, improved in zip(range(1, 6), [True, False, True, False, False], strict=True):
         policy.after_epoch(_state(epoch), epoch, improved)
-    assert _names(tmp_path) == ["best.pt", "epoch-0003.pt"]
+    assert _names(tmp_path) == ["best.pt", "epoch-0003.pt", "last.pt"]
     assert load_checkpoint(tmp_path / "best.pt")["progress"]["epoch"] == 3
+
+
+def test_best_only_resumes_from_the_last_epoch_not_the_best(tmp_path: Path) -> None:
+    """Issue 14: the policy governs what is kept, not what a resume reads. Best at epoch 3, last at 5:
+    a crash after epoch 5 resumes after epoch 5 (from best.pt it would train epochs 4 and 5 again)."""
+    policy = CheckpointPolicy(tmp_path, "best_only", keep_last=1)
+    for epoch, improved in zip(range(1, 6), [True, False, True, False, False], strict=True):
+        policy.after_epoch(_state(epoch), epoch, improved)
+    point = resume_point(tmp_path)
+    assert point is not None and point.path == tmp_path / "last.pt"
+    assert (point.epochs_done, point.batches_done, point.where()) == (5, 0, "after epoch 5")
+    assert latest_checkpoint(tmp_path) == tmp_path / "last.pt"
 
 
 def test_policy_arguments_are_checked(tmp_path: Path) -> None:
@@ -167,8 +181,14 @@ def test_latest_checkpoint_is_the_most_advanced(tmp_path: Path) -> None:
     policy = CheckpointPolicy(tmp_path, "every_epoch", keep_last=3)
     policy.after_epoch(_state(1), 1, True)
     policy.after_epoch(_state(2), 2, False)
+    (tmp_path / "last.pt").unlink()  # a folder written before last.pt followed every epoch
     assert latest_checkpoint(tmp_path) == tmp_path / epoch_checkpoint_name(2)
     policy.save_last(_state(epoch=2, batch=3))  # stopped in the middle of epoch 3
-    assert latest_checkpoint(tmp_path) == tmp_path / "last.pt"
+    point = resume_point(tmp_path)
+    assert point is not None and point.path == tmp_path / "last.pt"
+    # 2 epochs done, 3 batches of the third: the checkpoint is "during epoch 3", where a resume goes on
+    assert point.where() == "during epoch 3 (batch 3 done)"
     policy.after_epoch(_state(3), 3, False)
+    assert resume_point(tmp_path).where() == "after epoch 3"
+    (tmp_path / "last.pt").unlink()
     assert latest_checkpoint(tmp_path) == tmp_path / epoch_checkpoint_name(3)

@@ -64,15 +64,19 @@ def _file(key: str, label: str, name: str, present: dict[str, PresentArtifact]) 
 class EndedRun(widgets.VBox):
     """What a stopped or failed run left: the explanation, its training curves and its files.
 
-    Attributes: `history` (one row per epoch trained), `last_checkpoint` (file name of the newest
-    epoch checkpoint, None without one), `history_figure` (None without epochs), `downloads`.
+    Attributes: `history` (one row per epoch trained), `last_checkpoint` (file name of the checkpoint a
+    resume reads, None without one), `history_figure` (None without epochs), `downloads`.
     """
 
     def __init__(self, store: Store, record: ExperimentRecord):
         super().__init__()
         folder = ExperimentFolder.of(record.id, store.workspace)
         self.history = history_rows(store.epochs(record.id))
+        # What Retry resumes from: last.pt (kept after every epoch and at the stop), else the newest
+        # epoch file of a folder written before last.pt was kept (training.checkpoint.resume_point).
         checkpoints = [path.name for _, path in folder.epoch_checkpoints()]
+        if folder.last_checkpoint.is_file():
+            checkpoints.append(folder.last_checkpoint.name)
         self.last_checkpoint = checkpoints[-1] if checkpoints else None
         self.explanation = widgets.HTML(explanation_html(record, len(self.history), self.last_checkpoint))
         self.history_figure = None
