@@ -55,6 +55,12 @@ def _at_least(minimum: int, expected: str) -> Callable[[object], int]:
     return check_integer
 
 
+def _query_experiment_id(value: object) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return _at_least(1, "must be a positive integer")(value)
+
+
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise PydanticCustomError("argument", "must be a non-empty string")
@@ -85,6 +91,8 @@ def _mapping(value: object) -> Mapping[str, Any]:
 RowId = Annotated[int, PlainValidator(lambda value: _integer(value, "must be an integer id"))]
 # An experiment id where no store is asked first (report jobs, page URLs): 1, 2, ...
 ExperimentId = Annotated[int, PlainValidator(_at_least(1, "must be a positive integer"))]
+# The same, also given as digits: a Voilà app reads it from its URL query (``?experiment=7``).
+QueryExperimentId = Annotated[int, PlainValidator(_query_experiment_id)]
 # Any integer (a seed, say): NumPy integers pass; floats, text and bool do not.
 Integer = Annotated[int, PlainValidator(lambda value: _integer(value, "must be an integer"))]
 PositiveInt = Annotated[int, PlainValidator(_at_least(1, "must be a positive integer"))]
@@ -97,6 +105,13 @@ NonNegativeNumber = Annotated[
     float, PlainValidator(_number_above(0.0, True, "must be a non-negative number"))
 ]
 
+# Durations in seconds (intervals, timeouts).
+PositiveSeconds = Annotated[
+    float, PlainValidator(_number_above(0.0, False, "must be a positive number of seconds"))
+]
+NonNegativeSeconds = Annotated[
+    float, PlainValidator(_number_above(0.0, True, "must be a non-negative number of seconds"))
+]
 # A sampling rate in Hz: a finite number above zero.
 SamplingRate = Annotated[
     float, PlainValidator(_number_above(0.0, False, "must be a positive number (the sampling rate in Hz)"))
@@ -179,8 +194,11 @@ __all__ = [
     "Integer",
     "NonNegativeInt",
     "NonNegativeNumber",
+    "NonNegativeSeconds",
     "PositiveInt",
     "PositiveNumber",
+    "PositiveSeconds",
+    "QueryExperimentId",
     "RowId",
     "SamplingRate",
     "Text",
