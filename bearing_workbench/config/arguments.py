@@ -96,6 +96,8 @@ QueryExperimentId = Annotated[int, PlainValidator(_query_experiment_id)]
 # Any integer (a seed, say): NumPy integers pass; floats, text and bool do not.
 Integer = Annotated[int, PlainValidator(lambda value: _integer(value, "must be an integer"))]
 PositiveInt = Annotated[int, PlainValidator(_at_least(1, "must be a positive integer"))]
+# A window length or hop, in samples.
+SampleCount = Annotated[int, PlainValidator(_at_least(1, "must be a positive integer number of samples"))]
 NonNegativeInt = Annotated[int, PlainValidator(_at_least(0, "must be a non-negative integer"))]
 # Text that must say something; it arrives stripped.
 Text = Annotated[str, PlainValidator(_text)]
@@ -200,6 +202,7 @@ __all__ = [
     "PositiveSeconds",
     "QueryExperimentId",
     "RowId",
+    "SampleCount",
     "SamplingRate",
     "Text",
     "argument_message",
