@@ -101,13 +101,7 @@ SampleCount = Annotated[int, PlainValidator(_at_least(1, "must be a positive int
 NonNegativeInt = Annotated[int, PlainValidator(_at_least(0, "must be a non-negative integer"))]
 # Text that must say something; it arrives stripped.
 Text = Annotated[str, PlainValidator(_text)]
-# Finite numbers (NumPy floats pass), as float.
-PositiveNumber = Annotated[float, PlainValidator(_number_above(0.0, False, "must be a positive number"))]
-NonNegativeNumber = Annotated[
-    float, PlainValidator(_number_above(0.0, True, "must be a non-negative number"))
-]
-
-# Durations in seconds (intervals, timeouts).
+# Finite numbers (NumPy floats pass), as float. Durations in seconds (intervals, timeouts):
 PositiveSeconds = Annotated[
     float, PlainValidator(_number_above(0.0, False, "must be a positive number of seconds"))
 ]
@@ -156,6 +150,12 @@ def _adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind, config=_CONFIG)
 
 
+@functools.cache
+def integer_at_least(minimum: int) -> Any:
+    """The type of an integer >= `minimum`, for a bound a function sets (a window of 4 samples or more)."""
+    return Annotated[int, PlainValidator(_at_least(minimum, f"must be an integer >= {minimum}"))]
+
+
 def check(kind: Any, value: object, field: str) -> Any:
     """`value` checked as one of the types above (an item of a list, say); ArgumentError naming `field`."""
     try:
@@ -195,10 +195,8 @@ __all__ = [
     "ExperimentId",
     "Integer",
     "NonNegativeInt",
-    "NonNegativeNumber",
     "NonNegativeSeconds",
     "PositiveInt",
-    "PositiveNumber",
     "PositiveSeconds",
     "QueryExperimentId",
     "RowId",
@@ -207,5 +205,6 @@ __all__ = [
     "Text",
     "argument_message",
     "check",
+    "integer_at_least",
     "checked",
 ]
