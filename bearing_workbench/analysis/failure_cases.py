@@ -18,6 +18,7 @@ from scipy import fft as sp_fft
 from scipy import signal as sp_signal
 
 from bearing_workbench.analysis.experiment_data import experiment_dataset_path, read_record
+from bearing_workbench.config.arguments import SamplingRate, check
 from bearing_workbench.store import Store
 from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.training.artifacts import read_predictions
@@ -79,8 +80,7 @@ def magnitude_spectrum(signal: np.ndarray, fs: float) -> tuple[np.ndarray, np.nd
     x = np.asarray(signal, dtype=np.float64)
     if x.ndim != 1 or x.size < 2:
         raise ValueError(f"signal: expected a 1-D array of at least 2 samples, got shape {x.shape}")
-    if not (math.isfinite(fs) and fs > 0):
-        raise ValueError(f"fs: expected a positive sampling rate in Hz, got {fs!r}")
+    fs = check(SamplingRate, fs, "fs")
     window = sp_signal.get_window("hann", x.size)
     spectrum = np.abs(sp_fft.rfft((x - x.mean()) * window)) * (2.0 / window.sum())
     spectrum[0] /= 2.0  # DC (and Nyquist for even lengths) is not doubled in a one-sided spectrum

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from bearing_workbench.analysis.format import p_value
+from bearing_workbench.config.arguments import NonNegativeInt, checked
 
 ALPHA = 0.05
 # Below this many discordant records the chi-square approximation is poor: use the exact binomial test.
@@ -54,7 +55,6 @@ class McNemarResult:
     conclusion: str
 
 
-
 def mcnemar_counts(
     a_right: Sequence[bool] | np.ndarray, b_right: Sequence[bool] | np.ndarray
 ) -> dict[str, int]:
@@ -73,7 +73,8 @@ def mcnemar_counts(
     }
 
 
-def mcnemar_test(only_a_right: int, only_b_right: int) -> tuple[float, float, str]:
+@checked
+def mcnemar_test(only_a_right: NonNegativeInt, only_b_right: NonNegativeInt) -> tuple[float, float, str]:
     """(statistic, p value, method) of McNemar's test from the two discordant counts.
 
     Exact two-sided binomial test when there are fewer than `EXACT_BELOW` discordant records (statistic:
@@ -81,10 +82,7 @@ def mcnemar_test(only_a_right: int, only_b_right: int) -> tuple[float, float, st
     """
     from scipy import stats
 
-    for name, value in (("only_a_right", only_a_right), ("only_b_right", only_b_right)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-            raise ValueError(f"{name} must be a non-negative count, got {value!r}")
-    n = int(only_a_right) + int(only_b_right)
+    n = only_a_right + only_b_right
     if n == 0:
         return 0.0, 1.0, "no discordant records"
     if n < EXACT_BELOW:
@@ -188,5 +186,3 @@ def _right_by_record(predictions: Any) -> tuple[dict[str, bool], dict[str, str]]
         truth[record] = names[int(true_index)]
         right[record] = names[int(predicted_index)] == truth[record]
     return right, truth
-
-

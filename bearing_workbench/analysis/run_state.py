@@ -26,6 +26,7 @@ from typing import Any
 from bearing_workbench.analysis.format import NO_VALUE, duration, finite, metric_name, metric_value, percent
 from bearing_workbench.analysis.run_info import DEFAULT_MONITOR, MONITORS, RunInfo, best_epoch, best_label
 from bearing_workbench.analysis.run_texts import DOWN, SAME, MetricCard, epochs_done_text, trend
+from bearing_workbench.config.arguments import PositiveInt, check
 from bearing_workbench.store import RunStatus, is_terminal
 
 # What `RunState.apply` reports as changed (RESULTS: the result cards of a run not trained in epochs).
@@ -76,8 +77,7 @@ class RunState:
         epoch_based: bool = True,
         monitor: str = DEFAULT_MONITOR,
     ):
-        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
-            raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
+        max_events = check(PositiveInt, max_events, "max_events")
         if monitor not in MONITORS:
             raise ValueError(f"training.monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
         self.experiment_id = int(experiment_id)

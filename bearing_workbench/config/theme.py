@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from bearing_workbench.config.arguments import NonNegativeInt, checked
+
 
 def _frozen(values: dict[str, str]) -> Mapping[str, str]:
     return MappingProxyType(values)
@@ -106,10 +108,9 @@ def status_color(status: object) -> str:
     return STATUS_COLORS.get(str(getattr(status, "value", status)), COLORS["muted"])
 
 
-def palette(n: int) -> list[str]:
+@checked
+def palette(n: NonNegativeInt) -> list[str]:
     """`n` category colours: distinct up to ``len(CLASS_PALETTE)``, then repeating."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
     return [CLASS_PALETTE[i % len(CLASS_PALETTE)] for i in range(n)]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import numbers
 import os
 import warnings
 import zipfile
@@ -22,6 +21,8 @@ from typing import Any
 
 import h5py
 import numpy as np
+
+from bearing_workbench.config.arguments import SamplingRate, check
 
 from .catalogue import class_names as catalogue_class_names
 from .dataset_file import FORMAT_NAME, Dataset, DatasetFileError, write_dataset
@@ -121,10 +122,8 @@ def load_signals(
     """
     path = Path(path)
     known = tuple(catalogue_class_names() if known_classes is None else known_classes)
-    if fs is not None and (
-        isinstance(fs, bool) or not isinstance(fs, numbers.Real) or not fs > 0 or fs == math.inf
-    ):
-        raise ValueError(f"fs: expected a positive sampling rate in Hz, got {fs!r}")
+    if fs is not None:
+        fs = check(SamplingRate, fs, "fs")
     _check_file(path, max_bytes)
     contents = _read(path, max_bytes)
     signals = _signal_matrix(path, contents.signals)

@@ -14,6 +14,8 @@ from typing import Literal
 
 import numpy as np
 
+from bearing_workbench.config.arguments import SampleCount, check
+
 from .dataset_file import SPLIT_NAMES, Dataset, DatasetFileError
 
 _FRACTION_TOLERANCE = 1e-6
@@ -206,8 +208,8 @@ def make_windows(signals: np.ndarray, window: int, hop: int | None = None) -> tu
         signals = signals[np.newaxis, :]
     if signals.ndim != 2:
         raise ValueError(f"signals: expected (records, samples), got shape {signals.shape}")
-    window = _positive_int("window", window)
-    hop = window if hop is None else _positive_int("hop", hop)
+    window = check(SampleCount, window, "window")
+    hop = window if hop is None else check(SampleCount, hop, "hop")
     n, length = signals.shape
     if window > length:
         raise ValueError(f"window: {window} samples is longer than the records ({length} samples)")
@@ -215,12 +217,6 @@ def make_windows(signals: np.ndarray, window: int, hop: int | None = None) -> tu
     per_record = views.shape[1]
     windows = views.reshape(n * per_record, window)
     return windows, np.repeat(np.arange(n, dtype=np.int64), per_record)
-
-
-def _positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer number of samples, got {value!r}")
-    return int(value)
 
 
 def split_windows(

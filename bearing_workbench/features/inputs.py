@@ -1,6 +1,7 @@
 """Checks shared by the feature functions: signal batches, sampling rate, chunk sizes.
 
-Every check raises ``ValueError`` with a message that names the argument and what is expected.
+Every check raises ``ValueError`` with a message that names the argument and what is expected (the
+scalar ones are `config.arguments` types, an `ArgumentError`, which is a ValueError).
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from bearing_workbench.config.arguments import SamplingRate, check, integer_at_least
 
 # Rows checked for NaN/inf at a time, so validation of a large batch needs no full-size boolean mask.
 _FINITE_CHECK_ROWS = 256
@@ -43,12 +46,7 @@ def as_signal_batch(signals: np.ndarray, name: str = "signals") -> np.ndarray:
 
 def check_fs(fs: float, minimum: float | None = None, why: str = "") -> float:
     """Return ``fs`` as a float after checking it is a finite positive rate (and at least ``minimum``)."""
-    try:
-        value = float(fs)
-    except (TypeError, ValueError):
-        raise ValueError(f"fs must be a number (sampling rate in Hz); got {fs!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"fs must be a finite sampling rate > 0 Hz; got {fs!r}")
+    value = check(SamplingRate, fs, "fs")
     if minimum is not None and value < minimum:
         raise ValueError(f"fs={value:g} Hz is below the {minimum:g} Hz required{why}")
     return value
@@ -56,11 +54,7 @@ def check_fs(fs: float, minimum: float | None = None, why: str = "") -> float:
 
 def check_positive_int(value: int, name: str, minimum: int = 1) -> int:
     """Return ``value`` as an int after checking it is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
-    return int(value)
+    return check(integer_at_least(minimum), value, name)
 
 
 def check_duration(n_samples: int, fs: float, min_seconds: float, why: str) -> None:

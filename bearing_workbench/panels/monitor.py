@@ -36,6 +36,7 @@ from bearing_workbench.analysis.run_state import (
     RunState,
 )
 from bearing_workbench.analysis.run_texts import stored_results, trains_by_epoch
+from bearing_workbench.config.arguments import QueryExperimentId, check
 from bearing_workbench.panels import monitor_html as texts
 from bearing_workbench.panels.kit import DownloadLink, Page, fragments, section
 from bearing_workbench.panels.monitor_controls import MonitorControls
@@ -52,15 +53,6 @@ LOG_LINES = 500
 # RunState attributes the traits of the same name mirror as they are
 MIRRORED = ("status", "epoch", "total_epochs", "eta_s", "best_val_acc", "best_epoch", "error", "hint")
 MIRRORED += ("resources", "messages")
-
-
-def _experiment_id(value: Any) -> int:
-    """An experiment id given as an integer or as digits (a Voilà app reads it from the URL query)."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"experiment_id must be a positive integer, got {value!r}")
-    return value
 
 
 class TrainingMonitor(MonitorControls, Page):
@@ -109,7 +101,8 @@ class TrainingMonitor(MonitorControls, Page):
         defer_figure: bool = False,
     ):
         store = store if store is not None else Store()
-        record = store.get_experiment(_experiment_id(experiment_id))  # NotFoundError if unknown
+        experiment_id = check(QueryExperimentId, experiment_id, "experiment_id")
+        record = store.get_experiment(experiment_id)  # NotFoundError if unknown
         super().__init__(record.name, store=store)
         self._store, self._record, self._client = store, record, client
         self._lock = self.state_lock  # the page's: a resend waits for a redraw in progress

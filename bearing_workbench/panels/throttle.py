@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from bearing_workbench.config.arguments import NonNegativeSeconds, check
+
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 0.25
@@ -30,10 +32,8 @@ class Coalescer:
     ):
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-        if isinstance(interval_s, bool) or not isinstance(interval_s, int | float) or interval_s < 0:
-            raise ValueError(f"interval_s must be a non-negative number of seconds, got {interval_s!r}")
         self.fn = fn
-        self.interval_s = float(interval_s)
+        self.interval_s = check(NonNegativeSeconds, interval_s, "interval_s")
         self.requests = 0
         self.runs = 0
         self._cond = threading.Condition()

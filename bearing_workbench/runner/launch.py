@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bearing_workbench.config import ExperimentConfig
+from bearing_workbench.config.arguments import NonNegativeInt, check
 from bearing_workbench.models.validation import ValidatedExperiment, ensure_validated
 from bearing_workbench.runner.cluster import GPU_RESOURCE, current_client, has_gpu_workers
 from bearing_workbench.runner.control import RUN, set_command, task_key
@@ -123,8 +124,7 @@ def submit(
             is handled by the scheduler's ``allowed-failures``; training errors are never retried).
     """
     level = _priority(priority)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries must be a non-negative integer, got {retries!r}")
+    retries = check(NonNegativeInt, retries, "retries")
     store = store if store is not None else Store()
     # The boundary: validated once here unless the caller (the wizard) validated it already;
     # a `ConfigError` leaves nothing recorded.

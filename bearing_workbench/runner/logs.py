@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bearing_workbench.config.arguments import NonNegativeInt, PositiveInt, checked
 from bearing_workbench.store.artifacts import KIND_BY_KEY, ExperimentFolder
 from bearing_workbench.training.callbacks import Callback, EpochMetrics, FitContext
 
@@ -235,8 +236,9 @@ class LogCallback(Callback):
         self._line("fit ended after %.3g s: %d epoch%s%s", result.seconds, epochs, "s"[: epochs != 1], best)
 
 
+@checked
 def tail_log(
-    path: str | os.PathLike[str], n_lines: int = 200, offset: int | None = None
+    path: str | os.PathLike[str], n_lines: PositiveInt = 200, offset: NonNegativeInt | None = None
 ) -> tuple[list[str], int]:
     """Complete lines of a log file and the offset to pass next time; for follow-the-log viewers.
 
@@ -248,10 +250,6 @@ def tail_log(
     Returns:
         (lines without their line ends, byte offset just after the last complete line returned).
     """
-    if isinstance(n_lines, bool) or not isinstance(n_lines, int) or n_lines < 1:
-        raise ValueError(f"n_lines must be a positive integer, got {n_lines!r}")
-    if offset is not None and (isinstance(offset, bool) or not isinstance(offset, int) or offset < 0):
-        raise ValueError(f"offset must be a non-negative integer byte position or None, got {offset!r}")
     try:
         file = open(path, "rb")  # noqa: SIM115 - closed below; the size must come from the same handle
     except FileNotFoundError:

@@ -16,6 +16,7 @@ from typing import Any
 
 import distributed
 
+from bearing_workbench.config.arguments import ExperimentId, check
 from bearing_workbench.runner.cluster import current_client
 from bearing_workbench.store import Store
 
@@ -54,8 +55,7 @@ def submit_report(
         client: default `runner.cluster.current_client()` (the local cluster or the configured one).
         on_progress: called in this process with (fraction 0..1, message) as the task advances.
     """
-    if isinstance(experiment_id, bool) or not isinstance(experiment_id, int) or experiment_id < 1:
-        raise ValueError(f"experiment id must be a positive integer, got {experiment_id!r}")
+    experiment_id = check(ExperimentId, experiment_id, "experiment_id")
     store = store if store is not None else Store()
     client = current_client(client)
     topic = report_topic(experiment_id)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
+from bearing_workbench.config.arguments import PositiveSeconds, check
 from bearing_workbench.training.callbacks import Callback, FitContext
 
 if TYPE_CHECKING:
@@ -215,10 +216,8 @@ class ResourceSampler:
     def __init__(self, sink: Sink, interval: float = DEFAULT_INTERVAL_S, probe: ResourceProbe | None = None):
         if not callable(sink):
             raise TypeError(f"sink must be callable, got {type(sink).__name__}")
-        if isinstance(interval, bool) or not isinstance(interval, int | float) or not interval > 0:
-            raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
         self.sink = sink
-        self.interval = float(interval)
+        self.interval = check(PositiveSeconds, interval, "interval")
         self._probe = probe
         self._own_probe = probe is None
         self._stop = threading.Event()
@@ -300,10 +299,8 @@ class ResourceCallback(Callback):
     ):
         if publish is not None and not callable(publish):
             raise TypeError(f"publish must be callable or None, got {type(publish).__name__}")
-        if isinstance(interval, bool) or not isinstance(interval, int | float) or not interval > 0:
-            raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
         self.publish = publish
-        self.interval = float(interval)
+        self.interval = check(PositiveSeconds, interval, "interval")
         self.keep_last = keep_last
         self.last: dict[str, Any] | None = None
         self._sampler: ResourceSampler | None = None

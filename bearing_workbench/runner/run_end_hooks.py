@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from bearing_workbench.config.arguments import PositiveSeconds, check
 from bearing_workbench.config.settings import WEBHOOK_ENV as WEBHOOK_ENV  # its owner is config.settings
 from bearing_workbench.config.settings import settings
 from bearing_workbench.store import ExperimentRecord
@@ -207,10 +208,8 @@ class WebhookNotifier:
             raise ValueError(f"webhook url must be an http:// or https:// URL, got {url!r}")
         if not urlsplit(url.strip()).hostname:
             raise ValueError(f"webhook url must name a host, got {url!r}")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            raise ValueError(f"webhook timeout must be a positive number of seconds, got {timeout!r}")
         self.url = url.strip()
-        self.timeout = float(timeout)
+        self.timeout = check(PositiveSeconds, timeout, "timeout")
 
     def __repr__(self) -> str:
         return f"WebhookNotifier({_redacted(self.url)!r}, timeout={self.timeout})"

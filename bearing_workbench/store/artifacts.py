@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bearing_workbench.config.arguments import NonNegativeInt, check, checked
 from bearing_workbench.store.workspace import confined_path, workspace_root
 
 EXPERIMENTS_FOLDER = "experiments"
@@ -75,10 +76,9 @@ MODEL_FILE_KEYS = ("onnx", "best_checkpoint", "last_checkpoint")
 _EPOCH_FILE = re.compile(r"epoch-(\d+)\.pt")
 
 
-def epoch_checkpoint_name(epoch: int) -> str:
+@checked
+def epoch_checkpoint_name(epoch: NonNegativeInt) -> str:
     """File name of the checkpoint taken after `epoch` (1-based): ``epoch-NNNN.pt``."""
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
     return f"epoch-{epoch:04d}.pt"
 
 
@@ -100,12 +100,6 @@ class PresentArtifact:
         return self.kind.mime if self.kind is not None else _OCTET
 
 
-def _check_id(experiment_id: object) -> int:
-    if isinstance(experiment_id, bool) or not isinstance(experiment_id, int) or experiment_id < 0:
-        raise ValueError(f"experiment_id must be a non-negative integer, got {experiment_id!r}")
-    return experiment_id
-
-
 @dataclass(frozen=True)
 class ExperimentFolder:
     """The folder of one experiment and the path of each file in it (whether it exists or not).
@@ -121,9 +115,10 @@ class ExperimentFolder:
     @classmethod
     def of(cls, experiment_id: int, workspace: Path | str | None = None) -> ExperimentFolder:
         """The folder of experiment `experiment_id` in `workspace` (default: `workspace_root()`)."""
-        ident = _check_id(experiment_id)
+        # check(), not @checked: validate_call cannot resolve this class's name inside its own body.
+        experiment_id = check(NonNegativeInt, experiment_id, "experiment_id")
         root = workspace_root() if workspace is None else Path(workspace).expanduser().resolve()
-        return cls(confined_path(root, EXPERIMENTS_FOLDER, str(ident)), ident)
+        return cls(confined_path(root, EXPERIMENTS_FOLDER, str(experiment_id)), experiment_id)
 
     @classmethod
     def at(cls, path: str | os.PathLike[str] | ExperimentFolder) -> ExperimentFolder:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bearing_workbench.config.arguments import Text, check
 from bearing_workbench.store.status import RunStatus
 
 # Columns `Store.list_experiments` sorts by; `metrics.<key>` sorts by a numeric metric.
@@ -154,9 +155,7 @@ BUILTIN_PRESETS: dict[str, HistoryFilters] = {
 
 def preset_name(value: object) -> str:
     """A preset name, stripped; ValueError when empty, too long, or a built-in preset's name."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"preset name must be a non-empty string, got {value!r}")
-    name = value.strip()
+    name = check(Text, value, "preset name")
     if len(name) > PRESET_NAME_MAX:
         raise ValueError(f"preset name must be at most {PRESET_NAME_MAX} characters, got {len(name)}")
     return name

@@ -62,7 +62,7 @@ def test_many_discordant_records_use_chi_square_with_correction() -> None:
 
 def test_no_discordant_records_means_no_difference() -> None:
     assert mcnemar_test(0, 0) == (0.0, 1.0, "no discordant records")
-    with pytest.raises(ValueError, match="only_a_right must be a non-negative count"):
+    with pytest.raises(ValueError, match="only_a_right: must be a non-negative integer, got -1"):
         mcnemar_test(-1, 2)
 
 

@@ -479,7 +479,8 @@ def test_plain_pickle_file_named_npy_is_refused(tmp_path):
 def test_bad_arguments_are_value_errors_naming_the_argument(tmp_path):
     path = tmp_path / "ok.npy"
     np.save(path, GOOD)
-    with pytest.raises(ValueError, match="fs: expected a positive"):
+    message = r"fs: must be a positive number \(the sampling rate in Hz\), got -5.0"
+    with pytest.raises(ValueError, match=message):
         load_signals(path, fs=-5.0, labels=list(GOOD_LABELS))
 
 

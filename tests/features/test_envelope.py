@@ -33,7 +33,7 @@ def test_upper_edge_follows_low_sampling_rates():
         ({"band_hz": (3000.0, 2000.0)}, "band_hz must satisfy 0 < low < high"),
         ({"band_hz": (9500.0, 12000.0)}, "band_hz low edge"),
         ({"band_hz": None}, "band_hz must be a pair"),
-        ({"order": 0}, "order must be an integer >= 1"),
+        ({"order": 0}, "order: must be an integer >= 1, got 0"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, message):

@@ -66,14 +66,14 @@ def test_stft_scale_shifts_the_image_by_a_constant():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"window": 1}, "window must be an integer >= 4"),
+        ({"window": 1}, "window: must be an integer >= 4, got 1"),
         ({"window": 50000}, "window=50000 is longer than the signals"),
-        ({"hop": 0}, "hop must be an integer >= 1"),
+        ({"hop": 0}, "hop: must be an integer >= 1, got 0"),
         ({"hop": 512}, "hop=512 must not exceed window=256"),
         ({"fmax": 20000.0}, r"fmax must lie in \(0, 10240\]"),
         ({"fmax": -1.0}, "fmax must lie in"),
         ({"n_time": 10000}, "n_time=10000 exceeds the 159 frames"),
-        ({"fs": 0}, "fs must be a finite sampling rate"),
+        ({"fs": 0}, r"fs: must be a positive number \(the sampling rate in Hz\)"),
     ],
 )
 def test_stft_bad_arguments_are_named(kwargs, message):
@@ -120,11 +120,11 @@ def test_cwt_frequencies_are_log_spaced():
     [
         ({"fmax": 9000.0}, r"fmax must lie in \(0, 6826\.67\]"),
         ({"fmin": 500.0, "fmax": 100.0}, "0 < fmin < fmax"),
-        ({"n_scales": 1}, "n_scales must be an integer >= 2"),
-        ({"n_time": 0}, "n_time must be an integer >= 1"),
+        ({"n_scales": 1}, "n_scales: must be an integer >= 2, got 1"),
+        ({"n_time": 0}, "n_time: must be an integer >= 1, got 0"),
         ({"n_time": 30000}, "n_time=30000 exceeds the 20480 samples"),
         ({"fmin": 1.0}, "too short for fmin=1 Hz"),
-        ({"fs": -1.0}, "fs must be a finite sampling rate"),
+        ({"fs": -1.0}, r"fs: must be a positive number \(the sampling rate in Hz\)"),
     ],
 )
 def test_cwt_bad_arguments_are_named(kwargs, message):

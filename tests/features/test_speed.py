@@ -99,8 +99,8 @@ def test_narrow_search_range_is_respected(record):
         ({"search_hz": (80.0, 40.0)}, "search_hz must satisfy 0 < low < high"),
         ({"search_hz": (20.0, 20000.0)}, "below Nyquist"),
         ({"search_hz": "fast"}, "search_hz must be a pair"),
-        ({"fs": float("nan")}, "fs must be a finite sampling rate"),
-        ({"chunk_size": 2.5}, "chunk_size must be an integer"),
+        ({"fs": float("nan")}, r"fs: must be a positive number \(the sampling rate in Hz\), got nan"),
+        ({"chunk_size": 2.5}, "chunk_size: must be an integer >= 1, got 2.5"),
     ],
 )
 def test_bad_arguments_are_named(record, kwargs, message):

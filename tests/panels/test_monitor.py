@@ -211,7 +211,7 @@ def test_unknown_or_bad_experiment_ids_are_refused(fresh_store, monitors):
     with pytest.raises(NotFoundError):
         TrainingMonitor(12345, store=fresh_store, client=NO_SCHEDULER)
     for bad in ("12a", 0, True, 1.5, None):
-        with pytest.raises(ValueError, match="experiment_id must be a positive integer"):
+        with pytest.raises(ValueError, match="experiment_id: must be a positive integer, got"):
             TrainingMonitor(bad, store=fresh_store, client=NO_SCHEDULER)
     experiment_id = hand_run(fresh_store, epochs=2)
     assert (

@@ -70,5 +70,5 @@ def test_a_failure_is_the_futures_exception_with_its_message(client, store) -> N
 
 
 def test_a_bad_id_is_refused_before_anything_runs(client, store) -> None:
-    with pytest.raises(ValueError, match="experiment id must be a positive integer"):
+    with pytest.raises(ValueError, match="experiment_id: must be a positive integer, got 0"):
         submit_report(0, store=store, client=client)

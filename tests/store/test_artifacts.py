@@ -36,7 +36,7 @@ def test_the_workspace_defaults_to_the_environment(tmp_path: Path, monkeypatch: 
 
 @pytest.mark.parametrize("bad", [-1, "12", "../1", 1.5, True, None])
 def test_only_experiment_ids_name_a_folder(tmp_path: Path, bad: object) -> None:
-    with pytest.raises(ValueError, match="experiment_id must be a non-negative integer"):
+    with pytest.raises(ValueError, match="experiment_id: must be a non-negative integer, got"):
         ExperimentFolder.of(bad, tmp_path)  # type: ignore[arg-type]
 
 
@@ -81,7 +81,7 @@ def test_unknown_names_are_refused_with_the_known_ones(tmp_path: Path) -> None:
         folder.artifact("weights")
     with pytest.raises(ValueError, match="split must be 'test' or 'val'"):
         folder.predictions("train")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="epoch must be a non-negative integer"):
+    with pytest.raises(ValueError, match="epoch: must be a non-negative integer, got"):
         folder.epoch_checkpoint(-1)
 
 

@@ -152,7 +152,7 @@ def test_dataset_roundtrip_and_validation(store: Store) -> None:
         store.add_dataset(
             "bad", "p", n_records=1, n_classes=1, class_names=["a"], fs=1.0, n_samples=1, source="web"
         )
-    with pytest.raises(ValueError, match="fs .* must be a positive number"):
+    with pytest.raises(ValueError, match=r"fs: must be a positive number \(the sampling rate in Hz\), got 0"):
         store.add_dataset("bad", "p", n_records=1, n_classes=1, class_names=["a"], fs=0, n_samples=1)
     with pytest.raises(NotFoundError, match="dataset 'nope' not found"):
         store.get_dataset("nope")
@@ -213,7 +213,7 @@ def test_create_and_get_experiment(store: Store) -> None:
     assert record.started_at is None and record.finished_at is None and record.duration_s is None
     with pytest.raises(TypeError, match=r"experiment config\['obj'\]: object cannot be stored as JSON"):
         store.create_experiment("x", "cnn1d", {"obj": object()})
-    with pytest.raises(ValueError, match="experiment name must be a non-empty string"):
+    with pytest.raises(ValueError, match="name: must be a non-empty string, got ' '"):
         store.create_experiment(" ", "cnn1d", {})
 
 
@@ -293,9 +293,9 @@ def test_metrics_tags_notes(store: Store) -> None:
     record = store.get_experiment(experiment)
     assert record.metrics == {"accuracy": 0.93, "per_class": {"0": 0.9, "1": 1.0}, "auc": None}
     assert record.tags == ["baseline", "rf"] and record.notes == "first try"
-    with pytest.raises(TypeError, match="tags must be a list of strings"):
+    with pytest.raises(TypeError, match="tags: must be a list of strings, not one string"):
         store.set_tags(experiment, "baseline")
-    with pytest.raises(ValueError, match="tag must be a non-empty string"):
+    with pytest.raises(ValueError, match="tag: must be a non-empty string"):
         store.set_tags(experiment, ["ok", ""])
     assert store.get_experiment(experiment).tags == ["baseline", "rf"]
 
@@ -318,7 +318,7 @@ def test_add_epoch_is_idempotent(store: Store) -> None:
     assert last.train_loss is None and last.extra == {"grad_norm": None}
     with pytest.raises(TypeError, match="epoch metric 'val_loss' must be a number"):
         store.add_epoch(experiment, 3, val_loss="low")
-    with pytest.raises(ValueError, match="epoch must be >= 0"):
+    with pytest.raises(ValueError, match="epoch: must be a non-negative integer, got -1"):
         store.add_epoch(experiment, -1)
     assert len(store.epochs(experiment)) == 3
 
@@ -330,7 +330,7 @@ def test_events_latest_and_after(store: Store) -> None:
     assert [e.message for e in store.events(experiment)] == [f"step {i}" for i in range(5)]
     assert [e.payload["i"] for e in store.events(experiment, limit=2)] == [3, 4]
     assert [e.id for e in store.events(experiment, after_id=ids[2])] == ids[3:]
-    with pytest.raises(ValueError, match="event kind must be a non-empty string"):
+    with pytest.raises(ValueError, match="kind: must be a non-empty string"):
         store.add_event(experiment, "", "x")
 
 
@@ -415,7 +415,7 @@ def test_order_by_metric_puts_missing_last(store: Store, many: dict[str, list[in
     assert [r.metrics["accuracy"] for r in worst] == [0.01, 0.02, 0.03]
     with pytest.raises(ValueError, match="order_by must be one of"):
         store.list_experiments(order_by="config; drop table experiments")
-    with pytest.raises(ValueError, match="limit must be a positive integer"):
+    with pytest.raises(ValueError, match="limit: must be a positive integer, got 0"):
         store.list_experiments(limit=0)
 
 

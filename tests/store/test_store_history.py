@@ -168,7 +168,7 @@ def test_delete_experiments_refuses_all_when_one_is_running_or_missing(store: St
         store.delete_experiments([done, running])
     with pytest.raises(NotFoundError, match=r"experiments \[98, 99\] not found"):
         store.delete_experiments([done, 98, 99])
-    with pytest.raises(ValueError, match="experiment id must be an integer id"):
+    with pytest.raises(ValueError, match="experiment id: must be an integer id, got '../../etc/passwd'"):
         store.delete_experiments([done, "../../etc/passwd"])
     assert store.count_experiments() == 2 and (folder / "config.yaml").is_file()
 
@@ -257,7 +257,7 @@ def test_export_refuses_crafted_names(sqlite_store: Store, kwargs: dict, message
 def test_export_refuses_crafted_ids_and_links_out_of_the_folder(sqlite_store: Store, tmp_path: Path) -> None:
     a = _finished(sqlite_store, "a", accuracy=0.8)
     folder = _with_files(sqlite_store, a)
-    with pytest.raises(ValueError, match="experiment id must be an integer id"):
+    with pytest.raises(ValueError, match="experiment id: must be an integer id, got '../../etc/passwd'"):
         sqlite_store.export_experiments(["../../etc/passwd"])
     with pytest.raises(NotFoundError, match="experiment 77 not found"):
         sqlite_store.export_experiments([a, 77])

@@ -52,7 +52,7 @@ def test_experiment_and_dataset_folders(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bad", [-1, "12", "../1", 1.5, True, None])
 def test_experiment_dir_refuses_non_ids(tmp_path: Path, bad: object) -> None:
-    with pytest.raises(ValueError, match="experiment_id must be a non-negative integer"):
+    with pytest.raises(ValueError, match="experiment_id: must be a non-negative integer, got"):
         experiment_dir(bad, tmp_path)  # type: ignore[arg-type]
 
 

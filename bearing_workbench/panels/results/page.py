@@ -22,6 +22,7 @@ import ipywidgets as widgets
 import traitlets
 
 from bearing_workbench.analysis.results_info import CellRecord, ResultsInfo, results_info
+from bearing_workbench.config.arguments import QueryExperimentId, check
 from bearing_workbench.panels.kit import BusyIndicator, Page, fragments
 from bearing_workbench.panels.results.artifacts import ArtifactsTab
 from bearing_workbench.panels.results.details import DetailsTab
@@ -43,15 +44,6 @@ BUILDING = {
     VISUALS: "Visualisations: drawing the training curves, the model-specific views and the failure cases…",
     ARTIFACTS: "Artifacts: reading the experiment's files…",
 }
-
-
-def _experiment_id(value: Any) -> int:
-    """An experiment id given as an integer or as digits (a Voilà app reads it from the URL query)."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"experiment_id must be a positive integer, got {value!r}")
-    return value
 
 
 def _warm_plotly() -> None:
@@ -89,7 +81,7 @@ class ExperimentResults(Page):
     def __init__(self, experiment_id: int, store: Store | None = None, *, client: Any = None):
         self._store = store if store is not None else Store()
         self._client = client
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = check(QueryExperimentId, experiment_id, "experiment_id")
         self.ended: EndedRun | None = None
         record = self._store.get_experiment(experiment_id)
         if record.status in ENDED_EARLY:

@@ -1,35 +1,29 @@
-"""Checks of the arguments the store's public methods take: each error names the field and what it expects."""
+"""Normalisers of the store's list and enum arguments; scalar arguments are typed in the signatures.
+
+The repositories' public methods take `config.arguments` types (`RowId`, `Text`, ...) checked by
+pydantic's `validate_call`; what is left here turns a value into what the store keeps (a list
+without duplicates, RunStatus values, a UTC datetime, a metric float), checking each item with the
+same types so that the messages read the same.
+"""
 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from bearing_workbench.config.arguments import ArgumentError, RowId, Text, check
 from bearing_workbench.store.status import RunStatus
 
 
 def require_text(value: object, field: str) -> str:
-    """The text, stripped; ValueError unless it is a non-empty string."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{field} must be a non-empty string, got {value!r}")
-    return value.strip()
+    """The text, stripped; ArgumentError unless it is a non-empty string."""
+    return check(Text, value, field)
 
 
 def require_id(value: object, field: str) -> int:
-    """The integer id (any int-like but bool); ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"{field} must be an integer id, got {value!r}")
-    try:
-        return operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise ValueError(f"{field} must be an integer id, got {value!r}") from None
-
-
-def optional_id(value: object, field: str) -> int | None:
-    """`require_id`, letting None through."""
-    return None if value is None else require_id(value, field)
+    """The integer id (any int-like but bool); ArgumentError otherwise."""
+    return check(RowId, value, field)
 
 
 def metric_float(value: object, field: str) -> float | None:
@@ -46,10 +40,8 @@ def metric_float(value: object, field: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def as_utc(value: datetime, field: str) -> datetime:
+def as_utc(value: datetime) -> datetime:
     """The datetime in UTC (naive ones are taken as UTC)."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"{field} must be a datetime, got {type(value).__name__}")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -69,7 +61,7 @@ def statuses(status: RunStatus | str | Iterable[RunStatus | str]) -> list[RunSta
 def unique_ids(values: Iterable[int]) -> list[int]:
     """Experiment ids, duplicates dropped, order kept."""
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise ValueError(f"experiment_ids must be a list of integer ids, got {values!r}")
+        raise ArgumentError(f"experiment_ids: must be a list of integer ids, got {values!r}")
     return list(dict.fromkeys(require_id(v, "experiment id") for v in values))
 
 
@@ -82,7 +74,7 @@ def texts(value: str | Iterable[str], field: str) -> list[str]:
 def clean_tags(tags: Iterable[str]) -> list[str]:
     """Tags stripped, duplicates dropped, order kept; TypeError for one string instead of a list."""
     if isinstance(tags, str):
-        raise TypeError("tags must be a list of strings, not one string")
+        raise ArgumentError(f"tags: must be a list of strings, not one string, got {tags!r}")
     out: list[str] = []
     for tag in tags:
         text = require_text(tag, "tag")

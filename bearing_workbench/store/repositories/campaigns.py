@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from sqlalchemy import select
 
+from bearing_workbench.config.arguments import AnyMapping, Text, checked
 from bearing_workbench.store.json_values import to_jsonable
 from bearing_workbench.store.records import CampaignRecord
-from bearing_workbench.store.repositories.arguments import require_text, statuses
+from bearing_workbench.store.repositories.arguments import statuses
 from bearing_workbench.store.repositories.database import Database, get_row, get_row_for_update
 from bearing_workbench.store.tables import CampaignRow, utcnow
 
@@ -20,12 +18,13 @@ class CampaignRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(self, name: str, study_name: str, config: Mapping[str, Any] | None = None) -> int:
+    @checked
+    def create(self, name: Text, study_name: Text, config: AnyMapping | None = None) -> int:
         """Record an HPO campaign (status pending); return its id."""
         row = CampaignRow(
-            name=require_text(name, "campaign name"),
-            study_name=require_text(study_name, "study name"),
-            config=to_jsonable(dict(config or {}), "campaign config"),
+            name=name,
+            study_name=study_name,
+            config=to_jsonable(config or {}, "campaign config"),
             status="pending",
             created_at=utcnow(),
         )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
+from pydantic import SkipValidation
 from sqlalchemy import select
 
+from bearing_workbench.config.arguments import AnyMapping, Text, checked
 from bearing_workbench.store.json_values import to_jsonable
 from bearing_workbench.store.records import ComparisonRecord
-from bearing_workbench.store.repositories.arguments import require_id, require_text
+from bearing_workbench.store.repositories.arguments import require_id
 from bearing_workbench.store.repositories.database import Database, get_row
 from bearing_workbench.store.tables import ComparisonRow, ExperimentRow, utcnow
 
@@ -20,13 +21,19 @@ class ComparisonRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def save(self, name: str, experiment_ids: Iterable[int], result: Mapping[str, Any] | None = None) -> int:
+    @checked
+    def save(
+        self,
+        name: Text,
+        experiment_ids: SkipValidation[Iterable[int]],
+        result: AnyMapping | None = None,
+    ) -> int:
         """Save a comparison cart (and optionally its result); return its id."""
         ids = [require_id(i, "experiment id") for i in experiment_ids]
         row = ComparisonRow(
-            name=require_text(name, "comparison name"),
+            name=name,
             experiment_ids=ids,
-            result=None if result is None else to_jsonable(dict(result), "comparison result"),
+            result=None if result is None else to_jsonable(result, "comparison result"),
             created_at=utcnow(),
         )
         with self._db.transaction() as session:

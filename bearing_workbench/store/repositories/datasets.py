@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
+from pydantic import SkipValidation
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bearing_workbench.config.arguments import (
+    AnyMapping,
+    Integer,
+    PositiveInt,
+    RowId,
+    SamplingRate,
+    Text,
+    checked,
+)
 from bearing_workbench.store.errors import DuplicateNameError, InUseError, NotFoundError
 from bearing_workbench.store.json_values import to_jsonable
 from bearing_workbench.store.records import DatasetRecord
-from bearing_workbench.store.repositories.arguments import optional_id, require_id, require_text
+from bearing_workbench.store.repositories.arguments import require_text
 from bearing_workbench.store.repositories.database import Database, get_row
 from bearing_workbench.store.tables import DatasetRow, ExperimentRow, utcnow
 from bearing_workbench.store.workspace import datasets_dir
@@ -29,45 +37,40 @@ class DatasetRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @checked
     def add(
         self,
-        name: str,
+        name: Text,
         path: str | os.PathLike[str],
         *,
-        n_records: int,
-        n_classes: int,
-        class_names: Iterable[str],
-        fs: float,
-        n_samples: int,
+        n_records: PositiveInt,
+        n_classes: PositiveInt,
+        class_names: SkipValidation[Iterable[str]],
+        fs: SamplingRate,
+        n_samples: PositiveInt,
         source: str = "generated",
         generator_version: str | None = None,
-        seed: int | None = None,
-        extra: Mapping[str, Any] | None = None,
+        seed: Integer | None = None,
+        extra: AnyMapping | None = None,
     ) -> int:
         """Record a dataset file; return its id (`Store.add_dataset`)."""
-        name = require_text(name, "dataset name")
         names = [require_text(c, "class name") for c in class_names]
         if source not in DATASET_SOURCES:
             raise ValueError(f"dataset source must be one of {', '.join(DATASET_SOURCES)}, got {source!r}")
-        for field, value in (("n_records", n_records), ("n_classes", n_classes), ("n_samples", n_samples)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"dataset {field} must be a positive integer, got {value!r}")
         if len(names) != n_classes:
             raise ValueError(f"dataset class_names has {len(names)} names but n_classes is {n_classes}")
-        if not isinstance(fs, int | float) or isinstance(fs, bool) or not math.isfinite(fs) or fs <= 0:
-            raise ValueError(f"dataset fs (sampling rate, Hz) must be a positive number, got {fs!r}")
         row = DatasetRow(
             name=name,
             path=os.fspath(path),
             n_records=n_records,
             n_classes=n_classes,
             class_names=names,
-            fs=float(fs),
+            fs=fs,
             n_samples=n_samples,
             source=source,
             generator_version=generator_version,
-            seed=optional_id(seed, "seed"),
-            extra=to_jsonable(dict(extra or {}), "dataset extra"),
+            seed=seed,
+            extra=to_jsonable(extra or {}, "dataset extra"),
             created_at=utcnow(),
         )
         try:
@@ -108,9 +111,10 @@ class DatasetRepository:
             )
             return [DatasetRecord.from_row(r) for r in rows]
 
-    def delete(self, dataset_id: int, *, delete_files: bool = False) -> None:
+    @checked
+    def delete(self, dataset_id: RowId, *, delete_files: bool = False) -> None:
         """Forget a dataset; refused while experiments use it (`Store.delete_dataset`)."""
-        record = self.get(require_id(dataset_id, "dataset id"))
+        record = self.get(dataset_id)
         folder: Path | None = None
         if delete_files:
             data_root = datasets_dir(self._db.workspace)

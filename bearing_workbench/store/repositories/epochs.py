@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bearing_workbench.config.arguments import NonNegativeInt, RowId, checked
 from bearing_workbench.store.json_values import to_jsonable
 from bearing_workbench.store.records import EpochRecord
-from bearing_workbench.store.repositories.arguments import metric_float, require_id
+from bearing_workbench.store.repositories.arguments import metric_float
 from bearing_workbench.store.repositories.database import Database, get_row, upsert
 from bearing_workbench.store.tables import EpochRow, ExperimentRow, utcnow
 
@@ -22,13 +23,11 @@ class EpochRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add(self, experiment_id: int, epoch: int, **metrics: Any) -> None:
+    @checked
+    def add(self, experiment_id: RowId, epoch: NonNegativeInt, **metrics: Any) -> None:
         """Write one epoch's metrics, replacing the same epoch's row (`Store.add_epoch`)."""
-        epoch = require_id(epoch, "epoch")
-        if epoch < 0:
-            raise ValueError(f"epoch must be >= 0, got {epoch}")
         values: dict[str, Any] = {
-            "experiment_id": require_id(experiment_id, "experiment id"),
+            "experiment_id": experiment_id,
             "epoch": epoch,
         }
         for name in EPOCH_COLUMNS:

@@ -7,10 +7,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import SkipValidation
 from sqlalchemy import Select, String, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from bearing_workbench.config.arguments import (
+    AnyMapping,
+    NonNegativeInt,
+    PositiveInt,
+    RowId,
+    Text,
+    checked,
+)
 from bearing_workbench.store.engine import unicode_lower
 from bearing_workbench.store.errors import InUseError, NotFoundError
 from bearing_workbench.store.exports import (
@@ -27,9 +36,6 @@ from bearing_workbench.store.records import EpochRecord, ExperimentRecord
 from bearing_workbench.store.repositories.arguments import (
     as_utc,
     clean_tags,
-    optional_id,
-    require_id,
-    require_text,
     statuses,
     texts,
     unique_ids,
@@ -48,29 +54,26 @@ class ExperimentRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @checked
     def create(
         self,
-        name: str,
-        family: str,
-        config: Mapping[str, Any],
-        dataset_id: int | None = None,
-        parent_id: int | None = None,
-        campaign_id: int | None = None,
-        tags: Iterable[str] = (),
+        name: Text,
+        family: Text,
+        config: AnyMapping,
+        dataset_id: RowId | None = None,
+        parent_id: RowId | None = None,
+        campaign_id: RowId | None = None,
+        tags: SkipValidation[Iterable[str]] = (),
     ) -> int:
         """Record a new experiment with status pending; return its id."""
-        name = require_text(name, "experiment name")
-        family = require_text(family, "model family")
-        if not isinstance(config, Mapping):
-            raise TypeError(f"experiment config must be a dict, got {type(config).__name__}")
         row = ExperimentRow(
             name=name,
             family=family,
-            config=to_jsonable(dict(config), "experiment config"),
+            config=to_jsonable(config, "experiment config"),
             status=RunStatus.PENDING,
-            dataset_id=optional_id(dataset_id, "dataset id"),
-            parent_id=optional_id(parent_id, "parent experiment id"),
-            campaign_id=optional_id(campaign_id, "campaign id"),
+            dataset_id=dataset_id,
+            parent_id=parent_id,
+            campaign_id=campaign_id,
             tags=clean_tags(tags),
             notes="",
             created_at=utcnow(),
@@ -119,34 +122,31 @@ class ExperimentRepository:
                 )
             )
         if campaign_id is not None:
-            where.append(ExperimentRow.campaign_id == require_id(campaign_id, "campaign id"))
+            where.append(ExperimentRow.campaign_id == campaign_id)
         if dataset_id is not None:
-            where.append(ExperimentRow.dataset_id == require_id(dataset_id, "dataset id"))
+            where.append(ExperimentRow.dataset_id == dataset_id)
         if created_after is not None:
-            where.append(ExperimentRow.created_at >= as_utc(created_after, "created_after"))
+            where.append(ExperimentRow.created_at >= as_utc(created_after))
         if created_before is not None:
-            where.append(ExperimentRow.created_at < as_utc(created_before, "created_before"))
+            where.append(ExperimentRow.created_at < as_utc(created_before))
         return where
 
+    @checked
     def page(
         self,
-        status: RunStatus | str | Iterable[RunStatus | str] | None = None,
-        family: str | Iterable[str] | None = None,
+        status: SkipValidation[RunStatus | str | Iterable[RunStatus | str] | None] = None,
+        family: SkipValidation[str | Iterable[str] | None] = None,
         search: str | None = None,
-        campaign_id: int | None = None,
+        campaign_id: RowId | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
         order_by: str = "created_at",
         descending: bool = True,
-        limit: int | None = 50,
-        offset: int = 0,
-        dataset_id: int | None = None,
+        limit: PositiveInt | None = 50,
+        offset: NonNegativeInt = 0,
+        dataset_id: RowId | None = None,
     ) -> list[ExperimentRecord]:
         """One page of experiments, filtered and sorted in SQL (`Store.list_experiments`)."""
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-            raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
         if order_by in _ORDER_COLUMNS:
             key: ColumnElement[Any] = _ORDER_COLUMNS[order_by]
         elif order_by.startswith(METRIC_ORDER_PREFIX) and len(order_by) > len(METRIC_ORDER_PREFIX):
@@ -168,15 +168,16 @@ class ExperimentRepository:
         with self._db.reading() as session:
             return [ExperimentRecord.from_row(r) for r in session.scalars(query)]
 
+    @checked
     def count(
         self,
-        status: RunStatus | str | Iterable[RunStatus | str] | None = None,
-        family: str | Iterable[str] | None = None,
+        status: SkipValidation[RunStatus | str | Iterable[RunStatus | str] | None] = None,
+        family: SkipValidation[str | Iterable[str] | None] = None,
         search: str | None = None,
-        campaign_id: int | None = None,
+        campaign_id: RowId | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
-        dataset_id: int | None = None,
+        dataset_id: RowId | None = None,
     ) -> int:
         """How many experiments match the same filters as `page`."""
         where = self._filters(status, family, search, campaign_id, dataset_id, created_after, created_before)
@@ -233,11 +234,10 @@ class ExperimentRepository:
             session.flush()
             return ExperimentRecord.from_row(row)
 
-    def set_metrics(self, experiment_id: int, metrics: Mapping[str, Any]) -> None:
+    @checked
+    def set_metrics(self, experiment_id: RowId, metrics: AnyMapping) -> None:
         """Replace the experiment's final metrics."""
-        if not isinstance(metrics, Mapping):
-            raise TypeError(f"metrics must be a dict, got {type(metrics).__name__}")
-        value = to_jsonable(dict(metrics), "metrics")
+        value = to_jsonable(metrics, "metrics")
         with self._db.transaction() as session:
             get_row_for_update(session, ExperimentRow, experiment_id, "experiment").metrics = value
 
@@ -247,10 +247,9 @@ class ExperimentRepository:
         with self._db.transaction() as session:
             get_row_for_update(session, ExperimentRow, experiment_id, "experiment").tags = clean
 
-    def set_notes(self, experiment_id: int, notes: str) -> None:
+    @checked
+    def set_notes(self, experiment_id: RowId, notes: str) -> None:
         """Replace the experiment's free-text notes."""
-        if not isinstance(notes, str):
-            raise TypeError(f"notes must be a string, got {type(notes).__name__}")
         with self._db.transaction() as session:
             get_row_for_update(session, ExperimentRow, experiment_id, "experiment").notes = notes
 
