@@ -9,7 +9,12 @@ import types
 
 import pytest
 
-PACKAGES = ["bearing_workbench", "bearing_workbench.runner", "bearing_workbench.panels"]
+PACKAGES = [
+    "bearing_workbench",
+    "bearing_workbench.runner",
+    "bearing_workbench.panels",
+    "bearing_workbench.data",
+]
 
 
 def test_importing_the_packages_loads_no_heavy_library():

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bearing_workbench.data.dataset_file import DatasetFileError, DatasetInfo, read_info
-
 if TYPE_CHECKING:
+    from bearing_workbench.data.dataset_file import DatasetInfo
     from bearing_workbench.store import Store
 
 DATASET_FIELD = "data.dataset"
@@ -78,6 +77,9 @@ def _locate(dataset: str, store: Store | None) -> tuple[Path, int | None]:
 
 def resolve_dataset(dataset: str, store: Store | None = None) -> DatasetRef:
     """Look `dataset` up and read its summary; raises `DatasetNotFound` naming ``data.dataset``."""
+    # h5py (about 0.1 s) is imported when a file is read, not by the pages that import the boundary
+    from bearing_workbench.data.dataset_file import DatasetFileError, read_info
+
     path, dataset_id = _locate(str(dataset), store)
     try:
         info = read_info(path)

@@ -28,7 +28,6 @@ from bearing_workbench.config import (
 )
 from bearing_workbench.config.yaml_io import read_yaml
 from bearing_workbench.data.lookup import DATASET_FIELD, DatasetNotFound, DatasetRef, resolve_dataset
-from bearing_workbench.data.splits import records_per_split
 from bearing_workbench.models.registry import (
     FamilySpec,
     UnknownFamilyError,
@@ -70,6 +69,10 @@ def facts_for(dataset: DatasetRef, split: SplitConfig) -> DatasetFacts:
     The record counts come from `data.splits.records_per_split`, the function the run's split agrees with.
     """
     info = dataset.info
+    # here, not at the top: the splits bring numpy and h5py, which a page importing the boundary
+    # (the wizard, before any dataset is chosen) does not need yet
+    from bearing_workbench.data.splits import records_per_split
+
     records = records_per_split(
         info.class_counts,
         split_fractions(split),

@@ -29,13 +29,15 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bearing_workbench.config.arguments import PositiveSeconds, check
 from bearing_workbench.config.settings import WEBHOOK_ENV as WEBHOOK_ENV  # its owner is config.settings
 from bearing_workbench.config.settings import settings
-from bearing_workbench.store import ExperimentRecord
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is not needed to register or call a hook
+    from bearing_workbench.store import ExperimentRecord
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
-from bearing_workbench.config.app_links import app_url
 from bearing_workbench.config.settings import TOKEN_ENV
 from bearing_workbench.config.settings import settings as environment
 
@@ -150,6 +149,8 @@ def voila_command(apps_dir: Path, config_dir: Path) -> list[str]:
 
 def app_urls(port: int, token: str, experiment_id: int | None = None) -> dict[str, str]:
     """URLs of the app list and of each app, with the token."""
+    from bearing_workbench.config.app_links import app_url  # here: config's schemas stay out of app kernels
+
     base = f"http://{HOST}:{port}"
     urls = {"home": f"{base}/?token={quote(token)}"}
     render = f"{base}/voila/render/"
