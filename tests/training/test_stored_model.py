@@ -186,6 +186,16 @@ def test_records_a_model_cannot_take_are_refused(store, trained) -> None:
         Records(np.zeros((3, 6000), np.float32), FS, records.record_ids)
 
 
+def test_a_device_that_is_not_there_is_refused(store, trained, monkeypatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(StoredModelError, match="device 'cuda' was asked for but CUDA is not available"):
+        load_stored_model(store, trained["cnn1d"], device="cuda")
+    with pytest.raises(StoredModelError, match="device 'gpu0' is not a device name"):
+        load_stored_model(store, trained["cnn1d"], device="gpu0")
+
+
 def test_unknown_and_unfinished_experiments_are_refused(store, trained) -> None:
     with pytest.raises(StoredModelError, match="experiment 999 does not exist"):
         load_stored_model(store, 999)
