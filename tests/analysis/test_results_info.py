@@ -44,6 +44,12 @@ def test_results_info_of_a_classical_run(analysis_store: Store, trained_ids: dic
     training = {fact.label: fact.text for fact in info.training}
     assert "not in epochs" in training["training"] and "epochs" not in training
     assert info.importance and info.importance == tuple(sorted(info.importance, key=lambda kv: -kv[1]))
+    # its saved pipeline is offered for download like a network's checkpoint; no other family's files
+    files = {f.key: f for f in info.files}
+    assert files["classical_model"].present and files["classical_model"].name == "model.skops"
+    assert "ensemble_combiner" not in files and "ensemble_meta_learner" not in files
+    ensemble = {f.key: f for f in results_info(analysis_store, trained_ids["ensemble"]).files}
+    assert ensemble["ensemble_combiner"].present and "classical_model" not in ensemble
 
 
 def test_results_info_carries_what_the_page_needs(analysis_store: Store, trained_ids: dict[str, int]) -> None:
