@@ -368,7 +368,7 @@ BAD_FILES = {
     "unknown extension": ("signals.txt", raw("1,2,3"), ".npz"),
     "no extension": ("signals", raw("1,2,3"), "supported"),
     "empty file": ("empty.npy", raw(b""), "empty"),
-    "too large": ("big.npy", npy(GOOD, max_bytes=1000), "max_bytes"),
+    "too large": ("big.npy", npy(GOOD, max_bytes=1000), "over the limit of 1000 bytes"),
     "too large, checked before reading": ("junk.npz", raw(b"x" * 2000, max_bytes=1000), "too large"),
     "npz expanding beyond max_bytes": ("bomb.npz", compressed_bomb, "uncompressed"),
     "zero records": ("none.npy", npy(np.zeros((0, LENGTH)), labels=[]), "no records"),
