@@ -435,6 +435,7 @@ def test_bad_file_gives_a_clear_data_file_error(tmp_path, case):
     message = str(info.value)
     assert message.startswith(f"{named[0] if named else file_name}: "), message
     assert keyword.lower() in message.lower(), message
+    assert "np." not in message, message  # values as the user wrote them, not numpy reprs
     assert isinstance(info.value, DatasetFileError) and isinstance(info.value, ValueError)
 
 

@@ -150,7 +150,7 @@ def test_a_csv_label_column_under_another_name(tmp_path):
     assert _refused(path, fs=FS, fs_key="rate").option == "fs_key"
 
 
-@pytest.mark.parametrize("key", ["", "  ", "a/b", 3])
+@pytest.mark.parametrize("key", ["", "  ", "a/b", 3, np.str_("")])
 def test_a_key_that_cannot_name_an_array_is_refused_before_reading(tmp_path, key):
     error = _refused(tmp_path / "absent.npz", signals_key=key)
     assert isinstance(error, OptionError) and error.option == "signals_key"

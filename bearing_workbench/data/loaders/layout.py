@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DataFileError, OptionError
+from .errors import DataFileError, OptionError, shown
 
 SUPPORTED_EXTENSIONS = (".csv", ".h5", ".hdf5", ".mat", ".npy", ".npz")
 METADATA_COLUMNS = ("speed_hz", "load_frac", "temperature_c")
@@ -36,7 +36,7 @@ class Keys:
         chosen = {k: v for k, v in options.items() if v is not None}
         for option, name in chosen.items():
             if not isinstance(name, str) or not name.strip() or "/" in name.strip("/"):
-                raise OptionError(option, f"expected the name of an array in the file, got {name!r}")
+                raise OptionError(option, f"expected the name of an array in the file, got {shown(name)}")
         names = {k.removesuffix("_key"): chosen.get(k, v).strip("/") for k, v in DEFAULT_KEYS.items()}
         return cls(**names, given=frozenset(chosen))
 
