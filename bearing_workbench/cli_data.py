@@ -178,7 +178,9 @@ def cmd_import_data(args: argparse.Namespace) -> int:
     from .data.loaders import DataFileError, OptionError, check_split, import_file, message_for
     from .store import workspace
 
-    dest = Path(args.out) if args.out else workspace.datasets_dir() / f"{args.name}.h5"
+    dest = Path(args.out) if args.out else workspace.datasets_dir()
+    if dest.is_dir() or dest.suffix.lower() not in (".h5", ".hdf5"):  # a folder, as generate-data --out
+        dest = dest / f"{args.name}.h5"
     options = {"fs": args.fs, "labels": args.labels}
     options |= {"signals_key": args.signals_key, "labels_key": args.labels_key, "fs_key": args.fs_key}
     try:
@@ -243,7 +245,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file")
     p.add_argument("--name", required=True, help="dataset name")
-    p.add_argument("--out", help="output .h5 path (default: the workspace's datasets folder)")
+    p.add_argument("--out", help="output folder or .h5 file (default: the workspace's datasets folder)")
     p.add_argument("--fs", type=float, help="sampling rate in Hz when the file does not say")
     p.add_argument("--labels", help="labels file (one per line) for a file without labels (.npy)")
     p.add_argument("--signals-key", help="name of the signals array/variable/dataset (default signals)")

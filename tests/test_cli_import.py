@@ -230,3 +230,15 @@ def test_pickled_files_are_refused_by_the_cli_and_never_run(workspace, tmp_path,
     )
     assert "contains Python objects" in line
     assert not marker.exists() and not (tmp_path / "e.h5").exists()
+
+
+def test_out_may_be_a_folder_like_generate_data(workspace, tmp_path, keyed_npz, capsys):
+    keys = ["--signals-key", "vib", "--labels-key", "y", "--fs-key", "rate"]
+    folder = tmp_path / "imported"
+    code, stdout, err = run(
+        capsys, "import-data", str(keyed_npz), "--name", "plant", "--out", str(folder), *keys
+    )
+    assert code == 0, err
+    assert (folder / "plant.h5").is_file() and str(folder / "plant.h5") in stdout
+    code, stdout, _ = run(capsys, "info", str(folder))
+    assert code == 0 and "20 records" in stdout
