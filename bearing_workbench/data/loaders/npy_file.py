@@ -1,0 +1,31 @@
+"""`.npy` files: one array of signals (labels and fs passed separately)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import OBJECTS, DataFileError
+from .layout import Contents, ReadOptions
+
+
+def read_npy(path: Path, options: ReadOptions) -> Contents:
+    options.keys.refuse_given(path, "a .npy file holds one array, the signals")
+    arr = np_load(path)
+    if not isinstance(arr, np.ndarray):
+        arr.close()
+        raise DataFileError(path, "is a .npz archive, not a .npy array (rename it to .npz)")
+    return Contents(signals=arr)
+
+
+def np_load(path: Path) -> Any:
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise DataFileError(path, OBJECTS) from None
+        raise DataFileError(path, f"is damaged or not a NumPy file ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise DataFileError(path, f"is damaged or not a NumPy file ({exc})") from None
