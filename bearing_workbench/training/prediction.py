@@ -127,7 +127,7 @@ def records_for(model: StoredModel, source: SignalSource) -> tuple[Records, list
 
     warnings: list[str] = []
     signals = _one_channel(source)
-    _check_finite(source.name, signals)
+    _check_finite(source, signals)
     model_fs = float(model.spec.fs)
     if source.fs != model_fs:
         signals = _resample(signals, source.fs, model_fs)
@@ -164,13 +164,14 @@ def _one_channel(source: SignalSource) -> np.ndarray:
     return signals
 
 
-def _check_finite(name: str, signals: np.ndarray) -> None:
+def _check_finite(source: SignalSource, signals: np.ndarray) -> None:
     with np.errstate(over="ignore"):
         bad = np.flatnonzero(~np.isfinite(signals.astype(np.float32, copy=False)).all(axis=1))
     if bad.size:
         which = "record" if bad.size == 1 else "records"
+        ids = [source.record_ids[i] for i in bad]
         raise PredictionInputError(
-            f"{name}: NaN or infinite samples in {which} {listed(bad.tolist())}; expected finite numbers"
+            f"{source.name}: NaN or infinite samples in {which} {listed(ids)}; expected finite numbers"
         )
 
 
