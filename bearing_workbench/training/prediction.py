@@ -205,7 +205,8 @@ def _meta_for(model: StoredModel, source: SignalSource) -> dict[str, np.ndarray]
         bad = f" ({listed(unusable)} not numbers for every record)" if unusable else ""
         raise PredictionInputError(
             f"{source.name}: experiment {model.experiment_id} ({model.family}) needs the operating "
-            f"metadata {listed(missing)} for every record{bad}{has}"
+            f"metadata {listed(missing)} for every record{bad}{has} (datasets from generate-data carry "
+            "it; a file of your own gives it as meta_<name> keys or columns)"
         )
     return meta
 
@@ -276,6 +277,7 @@ def _result(
             f"experiment {model.experiment_id} returned probabilities of shape {probs.shape} for "
             f"{len(records.record_ids)} records and {len(classes)} classes"
         )
+    warnings = [*warnings, *outputs.warnings]
     window_frame = None
     if windows:
         if outputs.window_probs is None:
