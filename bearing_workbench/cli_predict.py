@@ -29,6 +29,13 @@ def _out_paths(out: str | None, windows: bool) -> tuple[Path | None, Path | None
     return path, (path.with_name(f"{path.stem}.windows.csv") if windows else None)
 
 
+def _cli_message(exc: BaseException) -> str:
+    """The error's one line with its option written as a flag (``--fs``) where the error knows it
+    (`PredictionInputError` and the loaders' errors render themselves per style)."""
+    render = getattr(exc, "message", None)
+    return render("cli") if callable(render) else str(exc)
+
+
 def _table(result: Any) -> list[str]:
     labelled = result.true_labels is not None
     width = max([len("record"), *(len(r) for r in result.record_ids[:_ROWS_SHOWN])])
@@ -58,7 +65,8 @@ def _summary(result: Any) -> str:
 def cmd_predict(args: argparse.Namespace) -> int:
     from .config.atomic_files import atomic_path
     from .store import Store
-    from .training.prediction import PredictionInputError, predict
+    from .training.prediction import predict
+    from .training.sources import PredictionInputError
     from .training.stored_model import StoredModelError
 
     try:
@@ -73,11 +81,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
             store=Store(),
             device=args.device,
         )
-    except PredictionInputError as exc:
-        print(f"error: {exc.message('cli')}", file=sys.stderr)
-        return 2
-    except (StoredModelError, ValueError, LookupError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (PredictionInputError, StoredModelError, ValueError, LookupError) as exc:
+        print(f"error: {_cli_message(exc)}", file=sys.stderr)
         return 2
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

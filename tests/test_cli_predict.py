@@ -91,6 +91,26 @@ def test_an_unlabelled_file_at_another_rate_is_resampled_with_a_warning(ws, caps
     assert captured.out.splitlines()[-1] == f"experiment {done} on plant.npy: 2 records"
 
 
+def test_labels_for_an_unlabelled_file_come_from_a_labels_file(ws, capsys, tmp_path):
+    store, done, _ = ws
+    signals, labels, fs, _ = _dataset_arrays(store)
+    np.save(tmp_path / "new.npy", signals[:3])
+    (tmp_path / "new.txt").write_text("\n".join(labels[:3]) + "\n")
+    args = [
+        "predict",
+        str(done),
+        str(tmp_path / "new.npy"),
+        "--fs",
+        str(fs),
+        "--labels",
+        str(tmp_path / "new.txt"),
+    ]
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["true_label"] for r in data["records"]] == labels[:3].tolist()
+    assert data["accuracy"] == np.mean([r["predicted_label"] == r["true_label"] for r in data["records"]])
+
+
 def test_the_folder_generate_data_wrote_is_a_source(ws, capsys, tmp_path):
     store, done, _ = ws
     folder = tmp_path / "gen"
@@ -117,6 +137,7 @@ def _npz(tmp_path, name, **arrays):
         "unknown labels",
         "bad split",
         "bad out",
+        "fs contradicts the file",
     ],
 )
 def test_bad_input_is_exit_2_one_line_and_nothing_written(ws, capsys, tmp_path, case):
@@ -143,8 +164,11 @@ def test_bad_input_is_exit_2_one_line_and_nothing_written(ws, capsys, tmp_path, 
         expected = "labels not among the classes of experiment"
     elif case == "bad split":
         extra, expected = ["--split", "holdout"], "--split: unknown split 'holdout'"
-    else:
+    elif case == "bad out":
         extra, expected = ["--out", str(tmp_path / "preds.txt")], "--out"
+    else:
+        source = _npz(tmp_path, "rate.npz", signals=signals[:2], fs=fs)
+        extra, expected = ["--fs", str(2 * fs)], "wrong sampling rate"
     before = _store_state(store)
     out = tmp_path / "preds.csv"
     code = main(["predict", str(experiment), str(source), "--out", str(out), *extra])

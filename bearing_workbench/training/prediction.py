@@ -248,8 +248,9 @@ def predict(
         windows: also return the probabilities of every window.
         device: where a neural model runs (default: CUDA when available).
 
-    Raises `StoredModelError` (unknown id, run not completed, model missing) or
-    `PredictionInputError` (a source the model cannot use); writes nothing.
+    Raises `StoredModelError` (unknown id, run not completed, model missing), `PredictionInputError`
+    (a source the model cannot use) or `data.loaders.DataFileError` (a file the loader refuses);
+    writes nothing.
     """
     from bearing_workbench.store import Store
     from bearing_workbench.training.stored_model import load_stored_model

@@ -95,6 +95,8 @@ def load_source(
         labels: class names per record for a source without labels (a list, or for a file the path
             of a text file with one label per line).
         split: a stored split of a dataset file (train, val, test); default every record.
+
+    Raises `PredictionInputError`, or the loader's `DataFileError` for a signal file it refuses.
     """
     if isinstance(source, tuple):
         if len(source) != 2:
@@ -258,17 +260,15 @@ def _split_rows(ds: Dataset, split: str | None, split_names: Sequence[str], sour
 
 
 def _file_source(path: Path, *, fs: float | None, labels: Any, split: str | None) -> SignalSource:
-    from bearing_workbench.data.loaders import DataFileError, load_signals
+    from bearing_workbench.data.loaders import load_signals
 
     if split is not None:
         raise PredictionInputError(
             f"{path.name} is not a dataset file with stored splits; leave it out to use every record",
             option="split",
         )
-    try:
-        loaded = load_signals(path, fs=fs, labels=labels, allow_new_classes=True, require_labels=False)
-    except DataFileError as exc:
-        raise PredictionInputError(str(exc)) from None
+    # The loader's own DataFileError goes up as it is: it names its options for Python and the CLI.
+    loaded = load_signals(path, fs=fs, labels=labels, allow_new_classes=True, require_labels=False)
     return SignalSource(
         signals=loaded.signals,
         fs=loaded.fs,

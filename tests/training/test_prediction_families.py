@@ -21,6 +21,8 @@ from ..tiny_data import tiny_store
 # Whole records (the tiny records are shorter than the presets' windows), one epoch, 6 training records.
 OVERRIDES = {"data.window": None, "training.epochs": 1, "training.batch_size": 4}
 ENSEMBLE_MEMBERS = ("cnn1d", "classical")
+# Overlapping windows: 4 per record, their probabilities averaged to the record.
+WINDOWED = {"cnn1d windowed": ("cnn1d", {"data.window": {"length": 4096, "hop": 2048}})}
 
 
 class Experiments:
@@ -31,9 +33,10 @@ class Experiments:
         self.dataset = root / "datasets" / "tiny.h5"
         self.ids: dict[str, int] = {}
 
-    def __call__(self, family: str) -> int:
-        if family not in self.ids:
-            overrides = dict(OVERRIDES)
+    def __call__(self, name: str) -> int:
+        if name not in self.ids:
+            family, extra = WINDOWED.get(name, (name, {}))
+            overrides = {**OVERRIDES, **extra}
             if family == "classical":
                 overrides["model.params.cv_folds"] = 2  # 3 or 4 training records per class
             if family == "ensemble":
@@ -42,8 +45,8 @@ class Experiments:
             train_experiment(self.store, experiment_id)
             record = self.store.get_experiment(experiment_id)
             assert record.status == "completed", (family, record.error)
-            self.ids[family] = experiment_id
-        return self.ids[family]
+            self.ids[name] = experiment_id
+        return self.ids[name]
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +89,21 @@ def test_predict_gives_the_stored_test_predictions_on_a_dataset_file_and_on_an_n
         assert frame["true_label"].tolist() == stored["true_label"].tolist()
         np.testing.assert_allclose(frame[prob_columns].to_numpy(), stored[prob_columns].to_numpy(), atol=1e-4)
         assert result.n_records == 12 and result.warnings == ()
+
+
+def test_windows_of_a_windowed_model_are_cut_as_in_training_and_average_to_its_stored_predictions(
+    experiments,
+):
+    experiment_id = experiments("cnn1d windowed")
+    store = experiments.store
+    stored = pd.read_csv(ExperimentFolder.of(experiment_id, store.workspace).predictions_test)
+    result = predict(experiment_id, str(experiments.dataset), split="test", windows=True, store=store)
+    frame = result.frame().set_index("record_id").loc[stored["record_id"]]
+    assert frame["predicted_label"].tolist() == stored["predicted_label"].tolist()
+    prob_columns = [c for c in stored.columns if c.startswith("prob_")]
+    np.testing.assert_allclose(frame[prob_columns].to_numpy(), stored[prob_columns].to_numpy(), atol=1e-4)
+    windows = result.windows
+    assert windows.groupby("record_id")["start"].apply(list).tolist() == [[0, 2048, 4096, 6144]] * len(stored)
+    assert windows.groupby("record_id")["window"].apply(list).tolist() == [[0, 1, 2, 3]] * len(stored)
+    averaged = windows.groupby("record_id")[prob_columns].mean().loc[stored["record_id"]].to_numpy()
+    np.testing.assert_allclose(averaged, stored[prob_columns].to_numpy(), atol=1e-4)
