@@ -71,6 +71,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     try:
         out, windows_out = _out_paths(args.out, args.windows)
+        store = Store()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         result = predict(
             args.id,
             args.source,
@@ -78,12 +83,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
             labels=args.labels,
             split=args.split,
             windows=args.windows,
-            store=Store(),
+            store=store,
             device=args.device,
         )
     except (PredictionInputError, StoredModelError, ValueError, LookupError) as exc:
         print(f"error: {_cli_message(exc)}", file=sys.stderr)
         return 2
+    finally:
+        store.dispose()
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if out is not None:
@@ -113,13 +120,17 @@ def add_predict_command(sub: Any) -> None:
         help="a registered dataset name, a dataset file, the folder generate-data wrote, "
         "or a signal file (.csv .h5 .mat .npy .npz; labels optional)",
     )
-    p.add_argument("--out", help="also write the predictions to this .csv file")
+    p.add_argument("--out", metavar="F.csv", help="also write the predictions to this .csv file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--fs", type=float, help="sampling rate in Hz when the file does not say")
-    p.add_argument("--labels", help="labels file (one class name per line) for a file without labels")
-    p.add_argument("--split", help="a stored split of a dataset (train, val, test); default every record")
+    p.add_argument("--fs", type=float, metavar="HZ", help="sampling rate in Hz when the file does not say")
+    p.add_argument(
+        "--labels", metavar="FILE", help="labels file (one class name per line) for a file without labels"
+    )
+    p.add_argument(
+        "--split", metavar="NAME", help="a stored split of a dataset (train, val, test); default every record"
+    )
     p.add_argument(
         "--windows", action="store_true", help="per-window probabilities too (in --json, and F.windows.csv)"
     )
-    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+    p.add_argument("--device", metavar="DEVICE", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     p.set_defaults(func=cmd_predict)
