@@ -43,7 +43,7 @@ from bearing_workbench.analysis.run_texts import TOTAL_TIME_LABEL, MetricCard
 from bearing_workbench.config.yaml_io import dump_yaml
 from bearing_workbench.models.predictions import Predictions
 from bearing_workbench.store import Store
-from bearing_workbench.store.artifacts import DOWNLOAD_KEYS, KIND_BY_KEY, ExperimentFolder
+from bearing_workbench.store.artifacts import DOWNLOAD_KEYS, FAMILY_MODEL_KEYS, KIND_BY_KEY, ExperimentFolder
 
 TOP_FEATURES = 15
 # The headline cards: (metrics.json key, its name)
@@ -253,6 +253,7 @@ def _files(folder: ExperimentFolder) -> tuple[ResultFile, ...]:
     return tuple(
         ResultFile(key, kind.label, kind.filename, kind.mime, sizes.get(kind.filename))
         for key, kind in ((key, KIND_BY_KEY[key]) for key in DOWNLOAD_KEYS)
+        if kind.filename in sizes or key not in FAMILY_MODEL_KEYS
     )
 
 

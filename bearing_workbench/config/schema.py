@@ -190,7 +190,9 @@ class TrainingConfig(Section):
         None, gt=0.0, le=1000.0, description="Clip the gradient norm to this value; empty = no clipping."
     )
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
-    export_onnx: bool = Field(True, description="Export the final model to ONNX (neural families).")
+    export_onnx: bool = Field(
+        True, description="Export the final model to ONNX (classical: its pipeline on the 36 features)."
+    )
     mixed_precision: bool = Field(False, description="Use automatic mixed precision on GPU (ignored on CPU).")
     seed: int = Field(
         42, ge=0, le=2**32 - 1, description="Random seed for splits, initialisation and batches."

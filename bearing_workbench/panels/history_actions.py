@@ -16,8 +16,7 @@ from bearing_workbench.panels.kit import MAX_BYTES, DownloadLink, fragments
 from bearing_workbench.store import StoreError
 from bearing_workbench.store.artifacts import KIND_BY_KEY, MODEL_FILE_KEYS, ExperimentFolder
 
-# Model files a row's "model" button offers, best first: (label, file name). Classical and ensemble
-# runs keep none (scikit-learn models have no safe file format here; an ensemble is its members).
+# Model files a row's "model" button offers, best first: (label, file name).
 MODEL_FILES = tuple((KIND_BY_KEY[key].label, KIND_BY_KEY[key].filename) for key in MODEL_FILE_KEYS)
 _esc = fragments.esc
 
@@ -202,11 +201,10 @@ class HistoryActions:
             children.append(link)
         if not files:
             why = (
-                "classical models are not saved (no safe file format for scikit-learn models)"
-                if record.family == "classical"
-                else "an ensemble is its members: download theirs"
-                if record.family == "ensemble"
-                else f"no model file yet (the run is {record.status.value})"
+                f"no model file yet (the run is {record.status.value})"
+                if record.status.value != "completed"
+                else "no model file in its folder (runs from before classical and ensemble models were "
+                "saved have none; train it again)"
             )
             children.append(widgets.HTML(fragments.muted(why)))
         self._show_row_box(f"Model of #{experiment_id} {record.name}", children)

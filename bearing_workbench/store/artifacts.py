@@ -72,6 +72,8 @@ DOWNLOAD_KEYS = (
     "history",
     "metrics",
 )
+# Model files only some families write (classical, ensemble): offered only where the run wrote them.
+FAMILY_MODEL_KEYS = ("classical_model", "ensemble_combiner", "ensemble_meta_learner")
 # What a history export carries: what a colleague needs to read a run's results back, no weights.
 EXPORT_KEYS = (
     "config",

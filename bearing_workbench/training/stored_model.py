@@ -3,8 +3,9 @@
 `load_stored_model(store, experiment_id)` finds the experiment's family in the models registry and
 calls the loader that family registered (`models.registry.set_loader`): neural families rebuild the
 network from the stored config and ``input_spec.json`` and load the weights its test predictions
-were made with; the classical family reads its skops file (`training.classical_files`); an ensemble
-reads its combination and loads its members (`training.ensemble_files`).
+were made with (`training.torch_files`); the classical family reads its skops file
+(`training.classical_files`); an ensemble reads its combination and loads its members
+(`training.ensemble_files`).
 
 Every stored model cuts records into windows with `training.data.cut_windows`, the function training
 uses, and aggregates window probabilities to records with `training.evaluate.aggregate_records`,
@@ -26,22 +27,20 @@ import numpy as np
 from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.config.schema import WindowConfig
 from bearing_workbench.models.inputs import InputSpec
-from bearing_workbench.models.registry import get_family, set_loader
-from bearing_workbench.models.validation import model_params
+from bearing_workbench.models.registry import get_family
 from bearing_workbench.store import NotFoundError, RunStatus
 from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.training.data import cut_windows
-from bearing_workbench.training.errors import CheckpointError
-from bearing_workbench.training.evaluate import aggregate_records, predict_windows
+from bearing_workbench.training.evaluate import aggregate_records
 
 if TYPE_CHECKING:
     from bearing_workbench.store import Store
 
 Progress = Callable[[float, str], None]
-# Modules whose import registers the loaders of the families that are not neural networks.
-_LOADER_MODULES = ("bearing_workbench.training.classical_files", "bearing_workbench.training.ensemble_files")
-# Windows handed to a torch model between two progress reports.
-_PROGRESS_BATCHES = 8
+# Modules whose import registers the families' loaders (and savers).
+_LOADER_MODULES = tuple(
+    f"bearing_workbench.training.{name}" for name in ("torch_files", "classical_files", "ensemble_files")
+)
 
 
 class StoredModelError(ValueError):
@@ -257,96 +256,11 @@ def _silent(fraction: float, message: str) -> None:
     return None
 
 
-# -- neural families -----------------------------------------------------------------------------------
-
-
-class TorchStoredModel(StoredModel):
-    """A network rebuilt from its config and input spec, holding the weights of its test predictions."""
-
-    def __init__(self, files: StoredFiles, model: Any, device: Any, *, required_meta: Sequence[str] = ()):
-        super().__init__(files, required_meta=required_meta)
-        self.model = model
-        self.device = device
-        self.batch_size = max(files.config.training.batch_size, 64)  # as the test split was predicted
-
-    def _window_probs(
-        self, windows: PredictionWindows, records: Records, progress: Progress
-    ) -> tuple[np.ndarray, list[str]]:
-        step = self.batch_size * _PROGRESS_BATCHES
-        parts = []
-        for start in range(0, len(windows), step):
-            part = windows.part(start, start + step)
-            parts.append(predict_windows(self.model, part, batch_size=self.batch_size, device=self.device))
-            done = min(start + step, len(windows))
-            progress(done / len(windows), f"windows {done}/{len(windows)}")
-        return np.concatenate(parts), []
-
-
-def weights_file(files: StoredFiles) -> Any:
-    """The checkpoint holding the weights the test predictions were made with: ``best.pt`` when an
-    epoch improved the monitored metric (fit handed that model back), else ``last.pt`` (the last epoch)."""
-    best_epoch = files.metrics.get("best_epoch")
-    path = files.folder.best_checkpoint if best_epoch else files.folder.last_checkpoint
-    if not path.is_file():
-        raise StoredModelError(
-            f"{files.where(path)} is missing: experiment {files.experiment_id} has no model file"
-        )
-    return path, int(best_epoch or files.metrics.get("epochs_run") or 0)
-
-
-def load_torch_model(
-    files: StoredFiles, *, required_meta: Callable[[Any], Sequence[str]] | None = None
-) -> TorchStoredModel:
-    """Rebuild a neural family's network and load its weights (safe loading only)."""
-    import torch
-
-    from bearing_workbench.models.builders import build_model
-    from bearing_workbench.training.checkpoint import load_checkpoint
-
-    path, epoch = weights_file(files)
-    try:
-        state = load_checkpoint(path, map_location="cpu")
-    except CheckpointError as exc:
-        raise StoredModelError(f"{files.where(path)}: {exc.message}") from None
-    stored_epoch = int((state.get("progress") or {}).get("epoch", -1))
-    if epoch and stored_epoch != epoch:
-        raise StoredModelError(
-            f"{files.where(path)} holds epoch {stored_epoch} but the test predictions were made with "
-            f"epoch {epoch}; the folder was changed after the run"
-        )
-    model = build_model(files.config.model.family, model_params(files.config), files.spec)
-    try:
-        model.load_state_dict(state["model"])
-    except (RuntimeError, KeyError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoredModelError(
-            f"{files.where(path)} does not fit the stored config's model: {first}"
-        ) from None
-    device = torch.device(files.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    model = model.to(device).eval()
-    needed = tuple(required_meta(model)) if required_meta is not None else ()
-    return TorchStoredModel(files, model, device, required_meta=needed)
-
-
-def pinn_required_meta(model: Any) -> tuple[str, ...]:
-    """The metadata a physics-informed network reads when it predicts: its physics inputs (the
-    operating point's Sommerfeld and Reynolds numbers) when ``physics_inputs`` was on, else none."""
-    index = getattr(model, "input_index", None)
-    if index is None:
-        return ()
-    return tuple(model.spec.meta_names[i] for i in index.tolist())
-
-
-for _family in ("cnn1d", "resnet1d", "transformer", "spectrogram"):
-    set_loader(_family, load_torch_model)
-set_loader("pinn", lambda files: load_torch_model(files, required_meta=pinn_required_meta))
-
-
 # -- loading -------------------------------------------------------------------------------------------
 
 
 def load_loaders() -> None:
-    """Import the modules that register the loaders (and savers) of the non-neural families."""
+    """Import the modules that register the families' loaders (and savers)."""
     for name in _LOADER_MODULES:
         importlib.import_module(name)
 
@@ -406,6 +320,5 @@ __all__ = [
     "StoredFiles",
     "StoredModel",
     "StoredModelError",
-    "TorchStoredModel",
     "load_stored_model",
 ]

@@ -11,7 +11,7 @@ from bearing_workbench.analysis.result_bundle import load_results
 from bearing_workbench.analysis.results import baselines, per_class_rows, training_summary
 from bearing_workbench.analysis.results_info import CellRecord, ResultsInfo, results_info
 from bearing_workbench.store import ExperimentFolder, Store
-from bearing_workbench.store.artifacts import DOWNLOAD_KEYS
+from bearing_workbench.store.artifacts import DOWNLOAD_KEYS, FAMILY_MODEL_KEYS
 
 
 def test_results_info_of_an_epoch_run(analysis_store: Store, trained_ids: dict[str, int]) -> None:
@@ -58,7 +58,8 @@ def test_results_info_carries_what_the_page_needs(analysis_store: Store, trained
     # The files of the download list, in its order, with their sizes; an absent one has none.
     folder = ExperimentFolder.at(bundle.folder)
     assert info.folder == bundle.folder
-    assert [f.key for f in info.files] == list(DOWNLOAD_KEYS)
+    # Model files of other families (classical skops, ensemble weights) are not offered here.
+    assert [f.key for f in info.files] == [k for k in DOWNLOAD_KEYS if k not in FAMILY_MODEL_KEYS]
     for file in info.files:
         path = folder.artifact(file.key)
         assert file.size == (path.stat().st_size if path.is_file() else None)

@@ -287,7 +287,7 @@ def test_row_actions_note_and_model(runs) -> None:
     assert history.row_box.layout.display == "none"
     history.search.value = "paper"
     assert _names(history) == ["best cnn"]
-    # model files: an ONNX file is offered; a classical run says why it has none
+    # model files: an ONNX file is offered; a completed run without model files says why it has none
     onnx = experiment_dir(ids["best"], store.workspace) / "model.onnx"
     onnx.write_bytes(b"onnx bytes")
     history.row_action("model", ids["best"])
@@ -295,7 +295,7 @@ def test_row_actions_note_and_model(runs) -> None:
     assert [_link_bytes(link) for link in links] == [b"onnx bytes"]
     history.row_action("model", ids["forest"])
     assert any(
-        "classical models are not saved" in c.value for c in history.row_box.children if hasattr(c, "value")
+        "no model file in its folder" in c.value for c in history.row_box.children if hasattr(c, "value")
     )
     # malformed messages are ignored; an unknown id is reported
     history.table._on_browser_message(history.table, {"type": "action", "action": "rm -rf", "id": 1}, [])

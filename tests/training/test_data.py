@@ -279,3 +279,19 @@ def test_augmentation_is_seeded_and_resumable() -> None:
     x_again, mix_again = restored(_batch(seed=9))
     assert torch.equal(x_next.x, x_again.x)
     assert mix_next.lam == mix_again.lam and torch.equal(mix_next.y_b, mix_again.y_b)
+
+
+def test_cut_windows_gives_each_window_its_record_and_start() -> None:
+    from bearing_workbench.config.schema import WindowConfig
+    from bearing_workbench.training.data import cut_windows
+
+    signals = np.arange(2 * 300, dtype=np.float32).reshape(2, 300)
+    cut = cut_windows(signals, WindowConfig(length=100, hop=50))
+    assert cut.record_index.tolist() == [0] * 5 + [1] * 5
+    assert cut.starts.tolist() == [0, 50, 100, 150, 200] * 2
+    for window, record, start in zip(cut.signals, cut.record_index, cut.starts, strict=True):
+        np.testing.assert_array_equal(window, signals[record, start : start + 100])
+    whole = cut_windows(signals, None)  # no window: each record is one input
+    assert (
+        whole.signals is signals and whole.starts.tolist() == [0, 0] and whole.record_index.tolist() == [0, 1]
+    )
