@@ -23,6 +23,7 @@ def _progress_bar(total: int, desc: str):
 def cmd_generate_data(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from .cli_data import name_taken, register_written
     from .data.generator import GeneratorConfig, generate_dataset
 
     overrides = {"per_class": args.per_class, "seed": args.seed, "duration_s": args.duration, "fs": args.fs}
@@ -38,6 +39,9 @@ def cmd_generate_data(args: argparse.Namespace) -> int:
     if path.exists() and not args.overwrite:
         print(f"error: {path} already exists (use --overwrite to replace it)", file=sys.stderr)
         return 2
+    if args.register and (taken := name_taken(args.name)):
+        print(f"error: {taken}", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     with _progress_bar(cfg.n_records, "generating") as bar:
         generate_dataset(path, cfg, workers=args.workers, overwrite=args.overwrite, progress=bar.update)
@@ -47,141 +51,10 @@ def cmd_generate_data(args: argparse.Namespace) -> int:
         f"in {took:.1f} s"
     )
     if args.register:
-        dataset_id = _register(path, args.name)
+        dataset_id = register_written(path, args.name)
+        if dataset_id is None:
+            return 2
         print(f"registered as dataset {args.name!r} (id {dataset_id}) in the workspace store")
-    return 0
-
-
-def _register(path: Path, name: str) -> int:
-    from .data.registration import register_dataset
-    from .store import Store
-
-    return register_dataset(Store(), path, name=name)
-
-
-def _describe_column(values) -> str:
-    import numpy as np
-
-    if values.dtype == object or values.dtype.kind in "USO":
-        uniq, counts = np.unique(values.astype(str), return_counts=True)
-        return ", ".join(f"{u} {c}" for u, c in zip(uniq, counts, strict=True))
-    return f"{np.min(values):.4g} .. {np.max(values):.4g} (median {np.median(values):.4g})"
-
-
-def cmd_info(args: argparse.Namespace) -> int:
-    from .data.dataset_file import Dataset, DatasetFileError, read_info
-
-    try:
-        info = read_info(args.path)
-        with Dataset(args.path) as ds:
-            metadata = ds.metadata()
-    except DatasetFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        out = {
-            "path": str(info.path),
-            "size_bytes": info.size_bytes,
-            "fs": info.fs,
-            "n_records": info.n_records,
-            "n_samples": info.n_samples,
-            "duration_s": info.duration_s,
-            "class_counts": info.class_counts,
-            "split_sizes": info.split_sizes,
-            "source": info.source,
-            "generator_version": info.generator_version,
-            "seed": info.seed,
-            "metadata_columns": list(info.metadata_columns),
-        }
-        print(json.dumps(out, indent=2))
-        return 0
-    print(
-        f"{info.path}  ({info.size_bytes / 1e6:.1f} MB, {info.source}"
-        + (f", generator {info.generator_version}, seed {info.seed}" if info.source == "generated" else "")
-        + ")"
-    )
-    print(f"  {info.n_records} records x {info.n_samples} samples at {info.fs:g} Hz ({info.duration_s:g} s)")
-    print(f"  {len(info.class_names)} classes:")
-    for name, count in info.class_counts.items():
-        print(f"    {name:<26} {count}")
-    if info.split_sizes:
-        print("  split (by record): " + ", ".join(f"{k} {v}" for k, v in info.split_sizes.items()))
-    if metadata:
-        print("  metadata:")
-        for name, values in metadata.items():
-            print(f"    {name:<18} {_describe_column(values)}")
-    return 0
-
-
-def cmd_features(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from .config.atomic_files import atomic_path
-    from .data.dataset_file import Dataset, DatasetFileError
-    from .features import FEATURE_NAMES, compute_features
-
-    out = Path(args.out)
-    if out.suffix not in (".csv", ".npz"):
-        print(f"error: --out {out}: use a .csv or .npz file name", file=sys.stderr)
-        return 2
-    try:
-        ds = Dataset(args.path)
-    except DatasetFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    with ds:
-        meta = ds.metadata()
-        speed = meta.get("speed_hz")
-        feats = np.empty((ds.n_records, len(FEATURE_NAMES)), dtype=np.float32)
-        block = 64
-        with _progress_bar(ds.n_records, "features") as bar:
-            for start in range(0, ds.n_records, block):
-                stop = min(start + block, ds.n_records)
-                shaft = None if speed is None else speed[start:stop]
-                feats[start:stop] = compute_features(ds.signals(slice(start, stop)), ds.fs, shaft_hz=shaft)
-                bar.update(stop - start)
-        labels = np.array([ds.class_names[i] for i in ds.labels])
-        record_ids = ds.record_ids.astype(str)
-    with atomic_path(out) as tmp:
-        if out.suffix == ".npz":
-            with open(tmp, "wb") as fh:
-                np.savez(
-                    fh,
-                    features=feats,
-                    feature_names=np.array(FEATURE_NAMES),
-                    labels=labels,
-                    record_ids=record_ids,
-                )
-        else:
-            import pandas as pd
-
-            frame = pd.DataFrame(feats, columns=list(FEATURE_NAMES))
-            frame.insert(0, "label", labels)
-            frame.insert(0, "record_id", record_ids)
-            frame.to_csv(tmp, index=False, float_format="%.6g")
-    print(f"wrote {out} ({feats.shape[0]} records x {feats.shape[1]} features)")
-    return 0
-
-
-def cmd_import_data(args: argparse.Namespace) -> int:
-    from .data.loaders import DataFileError, import_file
-    from .store import workspace
-
-    dest = Path(args.out) if args.out else workspace.datasets_dir() / f"{args.name}.h5"
-    kwargs = {}
-    if args.fs:
-        kwargs["fs"] = args.fs
-    if args.labels:
-        kwargs["labels"] = args.labels
-    try:
-        path = import_file(args.file, dest, allow_new_classes=args.allow_new_classes, **kwargs)
-    except DataFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"imported {args.file} -> {path}")
-    if args.register:
-        dataset_id = _register(path, args.name)
-        print(f"registered as dataset {args.name!r} (id {dataset_id})")
     return 0
 
 
@@ -353,25 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--register", action="store_true", help="register the dataset in the workspace store")
     p.set_defaults(func=cmd_generate_data)
 
-    p = sub.add_parser("info", help="summarise a dataset file")
-    p.add_argument("path")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_info)
+    from .cli_data import add_data_commands
 
-    p = sub.add_parser("features", help="compute the 36 hand-crafted features of a dataset")
-    p.add_argument("path")
-    p.add_argument("--out", required=True, help="output .csv or .npz file")
-    p.set_defaults(func=cmd_features)
-
-    p = sub.add_parser("import-data", help="import user signals (.h5 .mat .csv .npy .npz) as a dataset")
-    p.add_argument("file")
-    p.add_argument("--name", required=True, help="dataset name")
-    p.add_argument("--out", help="output .h5 path (default: the workspace's datasets folder)")
-    p.add_argument("--fs", type=float, help="sampling rate in Hz when the file does not say")
-    p.add_argument("--labels", help="labels file (one per line) for .npy input")
-    p.add_argument("--allow-new-classes", action="store_true", help="accept labels outside the catalogue")
-    p.add_argument("--register", action="store_true", help="register the dataset in the workspace store")
-    p.set_defaults(func=cmd_import_data)
+    add_data_commands(sub)  # info, features, import-data: datasets by name, file or folder
 
     p = sub.add_parser("train", help="train one experiment in this process and store it")
     p.add_argument("--model", required=True, help="model family (cnn1d, resnet1d, transformer, ...)")

@@ -9,6 +9,21 @@ from ..store import Store
 from .dataset_file import read_info
 
 
+def name_in_use(store: Store, name: str) -> str | None:
+    """What holds `name` in the store ("already registered: ..."), or None when it is free.
+
+    Callers check this before writing a file they mean to register, so that a taken name costs
+    nothing; `register_dataset` still refuses (`DuplicateNameError`) if the name is taken meanwhile.
+    """
+    from ..store import NotFoundError
+
+    try:
+        record = store.get_dataset(name)
+    except NotFoundError:
+        return None
+    return f"a dataset of that name is already registered (id {record.id}, {record.path})"
+
+
 def register_dataset(store: Store, path: str | os.PathLike, name: str | None = None) -> int:
     """Record a dataset file (already validated and complete) in the store; returns its id.
 

@@ -368,7 +368,7 @@ BAD_FILES = {
     "unknown extension": ("signals.txt", raw("1,2,3"), ".npz"),
     "no extension": ("signals", raw("1,2,3"), "supported"),
     "empty file": ("empty.npy", raw(b""), "empty"),
-    "too large": ("big.npy", npy(GOOD, max_bytes=1000), "max_bytes"),
+    "too large": ("big.npy", npy(GOOD, max_bytes=1000), "over the limit of 1000 bytes"),
     "too large, checked before reading": ("junk.npz", raw(b"x" * 2000, max_bytes=1000), "too large"),
     "npz expanding beyond max_bytes": ("bomb.npz", compressed_bomb, "uncompressed"),
     "zero records": ("none.npy", npy(np.zeros((0, LENGTH)), labels=[]), "no records"),
@@ -435,6 +435,7 @@ def test_bad_file_gives_a_clear_data_file_error(tmp_path, case):
     message = str(info.value)
     assert message.startswith(f"{named[0] if named else file_name}: "), message
     assert keyword.lower() in message.lower(), message
+    assert "np." not in message, message  # values as the user wrote them, not numpy reprs
     assert isinstance(info.value, DatasetFileError) and isinstance(info.value, ValueError)
 
 

@@ -9,9 +9,9 @@ every problem comes back as a `DataFileError` that names the file and says what 
 
 from __future__ import annotations
 
-from .errors import DataFileError
+from .errors import DataFileError, OptionError, message_for
 from .layout import METADATA_COLUMNS, MIN_RECORD_SAMPLES, SUPPORTED_EXTENSIONS
-from .load import import_file, load_signals
+from .load import check_split, import_file, load_signals
 from .signal_set import SignalSet
 
 __all__ = [
@@ -19,7 +19,10 @@ __all__ = [
     "MIN_RECORD_SAMPLES",
     "SUPPORTED_EXTENSIONS",
     "DataFileError",
+    "OptionError",
     "SignalSet",
+    "check_split",
     "import_file",
     "load_signals",
+    "message_for",
 ]

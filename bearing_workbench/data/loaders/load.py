@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bearing_workbench.config.arguments import SamplingRate, check
+from bearing_workbench.config.arguments import ArgumentError, NonNegativeInt, SamplingRate, check
 
 from ..catalogue import class_names as catalogue_class_names
 from ..dataset_file import DatasetFileError, write_dataset
 from ..splits import split_records, validate_fractions
 from .csv_file import read_csv
-from .errors import DataFileError
+from .errors import DataFileError, OptionError
 from .hdf5_file import read_hdf5
-from .layout import Contents
+from .layout import Contents, Keys, ReadOptions
 from .limits import check_file
 from .mat_file import read_mat
 from .npy_file import read_npy
@@ -42,8 +42,14 @@ def load_signals(
     max_bytes: int = 4 * 1024**3,
     min_fs: float = 5120.0,
     require_labels: bool = True,
+    signals_key: str | None = None,
+    labels_key: str | None = None,
+    fs_key: str | None = None,
 ) -> SignalSet:
     """Load and validate a user's signal file (.h5/.hdf5, .mat, .csv, .npy, .npz).
+
+    The layouts are described in docs/bring-your-own-data.md. Errors are `DataFileError` (the file)
+    or `OptionError` (an argument), each naming the option it concerns in `option`.
 
     Args:
         fs: sampling rate in Hz; needed when the file has none, checked against the file's otherwise.
@@ -51,44 +57,57 @@ def load_signals(
             class list), or the path of a text/CSV file with one label per line.
         known_classes: the class list labels are checked against (default: the catalogue).
         allow_new_classes: accept labels that are not known classes instead of refusing them.
-        max_bytes: refuse files larger than this, before reading them.
+        max_bytes: refuse files larger than this (on disk or inflated), before reading them.
         min_fs: lowest sampling rate accepted (the cavitation band needs 5120 Hz).
         require_labels: refuse a file without labels; with False it loads with ``labels=None``
             (records to predict on).
+        signals_key, labels_key, fs_key: the names the file gives its signals, labels and sampling
+            rate, where they are not ``signals``, ``labels`` (``label`` column in a CSV) and ``fs``.
     """
     path = Path(path)
     known = tuple(catalogue_class_names() if known_classes is None else known_classes)
     if fs is not None:
-        fs = check(SamplingRate, fs, "fs")
+        fs = _checked_option(SamplingRate, fs, "fs")
+    keys = Keys.from_options(signals_key=signals_key, labels_key=labels_key, fs_key=fs_key)
     check_file(path, max_bytes)
-    contents = _read(path, max_bytes)
+    contents = _read(path, ReadOptions(max_bytes=max_bytes, keys=keys))
     signals = signal_matrix(path, contents.signals)
     n = len(signals)
     if contents.labels is not None and labels is not None:
-        raise DataFileError(path, "has its own labels; pass labels= only for files without them")
+        raise DataFileError(path, "has its own labels; pass {option} only for files without them", "labels")
     unlabelled = contents.labels is None and labels is None
     if unlabelled and require_labels:
-        missing = "no 'label' column: add one" if path.suffix.lower() == ".csv" else "no labels: add them"
-        raise DataFileError(
-            path, f"has {missing}, or pass labels= (a list, or a file with one label per line)"
-        )
+        raise DataFileError(path, _no_labels(path.suffix.lower(), keys), "labels")
     names = None
-    if labels is not None:
-        raw_labels = labels_argument(labels, known)
-        where = f"labels file {Path(labels).name}" if isinstance(labels, str | os.PathLike) else "labels="
-    else:
-        raw_labels, where = contents.labels, "the file"
     if not unlabelled:
+        if labels is not None:
+            raw_labels, option = labels_argument(labels, known), "labels"
+            is_file = isinstance(labels, str | os.PathLike)
+            where = f"labels file {Path(labels).name}" if is_file else "{option}"
+        else:
+            raw_labels, where = contents.labels, "the file"
+            option = "labels_key" if "labels_key" in keys.given else None
         index_classes = string_list(path, contents.class_names, "class_names") or known
-        names = resolve_labels(path, raw_labels, n, where, index_classes, known, allow_new_classes)
+        names = resolve_labels(path, raw_labels, n, where, index_classes, known, allow_new_classes, option)
     return SignalSet(
         signals=signals,
         labels=names,
-        fs=resolve_fs(path, contents.fs, fs, min_fs),
+        fs=resolve_fs(path, contents.fs, fs, min_fs, keys.fs),
         metadata=clean_metadata(path, contents.metadata, n),
         record_ids=clean_record_ids(path, contents.record_ids, n),
         source=path,
     )
+
+
+def _no_labels(suffix: str, keys: Keys) -> str:
+    """Why a file without labels is refused, and the ways to give them for its format."""
+    give = "pass {option} (one label per record)"
+    if suffix == ".npy":
+        return f"has no labels (a .npy file holds only the signals): {give}"
+    if suffix == ".csv":
+        return f"has no 'label' column: add one, name yours with {{option:labels_key}}, or {give}"
+    name_yours = "name yours with {option:labels_key}"
+    return f"has no labels (no {keys.labels!r} in it): add them, {name_yours}, or {give}"
 
 
 def import_file(
@@ -105,16 +124,16 @@ def import_file(
     Everything is checked before writing, and the file is written beside `dest` and renamed into
     place, so a failure leaves nothing at `dest`. `load_kwargs` go to `load_signals`.
     """
-    fractions = validate_fractions(split_fractions)
+    fractions = check_split(split_fractions, split_seed)
     src, dest = Path(src), Path(dest)
     if dest.exists() and not overwrite:
-        raise DataFileError(dest, "already exists (choose another name or pass overwrite=True)")
+        raise DataFileError(dest, "already exists (choose another name or pass {option})", "overwrite")
     signal_set = load_signals(src, **load_kwargs)
     class_names = signal_set.class_names(load_kwargs.get("known_classes"))
     try:
         splits = split_records(signal_set.labels, fractions, split_seed)
     except ValueError as exc:
-        raise DataFileError(src, str(exc)) from None
+        raise DataFileError(src, f"{exc}; the fractions are {{option}}", "split_fractions") from None
     write_dataset(
         dest,
         signal_set.signals,
@@ -133,17 +152,36 @@ def import_file(
     return dest
 
 
-def _read(path: Path, max_bytes: int) -> Contents:
-    readers = {
-        ".csv": read_csv,
-        ".h5": read_hdf5,
-        ".hdf5": read_hdf5,
-        ".mat": read_mat,
-        ".npy": read_npy,
-        ".npz": read_npz,
-    }
+def check_split(fractions: Sequence[float], seed: int) -> tuple[float, float, float]:
+    """The split fractions (train, val, test) and seed checked; `OptionError` naming the bad one."""
+    _checked_option(NonNegativeInt, seed, "split_seed")
     try:
-        return readers[path.suffix.lower()](path, max_bytes)
+        plain = [v.item() if hasattr(v, "item") else v for v in fractions]  # numpy scalars shown plainly
+        return validate_fractions(plain)
+    except (TypeError, ValueError) as exc:
+        raise OptionError("split_fractions", str(exc).removeprefix("fractions: ")) from None
+
+
+def _checked_option(kind: Any, value: object, option: str) -> Any:
+    try:
+        return check(kind, value, option)
+    except ArgumentError as exc:
+        raise OptionError(option, str(exc).removeprefix(f"{option}: ")) from None
+
+
+READERS = {
+    ".csv": read_csv,
+    ".h5": read_hdf5,
+    ".hdf5": read_hdf5,
+    ".mat": read_mat,
+    ".npy": read_npy,
+    ".npz": read_npz,
+}
+
+
+def _read(path: Path, options: ReadOptions) -> Contents:
+    try:
+        return READERS[path.suffix.lower()](path, options)
     except DataFileError:
         raise
     except DatasetFileError as exc:

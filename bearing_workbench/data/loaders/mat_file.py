@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 
 from .errors import DataFileError
-from .layout import MAT_VARIABLES, METADATA_COLUMNS, Contents
+from .layout import METADATA_COLUMNS, Contents, Keys, ReadOptions
 from .limits import check_expanded
 
 _MAT73_NUMERIC = {
@@ -24,32 +24,48 @@ def is_matlab73(path: Path) -> bool:
         return handle.read(10) == b"MATLAB 7.3"
 
 
-def read_mat(path: Path, max_bytes: int) -> Contents:
+def _variables(keys: Keys) -> dict[str, str]:
+    """Contents field -> the variable it is read from."""
+    named = {"signals": keys.signals, "labels": keys.labels, "fs": keys.fs}
+    return named | {"record_ids": "record_ids", "class_names": "class_names"}
+
+
+def _check_keys(path: Path, keys: Keys, found: list[str]) -> None:
+    if keys.signals not in found:
+        raise keys.missing(path, "signals_key", "variable", found)
+    for option in ("labels_key", "fs_key"):
+        if option in keys.given and getattr(keys, option.removesuffix("_key")) not in found:
+            raise keys.missing(path, option, "variable", found)
+
+
+def read_mat(path: Path, options: ReadOptions) -> Contents:
     if is_matlab73(path) or h5py.is_hdf5(path):
-        return read_mat73(path, max_bytes)
+        return read_mat73(path, options)
     import scipy.io
 
     try:
         listing = {name: (shape, kind) for name, shape, kind in scipy.io.whosmat(path)}
     except Exception as exc:  # scipy raises several types for a file that is not a MAT file
         raise DataFileError(path, f"is not a MATLAB .mat file ({type(exc).__name__}: {exc})") from None
-    if "signals" not in listing:
-        raise DataFileError(path, f"has no 'signals' variable (found: {', '.join(listing) or 'nothing'})")
-    shape, kind = listing["signals"]
+    keys = options.keys
+    _check_keys(path, keys, list(listing))
+    shape, kind = listing[keys.signals]
     if kind not in ("cell", "struct", "object", "function_handle", "char", "sparse"):
-        check_expanded(path, math.prod(shape), max_bytes)
+        check_expanded(path, math.prod(shape), options.max_bytes)
     if kind in ("struct", "object", "function_handle", "sparse"):
         raise DataFileError(
-            path, f"'signals' is a MATLAB {kind}; save it as a numeric matrix (records x samples)"
+            path, f"{keys.signals!r} is a MATLAB {kind}; save it as a numeric matrix (records x samples)"
         )
-    wanted = [name for name in MAT_VARIABLES if name in listing]
+    variables = _variables(keys)
+    wanted = [name for name in (*variables.values(), *METADATA_COLUMNS) if name in listing]
     # Plain loadmat: reads data only (MATLAB objects come back as opaque bytes, nothing is run).
     data = scipy.io.loadmat(path, variable_names=wanted, chars_as_strings=True)
-    return _mat_contents(path, data)
+    return _mat_contents(data, keys)
 
 
-def _mat_contents(path: Path, data: Mapping[str, Any]) -> Contents:
-    signals = data["signals"]
+def _mat_contents(data: Mapping[str, Any], keys: Keys) -> Contents:
+    variables = _variables(keys)
+    signals = data[keys.signals]
     if (
         isinstance(signals, np.ndarray)
         and signals.ndim == 2
@@ -57,30 +73,22 @@ def _mat_contents(path: Path, data: Mapping[str, Any]) -> Contents:
         and signals.shape[0] > 1
     ):
         signals = signals.T  # a MATLAB column vector is one record
-    return Contents(
-        signals=signals,
-        labels=data.get("labels"),
-        fs=data.get("fs"),
-        record_ids=data.get("record_ids"),
-        class_names=data.get("class_names"),
-        metadata={name: data[name] for name in METADATA_COLUMNS if name in data},
-    )
+    found = {field: data.get(name) for field, name in variables.items() if field != "signals"}
+    metadata = {name: data[name] for name in METADATA_COLUMNS if name in data}
+    return Contents(signals=signals, metadata=metadata, **found)
 
 
-def read_mat73(path: Path, max_bytes: int) -> Contents:
+def read_mat73(path: Path, options: ReadOptions) -> Contents:
     """MATLAB v7.3 files are HDF5; MATLAB writes arrays column-major, so each one reads transposed."""
+    keys = options.keys
     with h5py.File(path, "r") as f:
-        if not isinstance(f.get("signals"), h5py.Dataset):
-            found = ", ".join(k for k in f.keys() if not k.startswith("#")) or "nothing"
-            raise DataFileError(path, f"has no 'signals' variable (found: {found})")
-        if f["signals"].dtype.kind in "fiu":
-            check_expanded(path, f["signals"].size, max_bytes)
-        data = {
-            name: _mat73_value(path, f, f[name], name)
-            for name in MAT_VARIABLES
-            if isinstance(f.get(name), h5py.Dataset)
-        }
-    return _mat_contents(path, data)
+        present = [k for k in f.keys() if not k.startswith("#") and isinstance(f[k], h5py.Dataset)]
+        _check_keys(path, keys, present)
+        if f[keys.signals].dtype.kind in "fiu":
+            check_expanded(path, f[keys.signals].size, options.max_bytes)
+        names = (*_variables(keys).values(), *METADATA_COLUMNS)
+        data = {name: _mat73_value(path, f, f[name], name) for name in names if name in present}
+    return _mat_contents(data, keys)
 
 
 def _mat73_value(path: Path, f: h5py.File, ds: h5py.Dataset, name: str, depth: int = 0) -> Any:

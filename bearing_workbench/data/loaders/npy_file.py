@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 
 from .errors import OBJECTS, DataFileError
-from .layout import Contents
+from .layout import Contents, ReadOptions
 
 
-def read_npy(path: Path, max_bytes: int) -> Contents:
+def read_npy(path: Path, options: ReadOptions) -> Contents:
+    options.keys.refuse_given(path, "a .npy file holds one array, the signals")
     arr = np_load(path)
     if not isinstance(arr, np.ndarray):
         arr.close()

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataFileError
+from .errors import DataFileError, shown
 from .layout import MIN_RECORD_SAMPLES
 
 
@@ -136,17 +136,23 @@ def resolve_labels(
     index_classes: Sequence[str],
     known: Sequence[str],
     allow_new: bool,
+    option: str | None = None,
 ) -> np.ndarray:
-    """Class names, one per record, from text labels or indices into `index_classes`."""
+    """Class names, one per record, from text labels or indices into `index_classes`.
+
+    `where` says where the labels came from; `option` is the option that gave them (errors carry it).
+    """
     arr = vector(path, raw, f"labels in {where}")
     if len(arr) != n:
         raise DataFileError(
-            path, f"{len(arr)} labels in {where} for {n} records (expected one label per record)"
+            path, f"{len(arr)} labels in {where} for {n} records (expected one label per record)", option
         )
     if arr.dtype == object and all(isinstance(v, int | float | np.number) for v in arr):
         arr = arr.astype(np.float64)
     if arr.dtype.kind == "b":
-        raise DataFileError(path, f"labels in {where} are true/false values; expected class names or indices")
+        raise DataFileError(
+            path, f"labels in {where} are true/false values; expected class names or indices", option
+        )
     if arr.dtype.kind in "iuf":
         values = arr.astype(np.float64)
         bad = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
@@ -154,6 +160,7 @@ def resolve_labels(
             raise DataFileError(
                 path,
                 f"labels in {where} must be class names or whole-number indices; see {records_text(bad)}",
+                option,
             )
         out_of_range = np.flatnonzero((values < 0) | (values >= len(index_classes)))
         if out_of_range.size:
@@ -162,23 +169,25 @@ def resolve_labels(
                 path,
                 f"label index {int(values[i])} (record {i}) is out of range: indices count from 0 into "
                 f"{len(index_classes)} classes ({', '.join(index_classes)})",
+                option,
             )
         names = [index_classes[int(v)] for v in values]
     else:
         names = [text_value(v) for v in arr]
         missing = [i for i, v in enumerate(names) if not v]
         if missing:
-            raise DataFileError(path, f"empty label in {records_text(missing)} ({where})")
+            raise DataFileError(path, f"empty label in {records_text(missing)} ({where})", option)
     unknown = [c for c in dict.fromkeys(names) if c not in set(known)]
     if unknown and not allow_new:
         first = names.index(unknown[0])
-        shown = ", ".join(repr(c) for c in unknown[:5]) + (
+        names_shown = ", ".join(repr(c) for c in unknown[:5]) + (
             f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         )
         raise DataFileError(
             path,
-            f"unknown class {shown} (first in record {first}); known classes: {', '.join(known)}. "
-            f"Fix the labels, or pass allow_new_classes=True to import new classes",
+            f"unknown class {names_shown} (first in record {first}); known classes: {', '.join(known)}. "
+            "Fix the labels, or pass {option} to import new classes",
+            "allow_new_classes",
         )
     return np.asarray(names, dtype=object)
 
@@ -187,24 +196,28 @@ def labels_argument(labels: Sequence[str] | str | os.PathLike, known: Sequence[s
     if not isinstance(labels, str | os.PathLike):
         return list(labels) if not isinstance(labels, np.ndarray) else labels
     lpath = Path(labels)
-    if not lpath.is_file():
+    if lpath.exists() and not lpath.is_file():
+        raise DataFileError(lpath, "is a folder; {option} names a file with one label per line", "labels")
+    if not lpath.exists():
         hint = ""
         if isinstance(labels, str) and labels in known:
             hint = f"; a string is read as a file name: for one class, pass a list like [{labels!r}] * n"
-        raise DataFileError(lpath, f"no such file (labels= names a file with one label per line){hint}")
+        raise DataFileError(
+            lpath, f"no such file ({{option}} names a file with one label per line){hint}", "labels"
+        )
     try:
         text = lpath.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(lpath, f"labels file could not be read as UTF-8 text ({exc})") from None
+        raise DataFileError(lpath, f"labels file could not be read as UTF-8 text ({exc})", "labels") from None
     rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
     if not rows:
-        raise DataFileError(lpath, "labels file has no labels")
+        raise DataFileError(lpath, "labels file has no labels", "labels")
     header = [cell.strip().lower() for cell in rows[0]]
     if "label" in header or "labels" in header:
         column = header.index("label") if "label" in header else header.index("labels")
         rows = rows[1:]
     elif max(len(row) for row in rows) > 1:
-        raise DataFileError(lpath, "labels file has several columns but none is named 'label'")
+        raise DataFileError(lpath, "labels file has several columns but none is named 'label'", "labels")
     else:
         column = 0
     values = [row[column].strip() if column < len(row) else "" for row in rows]
@@ -213,7 +226,8 @@ def labels_argument(labels: Sequence[str] | str | os.PathLike, known: Sequence[s
     return np.asarray(values, dtype=object)
 
 
-def resolve_fs(path: Path, in_file: Any, given: float | None, min_fs: float) -> float:
+def resolve_fs(path: Path, in_file: Any, given: float | None, min_fs: float, name: str = "fs") -> float:
+    """The sampling rate: the file's (`name` in it), else the one given; both: they must agree."""
     file_fs = None
     if in_file is not None:
         arr = np.asarray(in_file)
@@ -223,20 +237,28 @@ def resolve_fs(path: Path, in_file: Any, given: float | None, min_fs: float) -> 
             or not np.isfinite(arr).all()
             or float(arr.ravel()[0]) <= 0
         ):
-            raise DataFileError(path, f"fs in the file must be one positive number (Hz), got {in_file!r}")
+            raise DataFileError(
+                path, f"{name!r} in the file must be one positive number (Hz), got {shown(in_file)}", "fs_key"
+            )
         file_fs = float(arr.ravel()[0])
     if file_fs is not None and given is not None and not math.isclose(file_fs, given, rel_tol=1e-9):
         raise DataFileError(
-            path, f"wrong sampling rate: the file says fs = {file_fs:g} Hz but fs={given:g} Hz was passed"
+            path,
+            f"wrong sampling rate: the file says {name} = {file_fs:g} Hz but {{option=}}{given:g} was given; "
+            "leave {option} out to use the file's",
+            "fs",
         )
     rate = file_fs if file_fs is not None else given
     if rate is None:
-        raise DataFileError(path, "no sampling rate: the file has no fs; pass fs= (in Hz)")
+        raise DataFileError(
+            path, f"no sampling rate: the file has no {name!r}; pass {{option}} (in Hz)", "fs"
+        )
     if rate < min_fs:
         raise DataFileError(
             path,
             f"sampling rate too low: fs = {rate:g} Hz, but the cavitation band (1.5-2.5 kHz) needs "
             f"fs >= {min_fs:g} Hz",
+            "fs",
         )
     return float(rate)
 
