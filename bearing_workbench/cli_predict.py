@@ -29,13 +29,6 @@ def _out_paths(out: str | None, windows: bool) -> tuple[Path | None, Path | None
     return path, (path.with_name(f"{path.stem}.windows.csv") if windows else None)
 
 
-def _cli_message(exc: BaseException) -> str:
-    """The error's one line with its option written as a flag (``--fs``) where the error knows it
-    (`PredictionInputError` and the loaders' errors render themselves per style)."""
-    render = getattr(exc, "message", None)
-    return render("cli") if callable(render) else str(exc)
-
-
 def _table(result: Any) -> list[str]:
     labelled = result.true_labels is not None
     width = max([len("record"), *(len(r) for r in result.record_ids[:_ROWS_SHOWN])])
@@ -64,6 +57,7 @@ def _summary(result: Any) -> str:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .config.atomic_files import atomic_path
+    from .data.loaders import message_for
     from .store import Store
     from .training.prediction import predict
     from .training.sources import PredictionInputError
@@ -87,7 +81,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             device=args.device,
         )
     except (PredictionInputError, StoredModelError, ValueError, LookupError) as exc:
-        print(f"error: {_cli_message(exc)}", file=sys.stderr)
+        print(f"error: {message_for(exc, 'cli')}", file=sys.stderr)  # options as flags
         return 2
     finally:
         store.dispose()

@@ -168,7 +168,7 @@ def test_bad_input_is_exit_2_one_line_and_nothing_written(ws, capsys, tmp_path, 
         extra, expected = ["--out", str(tmp_path / "preds.txt")], "--out"
     else:
         source = _npz(tmp_path, "rate.npz", signals=signals[:2], fs=fs)
-        extra, expected = ["--fs", str(2 * fs)], "wrong sampling rate"
+        extra, expected = ["--fs", str(2 * fs)], f"but --fs {2 * fs:g} was given"
     before = _store_state(store)
     out = tmp_path / "preds.csv"
     code = main(["predict", str(experiment), str(source), "--out", str(out), *extra])
