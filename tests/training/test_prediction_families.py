@@ -14,7 +14,7 @@ from bearing_workbench.data.dataset_file import Dataset
 from bearing_workbench.models import list_families
 from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.training.experiment import create_experiment, train_experiment
-from bearing_workbench.training.prediction import predict
+from bearing_workbench.training.prediction import PredictionInputError, predict
 
 from ..tiny_data import tiny_store
 
@@ -107,3 +107,13 @@ def test_windows_of_a_windowed_model_are_cut_as_in_training_and_average_to_its_s
     assert windows.groupby("record_id")["window"].apply(list).tolist() == [[0, 1, 2, 3]] * len(stored)
     averaged = windows.groupby("record_id")[prob_columns].mean().loc[stored["record_id"]].to_numpy()
     np.testing.assert_allclose(averaged, stored[prob_columns].to_numpy(), atol=1e-4)
+
+
+def test_a_pinn_on_records_without_operating_metadata_is_told_which_columns_it_needs(experiments):
+    experiment_id = experiments("pinn")
+    with Dataset(experiments.dataset) as ds:
+        signals, fs = ds.signals([0, 1]), ds.fs
+    with pytest.raises(
+        PredictionInputError, match=r"^array: experiment \d+ \(pinn\) needs the operating metadata "
+    ):
+        predict(experiment_id, (signals, fs), store=experiments.store)
