@@ -13,6 +13,7 @@ writes to the store.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PredictionInputError", "PredictionResult", "load_source", "predict", "records_for"]
 
-# Largest up/down factor accepted for resampling: rates whose ratio needs more are approximated.
-_MAX_RESAMPLE_FACTOR = 1000
+# Largest up/down factor of the resampling ratio (44.1 kHz -> 20480 Hz is exactly 1024/2205); rates
+# whose ratio needs more get the closest ratio within it (off by far less than 1e-6).
+_MAX_RESAMPLE_FACTOR = 10_000
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def records_for(model: StoredModel, source: SignalSource) -> tuple[Records, list
     signals = _one_channel(source)
     _check_finite(source, signals)
     model_fs = float(model.spec.fs)
-    if source.fs != model_fs:
+    if not math.isclose(source.fs, model_fs, rel_tol=1e-9):
         signals = _resample(signals, source.fs, model_fs)
         warnings.append(
             f"resampled {source.name} from {source.fs:g} Hz to {model_fs:g} Hz (the model's rate)"
