@@ -88,6 +88,15 @@ def test_another_rate_is_resampled_with_a_warning_naming_both_rates():
     assert np.fft.rfftfreq(2560, 1 / 20480.0)[spectrum.argmax()] == pytest.approx(1000.0, abs=8.0)
 
 
+@pytest.mark.parametrize(
+    ("fs", "n_in", "n_out"), [(44100.0, 4410, 2048), (12000.0, 1875, 3200), (48000.0, 4800, 2048)]
+)
+def test_common_rates_are_resampled_by_their_exact_ratio(fs, n_in, n_out):
+    records, warnings = records_for(FakeModel(), array_source(np.ones((2, n_in)), fs))
+    assert records.signals.shape == (2, n_out)
+    assert warnings == [f"resampled array from {fs:g} Hz to 20480 Hz (the model's rate)"]
+
+
 def test_records_shorter_than_the_model_takes_are_refused():
     with pytest.raises(
         PredictionInputError,
