@@ -42,8 +42,8 @@ class Keys:
 
     def refuse_given(self, path: Path, why: str) -> None:
         """Refuse any key the caller set, for a format whose names are fixed (`why` says which)."""
-        for option in sorted(self.given):
-            raise DataFileError(path, f"{why}: {{option}} does not apply", option=option)
+        if self.given:
+            raise DataFileError(path, f"{why}: {{option}} does not apply", option=min(self.given))
 
     def missing(self, path: Path, option: str, kind: str, found: list[str]) -> DataFileError:
         """The error for a named array the file lacks: `kind` is array, dataset or variable."""
