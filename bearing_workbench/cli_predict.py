@@ -30,6 +30,8 @@ def _out_paths(out: str | None, windows: bool) -> tuple[Path | None, Path | None
 
 
 def _table(result: Any) -> list[str]:
+    from .analysis.format import number
+
     labelled = result.true_labels is not None
     width = max([len("record"), *(len(r) for r in result.record_ids[:_ROWS_SHOWN])])
     cls_width = max([len("predicted"), *(len(c) for c in result.class_names)])
@@ -37,7 +39,7 @@ def _table(result: Any) -> list[str]:
     lines = [header + ("  true label" if labelled else "")]
     confidence = result.confidence
     for i, record_id in enumerate(result.record_ids[:_ROWS_SHOWN]):
-        line = f"{record_id:<{width}}  {result.predicted[i]:<{cls_width}}  {confidence[i]:>11.3f}"
+        line = f"{record_id:<{width}}  {result.predicted[i]:<{cls_width}}  {number(confidence[i], 3):>11}"
         if labelled:
             mark = "" if result.true_labels[i] == result.predicted[i] else "  (wrong)"
             line += f"  {result.true_labels[i]}{mark}"
@@ -48,10 +50,12 @@ def _table(result: Any) -> list[str]:
 
 
 def _summary(result: Any) -> str:
+    from .analysis.format import percent
+
     line = f"experiment {result.experiment_id} on {result.source}: {result.n_records} records"
     if result.accuracy is not None:
         right = sum(p == t for p, t in zip(result.predicted, result.true_labels, strict=True))
-        line += f", accuracy {result.accuracy:.1%} ({right}/{result.n_records} right)"
+        line += f", accuracy {percent(result.accuracy)} ({right}/{result.n_records} right)"
     return line
 
 
