@@ -17,7 +17,10 @@ from typing import Any
 
 
 def _progress_line() -> Any:
-    """A progress line on stderr (like `train`'s bar): percent and the current stage."""
+    """A progress line on a terminal's stderr (like `train`'s bar): percent and the current stage; None
+    when stderr is not a terminal (a log or a pipe gets the result and errors only)."""
+    if not sys.stderr.isatty():
+        return None
     from tqdm import tqdm
 
     bar = tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {desc}", leave=False, file=sys.stderr)
@@ -34,7 +37,7 @@ def _lines(info: Any) -> list[str]:
     from .analysis import format as fmt
 
     lines = [
-        f"evaluation {info.evaluation_id} of experiment {info.experiment_id} on {info.label}: "
+        f"evaluation {info.evaluation_id} of experiment {info.experiment_id}, {info.label}: "
         f"{info.n_records} records, accuracy {info.accuracy_text} (record level), "
         f"macro-F1 {fmt.percent(info.macro_f1)}"
     ]

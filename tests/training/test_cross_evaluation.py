@@ -12,9 +12,6 @@ import pytest
 
 from bearing_workbench.analysis.evaluations import evaluation_infos
 from bearing_workbench.config import preset_config
-from bearing_workbench.data.dataset_file import Dataset, write_dataset
-from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
-from bearing_workbench.data.registration import register_dataset
 from bearing_workbench.store import Store
 from bearing_workbench.store.artifacts import ExperimentFolder
 from bearing_workbench.store.evaluation_status import EvaluationStatus
@@ -24,7 +21,7 @@ from bearing_workbench.training.robustness import robustness_sweep
 from bearing_workbench.training.sources import PredictionInputError
 from bearing_workbench.training.stored_model import StoredModelError
 
-from ..tiny_data import tiny_store
+from ..tiny_data import relabelled_dataset, tiny_store
 
 DATASET = "tiny-eval"
 # Whole 0.5 s records, one epoch of a small cnn1d: the tests check what is stored, not what was learned.
@@ -37,36 +34,14 @@ RUN = {
 }
 
 
-def _relabelled(
-    store: Store, name: str, classes: tuple[str, ...], renamed: tuple[str, ...], seed: int
-) -> None:
-    """A registered dataset of the generator's `classes` (3 records each) whose class names are `renamed`."""
-    raw = generate_dataset(
-        store.workspace / f"{name}-raw.h5",
-        GeneratorConfig(per_class=3, duration_s=0.5, classes=classes, seed=seed),
-        workers=1,
-    )
-    with Dataset(raw) as ds:
-        path = write_dataset(
-            store.workspace / "datasets" / f"{name}.h5",
-            ds.signals(),
-            ds.labels,
-            fs=ds.fs,
-            class_names=renamed,
-            metadata=ds.metadata(),
-            record_ids=[f"{name}-{r}" for r in ds.record_ids],
-        )
-    register_dataset(store, path, name=name)
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     root = tmp_path_factory.mktemp("cross-eval-ws")
     workspace = tiny_store(root, per_class=4, duration_s=0.5, seed=5, name=DATASET)
     # A second plant: two of the model's three classes, under other names.
-    _relabelled(workspace, "plant-a", ("healthy", "imbalance"), ("ok", "unbal"), seed=21)
+    relabelled_dataset(workspace, "plant-a", ("healthy", "imbalance"), ("ok", "unbal"), seed=21)
     # A third with a class the model never saw.
-    _relabelled(workspace, "plant-b", ("healthy", "oil_whirl"), ("healthy", "oil_whirl"), seed=22)
+    relabelled_dataset(workspace, "plant-b", ("healthy", "oil_whirl"), ("healthy", "oil_whirl"), seed=22)
     yield workspace
     workspace.dispose()
 
