@@ -1,0 +1,111 @@
+"""The launch controls of the Evaluations tab: evaluate the experiment's model on another registered
+dataset (which split, and a classes map when the dataset names its classes differently), or run a
+robustness sweep on its own test split. They check what was typed and hand it on; the tab
+(`evaluations`) submits the job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from bearing_workbench.data.classes_map import EXAMPLE, parse_classes_map
+from bearing_workbench.panels.kit import MessageLine, fragments
+
+CLASSES_MAP_FIELD = "classes map"
+# (what the dropdown says, the split name the runner takes; None: every record of the dataset)
+SPLITS: tuple[tuple[str, str | None], ...] = (
+    ("all records", None),
+    ("test split", "test"),
+    ("validation split", "val"),
+    ("training split", "train"),
+)
+SWEEP = "noise at SNR 20, 10 and 5 dB, gain x0.5 and x2, speed -10 % and +10 %"
+
+
+def _row() -> widgets.Layout:
+    return widgets.Layout(align_items="center", flex_flow="row wrap")
+
+
+class LaunchControls(widgets.VBox):
+    """Dataset, split and classes map, and the two buttons.
+
+    Args:
+        datasets: the registered datasets' names (the store's), the first one chosen.
+        on_evaluate: called with (dataset, split or None, classes map) once the fields are valid.
+        on_robustness: called by the "Robustness sweep" button.
+
+    Parts: `dataset`, `split`, `classes_map`, `evaluate_button`, `robustness_button`, `message` (what
+    was wrong with the fields).
+    """
+
+    def __init__(
+        self,
+        datasets: Sequence[str],
+        *,
+        on_evaluate: Callable[[str, str | None, Mapping[str, str]], Any],
+        on_robustness: Callable[[], Any],
+    ):
+        self._on_evaluate = on_evaluate
+        wide = {"description_width": "initial"}
+        self.dataset = widgets.Dropdown(
+            options=list(datasets), description="dataset", style=wide, layout=widgets.Layout(width="auto")
+        )
+        self.split = widgets.Dropdown(
+            options=list(SPLITS),
+            value=None,
+            description="records",
+            style=wide,
+            layout=widgets.Layout(width="auto"),
+        )
+        self.classes_map = widgets.Text(
+            description=CLASSES_MAP_FIELD,
+            placeholder=f"optional: {EXAMPLE} (dataset class = model class)",
+            style=wide,
+            layout=widgets.Layout(width="420px"),
+        )
+        self.evaluate_button = widgets.Button(
+            description="Evaluate on another dataset",
+            button_style="primary",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.evaluate_button.on_click(lambda _: self.evaluate())
+        self.robustness_button = widgets.Button(
+            description="Robustness sweep", layout=widgets.Layout(width="auto")
+        )
+        self.robustness_button.on_click(lambda _: on_robustness())
+        self.message = MessageLine()
+        sweep_note = widgets.HTML(fragments.muted(f"on the experiment's own test split: {SWEEP}"))
+        super().__init__(
+            [
+                widgets.HBox(
+                    [self.dataset, self.split, self.classes_map, self.evaluate_button], layout=_row()
+                ),
+                widgets.HBox([self.robustness_button, sweep_note], layout=_row()),
+                self.message,
+            ]
+        )
+        self.add_class("bw-evaluation-launch")
+        if not datasets:
+            self.dataset.disabled = self.evaluate_button.disabled = True
+            self.message.say("no dataset is registered: import or generate one first", "muted")
+
+    def evaluate(self) -> bool:
+        """Check the fields and hand them on; False (and a message naming the field) when one is wrong."""
+        if not self.dataset.value:
+            self.message.say("dataset: choose a registered dataset", "error")
+            return False
+        try:
+            classes_map = parse_classes_map(self.classes_map.value, CLASSES_MAP_FIELD)
+        except ValueError as exc:
+            self.message.say(str(exc), "error")
+            return False
+        self.message.say("")
+        self._on_evaluate(self.dataset.value, self.split.value, classes_map)
+        return True
+
+    def set_running(self, running: bool) -> None:
+        """Grey the buttons out while this page's evaluation job runs (one at a time)."""
+        self.evaluate_button.disabled = running or not self.dataset.options
+        self.robustness_button.disabled = running
