@@ -7,8 +7,6 @@ Python), so that the same text means the same map and a mistake gets the same me
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 EXAMPLE = "a=b, c=d"
 
 
@@ -43,7 +41,3 @@ def parse_classes_map(text: str | None, field: str = "classes map") -> dict[str,
         mapping[source] = target
     return mapping
 
-
-def format_classes_map(mapping: Mapping[str, str]) -> str:
-    """The text `parse_classes_map` reads back into `mapping`: ``"a=b, c=d"``."""
-    return ", ".join(f"{source}={target}" for source, target in mapping.items())

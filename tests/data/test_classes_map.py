@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bearing_workbench.data.classes_map import format_classes_map, parse_classes_map
+from bearing_workbench.data.classes_map import parse_classes_map
 
 
 @pytest.mark.parametrize(
@@ -43,9 +43,6 @@ def test_refuses_with_a_message_naming_the_field(text: str, says: str) -> None:
     assert message.startswith("--classes-map: ") and says in message and "\n" not in message
 
 
-def test_format_reads_back() -> None:
-    mapping = {"cavitation": "cav", "oil whirl": "whirl"}
-    assert parse_classes_map(format_classes_map(mapping)) == mapping
-    assert parse_classes_map("a=b", field="classes map") == {"a": "b"}
+def test_the_field_is_named_classes_map_by_default() -> None:
     with pytest.raises(ValueError, match=r"^classes map: "):
         parse_classes_map("a")

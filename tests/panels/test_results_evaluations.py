@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pytest
 
 from bearing_workbench.analysis import format as fmt
+from bearing_workbench.analysis.evaluations import EvaluationInfo, evaluation_infos
 from bearing_workbench.analysis.results_info import ResultsInfo, results_info
-from bearing_workbench.analysis.results_rows import ClassRow
 from bearing_workbench.panels.kit import BusyIndicator, ErrorBox
+from bearing_workbench.panels.results import TAB_TITLES, ExperimentResults
 from bearing_workbench.panels.results import evaluations as tab_module
 from bearing_workbench.panels.results.evaluation_views import EvaluationView, summary_text
 from bearing_workbench.panels.results.evaluations import EvaluationsTab
@@ -25,133 +24,107 @@ from bearing_workbench.store import Store
 from ..analysis.conftest import DATASET
 from ..analysis.results_fixtures import results_ids, results_store  # noqa: F401
 
-CLASSES = ("healthy", "imbalance", "misalignment")
-CREATED = datetime(2026, 12, 2, 17, 40, tzinfo=UTC)
+CLASSES = ["healthy", "imbalance", "misalignment"]
+CONFUSION = [[5, 1, 0], [0, 6, 0], [2, 0, 4]]
+# The result layout `training.cross_evaluation` writes (see `analysis.evaluations`).
+METRICS = {
+    "accuracy": 15 / 18,
+    "macro_f1": 0.83,
+    "class_names": CLASSES,
+    "confusion_matrix": CONFUSION,
+    "per_class": {
+        "healthy": {"precision": 5 / 7, "recall": 5 / 6, "f1": 0.769, "support": 6},
+        "imbalance": {"precision": 6 / 7, "recall": 1.0, "f1": 0.923, "support": 6},
+        "misalignment": {"precision": 1.0, "recall": 4 / 6, "f1": 0.8, "support": 6},
+    },
+}
+CONDITIONS = [
+    {"group": "clean", "name": "clean", "accuracy": 0.95, "macro_f1": 0.94},
+    {"group": "noise", "name": "SNR 20 dB", "accuracy": 0.9, "macro_f1": 0.89},
+    {"group": "noise", "name": "SNR 10 dB", "accuracy": 0.8, "macro_f1": 0.78},
+    {"group": "noise", "name": "SNR 5 dB", "accuracy": 0.6, "macro_f1": 0.55},
+    {"group": "gain", "name": "gain x0.5", "accuracy": 0.85, "macro_f1": 0.84},
+    {"group": "gain", "name": "gain x2", "accuracy": 0.7, "macro_f1": 0.66},
+    {"group": "speed", "name": "speed -10 %", "accuracy": 0.75, "macro_f1": 0.74},
+    {"group": "speed", "name": "speed +10 %", "accuracy": 0.65, "macro_f1": 0.6},
+]
 
 
-@dataclass(frozen=True)
-class ConditionResult:  # the contract's shape (analysis.evaluations), until that module lands
-    group: str
-    name: str
-    accuracy: float
-    macro_f1: float
+def add_evaluation(
+    store: Store,
+    experiment_id: int,
+    kind: str = "dataset",
+    dataset: str = "plant-a",
+    *,
+    split: str | None = None,
+    status: str = "completed",
+    accuracy: float | None = None,
+    error: str | None = None,
+    hint: str | None = None,
+    **create: Any,
+) -> int:
+    """A stored evaluation in state `status`, its result laid out as the runner's jobs write it."""
+    evaluation_id = store.create_evaluation(experiment_id, kind, dataset, split=split, **create)
+    if status == "pending":
+        return evaluation_id
+    store.transition_evaluation(evaluation_id, "start")
+    if status == "completed":
+        metrics = dict(METRICS, accuracy=accuracy if accuracy is not None else METRICS["accuracy"])
+        result: dict[str, Any] = {"metrics": metrics, "n_records": 18}
+        if kind == "robustness":
+            result["conditions"] = CONDITIONS
+        store.transition_evaluation(evaluation_id, "complete", result=result)
+    elif status == "failed":
+        store.transition_evaluation(evaluation_id, "fail", error=error or "it failed", hint=hint)
+    return evaluation_id
 
 
-@dataclass(frozen=True)
-class EvaluationInfo:  # the contract's shape (analysis.evaluations), until that module lands
-    evaluation_id: int
-    experiment_id: int
-    kind: str
-    label: str
-    status: str
-    created: datetime
-    error: str | None = None
-    hint: str | None = None
-    n_records: int | None = None
-    accuracy: float | None = None
-    macro_f1: float | None = None
-    class_names: tuple[str, ...] = CLASSES
-    confusion: tuple[tuple[int, ...], ...] | None = None
-    per_class: tuple[ClassRow, ...] = ()
-    conditions: tuple[ConditionResult, ...] = ()
-    classes_map: dict[str, str] = field(default_factory=dict)
-
-
-CONFUSION = ((5, 1, 0), (0, 6, 0), (2, 0, 4))
-PER_CLASS = (
-    ClassRow("healthy", 5 / 7, 5 / 6, 0.769, None, 6, False),
-    ClassRow("imbalance", 6 / 7, 1.0, 0.923, None, 6, False),
-    ClassRow("misalignment", 1.0, 4 / 6, 0.8, None, 6, True),
-)
-CONDITIONS = (
-    ConditionResult("clean", "clean", 0.95, 0.94),
-    ConditionResult("noise", "SNR 20 dB", 0.9, 0.89),
-    ConditionResult("noise", "SNR 10 dB", 0.8, 0.78),
-    ConditionResult("noise", "SNR 5 dB", 0.6, 0.55),
-    ConditionResult("gain", "gain x0.5", 0.85, 0.84),
-    ConditionResult("gain", "gain x2", 0.7, 0.66),
-    ConditionResult("speed", "speed -10 %", 0.75, 0.74),
-    ConditionResult("speed", "speed +10 %", 0.65, 0.6),
-)
-
-
-def dataset_evaluation(evaluation_id: int, experiment_id: int, **changes: Any) -> EvaluationInfo:
-    base = EvaluationInfo(
-        evaluation_id=evaluation_id,
-        experiment_id=experiment_id,
-        kind="dataset",
-        label="plant-a all records",
-        status="completed",
-        created=CREATED,
-        n_records=18,
-        accuracy=15 / 18,
-        macro_f1=0.83,
-        confusion=CONFUSION,
-        per_class=PER_CLASS,
-        classes_map={"cav": "healthy"},
-    )
-    return replace(base, **changes)
-
-
-def robustness_evaluation(evaluation_id: int, experiment_id: int) -> EvaluationInfo:
-    return EvaluationInfo(
-        evaluation_id=evaluation_id,
-        experiment_id=experiment_id,
-        kind="robustness",
-        label=f"robustness on {DATASET} test split",
-        status="completed",
-        created=CREATED,
-        n_records=6,
-        accuracy=0.95,
-        macro_f1=0.94,
-        conditions=CONDITIONS,
-    )
+def info_of(store: Store, experiment_id: int, evaluation_id: int) -> EvaluationInfo:
+    return next(e for e in evaluation_infos(store, experiment_id) if e.evaluation_id == evaluation_id)
 
 
 @pytest.fixture
-def info(results_store: Store, results_ids: dict[str, int]) -> ResultsInfo:  # noqa: F811
-    return results_info(results_store, results_ids["classical"])
-
-
-class Stored:
-    """What `read_evaluations` returns, changed by the test (and by the fake jobs)."""
-
-    def __init__(self) -> None:
-        self.evaluations: list[EvaluationInfo] = []
-        self.reads = 0
-
-    def read(self, store: Store, experiment_id: int) -> tuple[EvaluationInfo, ...]:
-        self.reads += 1
-        return tuple(e for e in self.evaluations if e.experiment_id == experiment_id)
+def experiment(results_store: Store, results_ids: dict[str, int]) -> Iterator[int]:  # noqa: F811
+    """The classical run of the shared workspace, its evaluations removed after each test."""
+    experiment_id = results_ids["classical"]
+    yield experiment_id
+    for record in results_store.list_evaluations(experiment_id):
+        results_store.delete_evaluation(record.id)
 
 
 @pytest.fixture
-def stored(monkeypatch: pytest.MonkeyPatch) -> Stored:
-    held = Stored()
-    monkeypatch.setattr(tab_module, "read_evaluations", held.read)
-    return held
+def info(results_store: Store, experiment: int) -> ResultsInfo:  # noqa: F811
+    return results_info(results_store, experiment)
 
 
 class Jobs:
-    """Stands in for `runner.evaluations`: records each submission, hands out futures the test ends."""
+    """Stands in for `runner.evaluations`: records each submission and writes its pending row, as the
+    runner does; the test ends the job (its row, then its future)."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self.calls: list[tuple[str, int, dict[str, Any]]] = []
         self.futures: list[Future[Any]] = []
+        self.rows: list[int] = []
         self.refuse: Exception | None = None
 
     def submit(self, kind: str, experiment_id: int, **kwargs: Any) -> Future[Any]:
         if self.refuse is not None:
             raise self.refuse
         self.calls.append((kind, experiment_id, kwargs))
+        self.rows.append(
+            self.store.create_evaluation(
+                experiment_id, kind, kwargs.get("dataset") or DATASET, split=kwargs.get("split", "test")
+            )
+        )
         future: Future[Any] = Future()
         self.futures.append(future)
         return future
 
 
 @pytest.fixture
-def jobs(monkeypatch: pytest.MonkeyPatch) -> Jobs:
-    fake = Jobs()
+def jobs(monkeypatch: pytest.MonkeyPatch, results_store: Store) -> Jobs:  # noqa: F811
+    fake = Jobs(results_store)
     monkeypatch.setattr(tab_module, "submit", fake.submit)
     return fake
 
@@ -164,18 +137,18 @@ def told() -> list[tuple[str, str]]:
 @pytest.fixture
 def tab(
     results_store: Store,  # noqa: F811
+    experiment: int,
     info: ResultsInfo,
-    stored: Stored,
     jobs: Jobs,
     told: list[tuple[str, str]],
 ) -> Iterator[EvaluationsTab]:
-    stored.evaluations = [
-        robustness_evaluation(2, info.experiment_id),
-        dataset_evaluation(1, info.experiment_id),
-    ]
+    """The tab of an experiment evaluated on plant-a (id in `tab.first`), then swept (`tab.second`)."""
+    first = add_evaluation(results_store, experiment)
+    second = add_evaluation(results_store, experiment, "robustness", DATASET, split="test")
     widget = EvaluationsTab(
         results_store, info, busy=BusyIndicator(), tell=lambda text, tone="info": told.append((text, tone))
     )
+    widget.first, widget.second = first, second  # type: ignore[attr-defined]
     yield widget
     widget.close()
 
@@ -183,18 +156,20 @@ def tab(
 # -- the summary line ---------------------------------------------------------------------------------
 
 
-def test_summary_puts_the_own_test_split_first_then_each_completed_dataset(info: ResultsInfo) -> None:
+def test_summary_puts_the_own_test_split_first_then_each_completed_dataset(
+    results_store: Store,  # noqa: F811
+    experiment: int,
+    info: ResultsInfo,
+) -> None:
     own = next(card.value for card in info.cards if card.key == "accuracy")
-    eid = info.experiment_id
-    evaluations = [
-        dataset_evaluation(6, eid, label="plant-b all records", status="running", accuracy=None),
-        dataset_evaluation(5, eid, label="plant-c test split", status="failed", error="no such class"),
-        robustness_evaluation(4, eid),
-        dataset_evaluation(3, eid, accuracy=0.91),
-        dataset_evaluation(2, eid, accuracy=0.5),  # an older run of the same: the newest one counts
-        dataset_evaluation(1, eid, label="plant-d test split", accuracy=0.876),
-    ]
+    add_evaluation(results_store, experiment, dataset="plant-d", split="test", accuracy=0.876)
+    add_evaluation(results_store, experiment, accuracy=0.5)  # an older run of the same: the newest counts
+    add_evaluation(results_store, experiment, accuracy=0.91)
+    add_evaluation(results_store, experiment, "robustness", DATASET, split="test")
+    add_evaluation(results_store, experiment, dataset="plant-c", status="failed")
+    add_evaluation(results_store, experiment, dataset="plant-b", status="running")
     own_text = f"evaluated on: {DATASET} test split {fmt.percent(own)}"
+    evaluations = evaluation_infos(results_store, experiment)
     assert (
         summary_text(info, evaluations)
         == f"{own_text}; plant-a all records 91.0 %; plant-d test split 87.6 %"
@@ -205,31 +180,40 @@ def test_summary_puts_the_own_test_split_first_then_each_completed_dataset(info:
 # -- one evaluation -----------------------------------------------------------------------------------
 
 
-def test_a_dataset_evaluation_shows_its_confusion_matrix_and_per_class_table() -> None:
-    view = EvaluationView(dataset_evaluation(1, 7))
+def test_a_dataset_evaluation_shows_its_confusion_matrix_and_per_class_table(
+    results_store: Store,  # noqa: F811
+    experiment: int,
+) -> None:
+    evaluation_id = add_evaluation(results_store, experiment, classes_map={"cav": "healthy"})
+    view = EvaluationView(info_of(results_store, experiment, evaluation_id))
     assert view.robustness_figure is None and view.error_box is None and view.busy is None
     assert "plant-a all records" in view.facts.value and "83.3 %" in view.facts.value
-    assert "cav=healthy" in view.facts.value and "18" in view.facts.value
+    assert "cav -&gt; healthy" in view.facts.value and "<td>18</td>" in view.facts.value
     table = view.per_class_html.value
-    for row in PER_CLASS:
-        assert f"<td>{row.name}</td>" in table and fmt.percent(row.recall) in table
-    assert table.count("bw-weak") == 1 and "<th>records</th>" in table
+    for name, row in METRICS["per_class"].items():
+        assert f"<td>{name}</td>" in table and fmt.percent(row["recall"]) in table
+    assert table.count("bw-weak") == 2 and "<th>records</th>" in table  # recall below 90 %: 2 classes
     trace = view.confusion.figure.data[0]
     assert trace.type == "heatmap"
     assert np.array_equal(np.asarray(trace.z), np.asarray(CONFUSION))
-    assert list(trace.x) == list(CLASSES) and list(trace.y) == list(CLASSES)
+    assert list(trace.x) == CLASSES and list(trace.y) == CLASSES
     view.confusion.normalised = True
     shares = np.asarray(trace.z)
     assert np.allclose(shares.sum(axis=1), 1.0) and shares[2][0] == pytest.approx(2 / 6)
     assert np.array_equal(np.asarray(trace.customdata), np.asarray(CONFUSION))
     assert view.confusion.figure._config["toImageButtonOptions"]["filename"] == (
-        "experiment-7-evaluation-1-confusion-matrix"
+        f"experiment-{experiment}-evaluation-{evaluation_id}-confusion-matrix"
     )
 
 
-def test_a_robustness_evaluation_shows_accuracy_per_condition_against_the_clean_line() -> None:
-    view = EvaluationView(robustness_evaluation(2, 7))
+def test_a_robustness_evaluation_shows_accuracy_per_condition_against_the_clean_line(
+    results_store: Store,  # noqa: F811
+    experiment: int,
+) -> None:
+    evaluation_id = add_evaluation(results_store, experiment, "robustness", DATASET, split="test")
+    view = EvaluationView(info_of(results_store, experiment, evaluation_id))
     assert view.confusion is None and view.per_class_html is None
+    assert f"robustness on {DATASET} test split" in view.facts.value
     figure = view.robustness_figure
     assert [trace.name for trace in figure.data] == ["clean", "noise", "gain", "speed"]
     bars = [
@@ -237,43 +221,51 @@ def test_a_robustness_evaluation_shows_accuracy_per_condition_against_the_clean_
         for trace in figure.data
         for group, name, y in zip(trace.x[0], trace.x[1], trace.y, strict=True)
     ]
-    assert bars == [(c.group, c.name, c.accuracy) for c in CONDITIONS]
+    assert bars == [(c["group"], c["name"], c["accuracy"]) for c in CONDITIONS]
     assert len({trace.marker.color for trace in figure.data}) == 4
     (line,) = figure.layout.shapes
     assert line.y0 == line.y1 == 0.95 and line.line.dash == "dash"
     assert figure.layout.annotations[0].text == "clean 95.0 %"
     table = view.conditions_html.value
-    assert "<td>SNR 5 dB</td><td>60.0 %</td><td>-35.0 pts</td>" in table
+    assert "<td>SNR 5 dB</td><td>60.0 %</td><td>-35.0 pts</td><td>55.0 %</td>" in table
     assert "<td>clean</td><td>95.0 %</td><td></td>" in table
 
 
-def test_a_failed_evaluation_shows_its_error_and_hint_in_an_error_box() -> None:
-    failed = dataset_evaluation(
-        3,
-        7,
-        status="failed",
-        error="classes of plant-a not in the model: cav, loose",
-        hint="pass a classes map, e.g. cav=cavitation",
-        accuracy=None,
-        confusion=None,
-        per_class=(),
-    )
-    view = EvaluationView(failed)
+def test_a_failed_evaluation_shows_its_error_and_hint_in_an_error_box(
+    results_store: Store,  # noqa: F811
+    experiment: int,
+) -> None:
+    error, hint = "classes of plant-a not in the model: cav, loose", "pass a classes map, e.g. cav=healthy"
+    evaluation_id = add_evaluation(results_store, experiment, status="failed", error=error, hint=hint)
+    view = EvaluationView(info_of(results_store, experiment, evaluation_id))
     assert isinstance(view.error_box, ErrorBox) and view.children == (view.error_box,)
-    assert view.error_box.error == failed.error and view.error_box.hint == failed.hint
+    assert view.error_box.error == error and view.error_box.hint == hint
     assert "plant-a all records failed" in view.error_box.value
 
 
 @pytest.mark.parametrize("status", ["pending", "running"])
-def test_a_pending_or_running_evaluation_shows_it_is_under_way(status: str) -> None:
-    view = EvaluationView(dataset_evaluation(4, 7, status=status, accuracy=None, confusion=None))
+def test_a_pending_or_running_evaluation_shows_it_is_under_way(
+    results_store: Store,  # noqa: F811
+    experiment: int,
+    status: str,
+) -> None:
+    evaluation_id = add_evaluation(results_store, experiment, status=status)
+    view = EvaluationView(info_of(results_store, experiment, evaluation_id))
     assert isinstance(view.busy, BusyIndicator) and view.busy.busy
     assert view.busy.message.startswith(f"plant-a all records: {status} since ")
     assert view.confusion is None and view.facts is None
 
 
-def test_a_completed_evaluation_without_details_says_so() -> None:
-    view = EvaluationView(dataset_evaluation(5, 7, confusion=None, per_class=()))
+def test_a_completed_evaluation_without_details_says_so(
+    results_store: Store,  # noqa: F811
+    experiment: int,
+) -> None:
+    evaluation_id = results_store.create_evaluation(experiment, "dataset", "plant-a")
+    results_store.transition_evaluation(evaluation_id, "start")
+    results_store.transition_evaluation(
+        evaluation_id, "complete", result={"metrics": {"accuracy": 0.5}, "n_records": 2}
+    )
+    view = EvaluationView(info_of(results_store, experiment, evaluation_id))
     texts = " ".join(getattr(child, "value", "") for child in view.children)
     assert "no per-class metrics were stored" in texts and "no confusion matrix was stored" in texts
 
@@ -281,25 +273,23 @@ def test_a_completed_evaluation_without_details_says_so() -> None:
 # -- the tab ------------------------------------------------------------------------------------------
 
 
-def test_the_tab_lists_the_evaluations_and_shows_the_chosen_one(
-    tab: EvaluationsTab, info: ResultsInfo
-) -> None:
+def test_the_tab_lists_the_evaluations_and_shows_the_chosen_one(tab: EvaluationsTab) -> None:
+    first, second = tab.first, tab.second  # type: ignore[attr-defined]
     assert "plant-a all records 83.3 %" in tab.summary_html.value
     assert tab.list_html.value.count("data-evaluation=") == 2
-    assert [value for _, value in tab.chooser.options] == [2, 1]
-    assert tab.selected == 2 and tab.view.robustness_figure is not None  # the newest first
-    tab.chooser.value = 1
-    assert tab.selected == 1 and tab.view.confusion is not None
+    assert [value for _, value in tab.chooser.options] == [second, first]
+    assert tab.selected == second and tab.view.robustness_figure is not None  # the newest first
+    tab.chooser.value = first
+    assert tab.selected == first and tab.view.confusion is not None
     assert tab.view_box.children == (tab.view,)
-    assert tab.select(2).robustness_figure is not None
-    with pytest.raises(ValueError, match="has no evaluation 99"):
-        tab.select(99)
+    assert tab.select(second).robustness_figure is not None
+    with pytest.raises(ValueError, match="has no evaluation 9999"):
+        tab.select(9999)
 
 
 def test_an_experiment_without_evaluations_says_how_to_make_one(
     results_store: Store,  # noqa: F811
     info: ResultsInfo,
-    stored: Stored,
     jobs: Jobs,
 ) -> None:
     tab = EvaluationsTab(results_store, info, busy=BusyIndicator(), tell=lambda *_: None)
@@ -317,61 +307,89 @@ def test_a_bad_classes_map_is_named_and_nothing_is_submitted(tab: EvaluationsTab
 
 
 def test_evaluate_on_a_dataset_shows_progress_then_the_new_evaluation(
-    tab: EvaluationsTab, info: ResultsInfo, stored: Stored, jobs: Jobs, told: list[tuple[str, str]]
+    tab: EvaluationsTab,
+    results_store: Store,  # noqa: F811
+    experiment: int,
+    jobs: Jobs,
+    told: list[tuple[str, str]],
 ) -> None:
     busy = tab._busy
-    tab.launch.dataset.value = tab.launch.dataset.options[0]
+    tab.launch.dataset.value = DATASET
     tab.launch.split.value = "test"
     tab.launch.classes_map.value = " cav = healthy "
-    stored.evaluations.insert(0, dataset_evaluation(3, info.experiment_id, status="pending", accuracy=None))
     tab.launch.evaluate_button.click()
     ((kind, experiment_id, kwargs),) = jobs.calls
-    assert kind == "dataset" and experiment_id == info.experiment_id
-    assert kwargs["dataset"] == tab.launch.dataset.value and kwargs["split"] == "test"
+    assert kind == "dataset" and experiment_id == experiment
+    assert kwargs["dataset"] == DATASET and kwargs["split"] == "test"
     assert kwargs["classes_map"] == {"cav": "healthy"} and callable(kwargs["on_progress"])
+    assert kwargs["store"] is results_store
     assert tab.job == "running" and busy.busy
     assert tab.launch.evaluate_button.disabled and tab.launch.robustness_button.disabled
-    assert tab.selected == 3 and tab.view.busy is not None  # the pending row, shown at once
+    (row,) = jobs.rows
+    assert tab.selected == row and tab.view.busy is not None  # the pending row, shown at once
     kwargs["on_progress"](0.5, "predicting 9 of 18 records")
     assert busy.progress == 0.5 and busy.message.endswith("predicting 9 of 18 records")
     tab.launch.robustness_button.click()  # one job at a time
     assert len(jobs.calls) == 1 and told[-1][1] == "warning"
-    stored.evaluations[0] = dataset_evaluation(3, info.experiment_id, accuracy=0.91)
-    jobs.futures[0].set_result(3)
+    results_store.transition_evaluation(row, "start")
+    result = {"metrics": dict(METRICS, accuracy=0.91), "n_records": 18}
+    results_store.transition_evaluation(row, "complete", result=result)
+    jobs.futures[0].set_result(row)
     assert tab.job == "done" and not busy.busy and not tab.launch.evaluate_button.disabled
-    assert tab.selected == 3 and tab.view.confusion is not None
-    assert "plant-a all records 91.0 %" in tab.summary_html.value
-    assert told[-1] == ("plant-a all records: accuracy 91.0 %", "success")
+    assert tab.selected == row and tab.view.confusion is not None
+    assert f"{DATASET} test split 91.0 %" in tab.summary_html.value
+    assert told[-1] == (f"{DATASET} test split: accuracy 91.0 %", "success")
 
 
 def test_robustness_sweep_and_a_failed_job(
-    tab: EvaluationsTab, info: ResultsInfo, stored: Stored, jobs: Jobs, told: list[tuple[str, str]]
+    tab: EvaluationsTab,
+    results_store: Store,  # noqa: F811
+    jobs: Jobs,
+    told: list[tuple[str, str]],
 ) -> None:
     tab.launch.robustness_button.click()
     ((kind, _, kwargs),) = jobs.calls
     assert kind == "robustness" and "dataset" not in kwargs
-    stored.evaluations.insert(
-        0,
-        replace(
-            robustness_evaluation(3, info.experiment_id),
-            status="failed",
-            error="record too short",
-            hint="use longer records",
-        ),
-    )
+    (row,) = jobs.rows
+    results_store.transition_evaluation(row, "start")
+    results_store.transition_evaluation(row, "fail", error="record too short", hint="use longer records")
     jobs.futures[0].set_exception(ValueError("record too short"))
     assert tab.job == "failed" and not tab._busy.busy
     assert told[-1] == ("robustness sweep failed: record too short", "error")
-    assert tab.selected == 3 and tab.view.error_box.hint == "use longer records"
+    assert tab.selected == row and tab.view.error_box.hint == "use longer records"
 
 
 def test_a_refused_submission_is_said_and_the_buttons_come_back(
     tab: EvaluationsTab, jobs: Jobs, told: list[tuple[str, str]]
 ) -> None:
     jobs.refuse = ValueError("dataset 'nope' is not registered")
+    tab.select(tab.first)  # type: ignore[attr-defined]
     tab.launch.evaluate_button.click()
     assert tab.job == "failed" and not tab._busy.busy and not tab.launch.evaluate_button.disabled
     assert told[-1] == (
         f"evaluating on {DATASET} all records failed: dataset 'nope' is not registered",
         "error",
     )
+    assert tab.selected == tab.first  # type: ignore[attr-defined]
+
+
+def test_the_results_page_builds_the_tab_on_selection(
+    results_store: Store,  # noqa: F811
+    experiment: int,
+    jobs: Jobs,
+) -> None:
+    evaluation_id = add_evaluation(results_store, experiment, accuracy=0.91)
+    page = ExperimentResults(experiment, store=results_store)
+    assert page.evaluations is None
+    page.show_tab("Evaluations")
+    tab = page.evaluations
+    assert isinstance(tab, EvaluationsTab) and page.built_tabs[-1] == "Evaluations"
+    assert page.tabs.children[TAB_TITLES.index("Evaluations")].children == (tab,)
+    assert "plant-a all records 91.0 %" in tab.summary_html.value and tab.selected == evaluation_id
+    tab.robustness()
+    kwargs = jobs.calls[0][2]
+    kwargs["on_progress"](0.25, "noise at SNR 20 dB")
+    assert page.busy.busy and page.busy.progress == 0.25  # the page's own indicator
+    jobs.futures[0].set_exception(RuntimeError("no worker left"))
+    assert not page.busy.busy and page.message.tone == "error" and "no worker left" in page.message.text
+    page.close()

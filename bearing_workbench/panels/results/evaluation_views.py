@@ -21,7 +21,6 @@ from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.class_metrics import RECALL_READY
 from bearing_workbench.analysis.results_info import ResultsInfo
 from bearing_workbench.config import theme
-from bearing_workbench.data.classes_map import format_classes_map
 from bearing_workbench.panels.kit import BusyIndicator, ErrorBox, fragments
 from bearing_workbench.panels.results.confusion import ConfusionMatrix, per_class_table
 from bearing_workbench.panels.results.elements import esc, figure, note, section
@@ -55,13 +54,13 @@ def summary_text(info: ResultsInfo, evaluations: Sequence[EvaluationInfo]) -> st
         if evaluation.kind == ROBUSTNESS or evaluation.status != "completed" or evaluation.label in seen:
             continue
         seen.add(evaluation.label)
-        parts.append(f"{evaluation.label} {fmt.percent(evaluation.accuracy)}")
+        parts.append(evaluation.summary)
     return "evaluated on: " + "; ".join(parts)
 
 
 def choice_text(evaluation: EvaluationInfo) -> str:
     """How the chooser names an evaluation: ``"#3 plant-a all records: 91.0 % (completed)"``."""
-    score = f": {fmt.percent(evaluation.accuracy)}" if evaluation.status == "completed" else ""
+    score = f": {evaluation.accuracy_text}" if evaluation.status == "completed" else ""
     return f"#{evaluation.evaluation_id} {evaluation.label}{score} ({evaluation.status})"
 
 
@@ -74,7 +73,7 @@ def list_table(evaluations: Sequence[EvaluationInfo]) -> str:
             esc(e.kind),
             fragments.status_text(e.status),
             esc(e.n_records if e.n_records is not None else fmt.NO_VALUE),
-            esc(fmt.percent(e.accuracy)),
+            esc(e.accuracy_text),
             esc(fmt.percent(e.macro_f1)),
             esc(fmt.utc_time(e.created)),
         )
@@ -91,13 +90,16 @@ def _facts(evaluation: EvaluationInfo) -> str:
     lines = [
         ("Evaluated on", evaluation.label),
         ("Records", str(evaluation.n_records) if evaluation.n_records is not None else fmt.NO_VALUE),
-        ("Accuracy (record level)", fmt.percent(evaluation.accuracy)),
+        ("Accuracy (record level)", evaluation.accuracy_text),
         ("Macro F1", fmt.percent(evaluation.macro_f1)),
     ]
     if evaluation.classes_map:
-        lines.append(("Classes map", format_classes_map(evaluation.classes_map)))
+        lines.append(("Classes map (dataset -> model)", evaluation.classes_map_text))
+    if evaluation.absent_classes:
+        lines.append(("Model classes without records here", ", ".join(evaluation.absent_classes)))
     lines.append(("Created", fmt.utc_time(evaluation.created)))
-    return fragments.label_table(lines)
+    warnings = "".join(fragments.message(f"warning: {w}", "warning") for w in evaluation.warnings)
+    return fragments.label_table(lines) + warnings
 
 
 class EvaluationView(widgets.VBox):
@@ -175,9 +177,9 @@ def conditions_table(conditions: Sequence[ConditionResult]) -> str:
     rows = [
         (
             esc(c.name),
-            esc(fmt.percent(c.accuracy)),
+            esc(c.texts[0]),
             esc(fmt.points(c.accuracy - clean) if clean is not None and c.group != CLEAN else ""),
-            esc(fmt.percent(c.macro_f1)),
+            esc(c.texts[1]),
         )
         for c in conditions
     ]

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 
 from bearing_workbench.analysis import format as fmt
+from bearing_workbench.analysis.evaluations import EvaluationInfo, evaluation_infos
 from bearing_workbench.analysis.results_info import ResultsInfo
 from bearing_workbench.panels.kit import BusyIndicator, fragments
 from bearing_workbench.panels.results.elements import section
@@ -30,19 +31,9 @@ from bearing_workbench.panels.results.evaluation_views import (
 )
 from bearing_workbench.store import Store
 
-if TYPE_CHECKING:
-    from bearing_workbench.analysis.evaluations import EvaluationInfo
-
 log = logging.getLogger(__name__)
 
 Tell = Callable[[str, fragments.Tone], Any]
-
-
-def read_evaluations(store: Store, experiment_id: int) -> tuple[EvaluationInfo, ...]:
-    """The experiment's evaluations, newest first (`analysis.evaluations.evaluation_infos`)."""
-    from bearing_workbench.analysis.evaluations import evaluation_infos
-
-    return tuple(evaluation_infos(store, experiment_id))
 
 
 def submit(kind: str, experiment_id: int, **kwargs: Any) -> Any:
@@ -126,7 +117,7 @@ class EvaluationsTab(widgets.VBox):
     def reload(self, select: int | None = None, *, newest: bool = False) -> None:
         """Read the evaluations again and redraw; show evaluation `select`, else the newest one when
         `newest`, else the one shown before (or the newest)."""
-        evaluations = read_evaluations(self._store, self.experiment_id)
+        evaluations = evaluation_infos(self._store, self.experiment_id)
         with self._lock:
             self.evaluations = evaluations
             ids = [e.evaluation_id for e in evaluations]
@@ -212,7 +203,7 @@ class EvaluationsTab(widgets.VBox):
             )
         except Exception as exc:  # refused before it ran: a bad dataset, an unreachable cluster...
             log.warning("evaluation of experiment %s not submitted: %s", self.experiment_id, exc)
-            self._ended(what, None, exc)
+            self._ended(what, None, exc, submitted=False)
             return
         self._reload_quietly()  # the job's row (pending) may be there already
         future.add_done_callback(lambda done: self._done(what, done))
@@ -225,10 +216,13 @@ class EvaluationsTab(widgets.VBox):
             return
         self._ended(what, result if isinstance(result, int) else getattr(result, "evaluation_id", None), None)
 
-    def _ended(self, what: str, evaluation_id: int | None, error: BaseException | None) -> None:
+    def _ended(
+        self, what: str, evaluation_id: int | None, error: BaseException | None, *, submitted: bool = True
+    ) -> None:
         self._busy.stop()
         self.launch.set_running(False)
-        shown_id = self._reload_quietly(evaluation_id)
+        # A job that ran shows its evaluation; a refused one left no row: the view stays as it was.
+        shown_id = self._reload_quietly(evaluation_id) if submitted else self.selected
         if error is not None:
             self.job = "failed"
             self._tell(f"{what} failed: {error}", "error")
