@@ -221,7 +221,8 @@ def test_a_robustness_evaluation_shows_accuracy_per_condition_against_the_clean_
         for trace in figure.data
         for group, name, y in zip(trace.x[0], trace.x[1], trace.y, strict=True)
     ]
-    assert bars == [(c["group"], c["name"], c["accuracy"]) for c in CONDITIONS]
+    assert bars == [(c["group"], c["name"].replace(" ", "<br>", 1), c["accuracy"]) for c in CONDITIONS]
+    assert [name for trace in figure.data for name in trace.customdata] == [c["name"] for c in CONDITIONS]
     assert len({trace.marker.color for trace in figure.data}) == 4
     (line,) = figure.layout.shapes
     assert line.y0 == line.y1 == 0.95 and line.line.dash == "dash"
@@ -296,6 +297,7 @@ def test_an_experiment_without_evaluations_says_how_to_make_one(
     assert "no evaluation yet" in tab.list_html.value and tab.selected is None and tab.view is None
     assert tab.chooser.layout.display == "none"
     assert tab.launch.dataset.options == tuple(d.name for d in results_store.list_datasets())
+    assert tab.launch.split.index == 0 and tab.launch.split.label == "all records"  # shown, not blank
 
 
 def test_a_bad_classes_map_is_named_and_nothing_is_submitted(tab: EvaluationsTab, jobs: Jobs) -> None:

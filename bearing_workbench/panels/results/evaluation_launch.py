@@ -14,9 +14,10 @@ from bearing_workbench.data.classes_map import EXAMPLE, parse_classes_map
 from bearing_workbench.panels.kit import MessageLine, fragments
 
 CLASSES_MAP_FIELD = "classes map"
-# (what the dropdown says, the split name the runner takes; None: every record of the dataset)
-SPLITS: tuple[tuple[str, str | None], ...] = (
-    ("all records", None),
+ALL_RECORDS = "all"  # a Dropdown shows no choice for the value None: "all" stands for it
+# (what the dropdown says, the split the runner takes; ALL_RECORDS: every record of the dataset)
+SPLITS: tuple[tuple[str, str], ...] = (
+    ("all records", ALL_RECORDS),
     ("test split", "test"),
     ("validation split", "val"),
     ("training split", "train"),
@@ -32,7 +33,7 @@ class LaunchControls(widgets.VBox):
     """Dataset, split and classes map, and the two buttons.
 
     Args:
-        datasets: the registered datasets' names (the store's), the first one chosen.
+        datasets: the registered datasets' names, in the dropdown's order (the first one chosen).
         on_evaluate: called with (dataset, split or None, classes map) once the fields are valid.
         on_robustness: called by the "Robustness sweep" button.
 
@@ -54,16 +55,16 @@ class LaunchControls(widgets.VBox):
         )
         self.split = widgets.Dropdown(
             options=list(SPLITS),
-            value=None,
+            value=ALL_RECORDS,
             description="records",
             style=wide,
             layout=widgets.Layout(width="auto"),
         )
         self.classes_map = widgets.Text(
             description=CLASSES_MAP_FIELD,
-            placeholder=f"optional: {EXAMPLE} (dataset class = model class)",
+            placeholder=f"optional, e.g. {EXAMPLE}",
             style=wide,
-            layout=widgets.Layout(width="420px"),
+            layout=widgets.Layout(width="300px"),
         )
         self.evaluate_button = widgets.Button(
             description="Evaluate on another dataset",
@@ -76,14 +77,21 @@ class LaunchControls(widgets.VBox):
         )
         self.robustness_button.on_click(lambda _: on_robustness())
         self.message = MessageLine()
+        map_note = widgets.HTML(
+            fragments.muted(
+                "classes map: dataset class = model class, for a dataset that names its classes "
+                "differently; classes are otherwise matched by name"
+            )
+        )
         sweep_note = widgets.HTML(fragments.muted(f"on the experiment's own test split: {SWEEP}"))
         super().__init__(
             [
                 widgets.HBox(
                     [self.dataset, self.split, self.classes_map, self.evaluate_button], layout=_row()
                 ),
-                widgets.HBox([self.robustness_button, sweep_note], layout=_row()),
                 self.message,
+                map_note,
+                widgets.HBox([self.robustness_button, sweep_note], layout=_row()),
             ]
         )
         self.add_class("bw-evaluation-launch")
@@ -102,7 +110,8 @@ class LaunchControls(widgets.VBox):
             self.message.say(str(exc), "error")
             return False
         self.message.say("")
-        self._on_evaluate(self.dataset.value, self.split.value, classes_map)
+        split = None if self.split.value == ALL_RECORDS else self.split.value
+        self._on_evaluate(self.dataset.value, split, classes_map)
         return True
 
     def set_running(self, running: bool) -> None:

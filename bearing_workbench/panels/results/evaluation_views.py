@@ -32,17 +32,29 @@ if TYPE_CHECKING:
 ROBUSTNESS = "robustness"
 CLEAN = "clean"
 REFERENCE_COLOR = theme.color("muted")
+ON_BAR = theme.color("on_accent")
+
+
+def own_dataset(info: ResultsInfo) -> str | None:
+    """The dataset the experiment was trained and tested on (its header's "Dataset")."""
+    return next((fact.text for fact in info.header if fact.label == "Dataset"), None)
 
 
 def own_test_label(info: ResultsInfo) -> str:
     """What the experiment's own test split is called in the summary: ``"demo test split"``."""
-    dataset = next((fact.text for fact in info.header if fact.label == "Dataset"), None)
+    dataset = own_dataset(info)
     return f"{dataset} test split" if dataset else "test split"
 
 
 def own_accuracy(info: ResultsInfo) -> float | None:
     """The experiment's own test accuracy (record level), its first headline card."""
     return next((card.value for card in info.cards if card.key == "accuracy"), None)
+
+
+def summary_html(info: ResultsInfo, evaluations: Sequence[EvaluationInfo]) -> str:
+    """`summary_text` as the tab's first line, its lead in bold."""
+    lead, _, rest = summary_text(info, evaluations).partition(": ")
+    return f'<div class="bw-evaluations-line"><b>{esc(lead)}:</b> {esc(rest)}</div>'
 
 
 def summary_text(info: ResultsInfo, evaluations: Sequence[EvaluationInfo]) -> str:
@@ -186,6 +198,12 @@ def conditions_table(conditions: Sequence[ConditionResult]) -> str:
     return fragments.data_table(("condition", "accuracy", "vs clean", "macro F1"), rows)
 
 
+def tick_text(name: str) -> str:
+    """A condition's name on two lines (``"SNR<br>20 dB"``): eight names side by side then fit level,
+    where plotly would turn them on end."""
+    return name.replace(" ", "<br>", 1)
+
+
 def robustness_figure(conditions: Sequence[ConditionResult], png_name: str) -> LiveFigureWidget:
     """Record-level accuracy per condition: one bar series per perturbation group (clean, noise, gain,
     speed; grouped on a two-level axis), the clean accuracy as a dashed reference line."""
@@ -198,20 +216,24 @@ def robustness_figure(conditions: Sequence[ConditionResult], png_name: str) -> L
             {
                 "type": "bar",
                 "name": group,
-                "x": [[group] * len(members), [c.name for c in members]],
+                "x": [[group] * len(members), [tick_text(c.name) for c in members]],
+                "customdata": [c.name for c in members],
                 "y": [c.accuracy for c in members],
                 "text": [fmt.percent(c.accuracy) for c in members],
-                "textposition": "outside",
+                # inside the bar's top: above it, the labels of bars near the clean line would cross it
+                "textposition": "inside",
+                "insidetextanchor": "end",
+                "textfont": {"color": ON_BAR},
                 "marker": {"color": colours[group]},
-                "hovertemplate": "%{x}<br>accuracy %{text}<extra></extra>",
+                "hovertemplate": "%{customdata}<br>accuracy %{text}<extra></extra>",
             }
         )
     layout: dict = {
         "height": 380,
         "barmode": "relative",  # one bar per category: "group" would keep a slot for every series
         "showlegend": False,
-        "yaxis": {"title": {"text": "record-level accuracy"}, "range": [0, 1.12], "tickformat": ".0%"},
-        "xaxis": {"type": "multicategory"},
+        "yaxis": {"title": {"text": "record-level accuracy"}, "range": [0, 1.08], "tickformat": ".0%"},
+        "xaxis": {"type": "multicategory", "tickangle": 0},
     }
     clean = clean_accuracy(conditions)
     if clean is not None:

@@ -27,7 +27,8 @@ from bearing_workbench.panels.results.evaluation_views import (
     EvaluationView,
     choice_text,
     list_table,
-    summary_text,
+    own_dataset,
+    summary_html,
 )
 from bearing_workbench.store import Store
 
@@ -90,13 +91,16 @@ class EvaluationsTab(widgets.VBox):
         self.chooser = widgets.Dropdown(
             description="show", style={"description_width": "initial"}, layout=widgets.Layout(width="auto")
         )
+        self.chooser.add_class("bw-evaluation-chooser")
         self.refresh_button = widgets.Button(description="Refresh", layout=widgets.Layout(width="auto"))
         self.refresh_button.on_click(lambda _: self.reload())
         self.view_box = widgets.VBox()
         self.view: EvaluationView | None = None
         self._redrawing = False
+        own = own_dataset(info)
+        names = [d.name for d in store.list_datasets()]  # newest first; the model's own dataset last
         self.launch = LaunchControls(
-            [d.name for d in store.list_datasets()],
+            [name for name in names if name != own] + [name for name in names if name == own],
             on_evaluate=self.evaluate,
             on_robustness=self.robustness,
         )
@@ -127,7 +131,7 @@ class EvaluationsTab(widgets.VBox):
                 chosen = self.selected
             else:
                 chosen = ids[0] if ids else None
-            self.summary_html.value = fragments.message(summary_text(self.info, evaluations), "info")
+            self.summary_html.value = summary_html(self.info, evaluations)
             if evaluations:
                 self.list_html.value = list_table(evaluations)
             else:
