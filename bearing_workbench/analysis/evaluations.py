@@ -151,3 +151,62 @@ def evaluation_info(record: EvaluationRecord) -> EvaluationInfo:
 def evaluation_infos(store: Store, experiment_id: RowId) -> tuple[EvaluationInfo, ...]:
     """Every evaluation of an experiment's model, newest first."""
     return tuple(evaluation_info(record) for record in store.list_evaluations(experiment_id))
+
+
+def evaluate(
+    experiment_id: int,
+    dataset: Any = None,
+    *,
+    classes_map: Mapping[str, str] | str | None = None,
+    split: str | None = None,
+    robustness: bool = False,
+    seed: int = 0,
+    store: Store | None = None,
+    device: str | None = None,
+    progress: Any = None,
+) -> EvaluationInfo:
+    """Evaluate a stored model in this process, store the evaluation, and return it as an `EvaluationInfo`.
+
+    Args:
+        dataset: a registered dataset name or a labelled dataset or signal file; for a robustness sweep,
+            default the run's own dataset.
+        classes_map: the dataset's class names to the model's: ``{"ok": "healthy"}`` or ``"ok=healthy"``.
+        split: a stored split of the dataset; default every record (a sweep on the run's own dataset:
+            its test split, as the run made it).
+        robustness: sweep noise, gain and speed instead (`training.robustness`); seed: of its noise.
+        progress: called with (fraction 0..1, message) as it advances.
+
+    Input the model cannot use raises (`StoredModelError`, `PredictionInputError`) and stores nothing; a
+    failure while it runs is stored (failed) and raised as `EvaluationFailed`. On the cluster:
+    `runner.evaluations.submit_evaluation` / `submit_robustness`.
+    """
+    store = store if store is not None else Store()
+    if robustness:
+        from bearing_workbench.training.robustness import DEFAULT_SPLIT, robustness_sweep
+
+        if classes_map:
+            raise ValueError("classes_map: a robustness sweep uses the model's own classes; leave it out")
+        evaluation_id = robustness_sweep(
+            store,
+            experiment_id,
+            dataset=dataset,
+            split=DEFAULT_SPLIT if dataset is None and split is None else split,
+            seed=seed,
+            progress=progress,
+            device=device,
+        )
+    else:
+        from bearing_workbench.training.cross_evaluation import evaluate_on
+
+        if dataset is None:
+            raise ValueError("dataset: name the dataset to evaluate on (a registered name or a file)")
+        evaluation_id = evaluate_on(
+            store,
+            experiment_id,
+            dataset,
+            classes_map=classes_map,
+            split=split,
+            progress=progress,
+            device=device,
+        )
+    return evaluation_info(store.get_evaluation(evaluation_id))

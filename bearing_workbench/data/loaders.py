@@ -48,7 +48,7 @@ class SignalSet:
     """Records loaded from a user's file, validated and ready to import or use."""
 
     signals: np.ndarray
-    labels: np.ndarray
+    labels: np.ndarray | None  # class name per record; None for an unlabelled file
     fs: float
     metadata: dict[str, np.ndarray] = field(default_factory=dict)
     record_ids: np.ndarray | None = None
@@ -56,11 +56,13 @@ class SignalSet:
 
     def __post_init__(self) -> None:
         self.signals = np.asarray(self.signals, dtype=np.float32)
-        self.labels = np.asarray([str(x) for x in np.asarray(self.labels).ravel()], dtype=object)
-        if self.signals.ndim != 2 or len(self.labels) != len(self.signals):
+        if self.labels is not None:
+            self.labels = np.asarray([str(x) for x in np.asarray(self.labels).ravel()], dtype=object)
+        n_labels = len(self.signals) if self.labels is None else len(self.labels)
+        if self.signals.ndim != 2 or n_labels != len(self.signals):
             raise ValueError(
-                f"SignalSet: signals must be (records, samples) with one label per record; "
-                f"got signals {self.signals.shape} and {len(self.labels)} labels"
+                f"SignalSet: signals must be (records, samples) with one label per record (or none); "
+                f"got signals {self.signals.shape} and {n_labels} labels"
             )
         if self.record_ids is None:
             self.record_ids = [f"rec-{i:05d}" for i in range(len(self.signals))]
@@ -75,15 +77,34 @@ class SignalSet:
     def n_samples(self) -> int:
         return int(self.signals.shape[1])
 
+    @property
+    def labelled(self) -> bool:
+        return self.labels is not None
+
     def class_names(self, known_classes: Sequence[str] | None = None) -> tuple[str, ...]:
-        """Classes present, in catalogue order, then new ones in order of first appearance."""
+        """Classes present, in catalogue order, then new ones in order of first appearance.
+
+        An unlabelled set has no classes present: ().
+        """
+        if self.labels is None:
+            return ()
         known = tuple(catalogue_class_names() if known_classes is None else known_classes)
         present = dict.fromkeys(self.labels)
         return tuple(c for c in known if c in present) + tuple(c for c in present if c not in known)
 
-    def label_indices(self, class_names: Sequence[str]) -> np.ndarray:
-        """Labels as indices into `class_names`."""
+    def label_indices(self, class_names: Sequence[str]) -> np.ndarray | None:
+        """Labels as indices into `class_names`; None for an unlabelled set.
+
+        Raises ValueError naming the labels that are not in `class_names`.
+        """
+        if self.labels is None:
+            return None
         lookup = {name: i for i, name in enumerate(class_names)}
+        unknown = [c for c in dict.fromkeys(self.labels) if c not in lookup]
+        if unknown:
+            raise ValueError(
+                f"labels {', '.join(map(repr, unknown))} are not among the classes {', '.join(class_names)}"
+            )
         return np.asarray([lookup[name] for name in self.labels], dtype=np.int64)
 
 
@@ -108,6 +129,7 @@ def load_signals(
     allow_new_classes: bool = False,
     max_bytes: int = 4 * 1024**3,
     min_fs: float = 5120.0,
+    require_labels: bool = True,
 ) -> SignalSet:
     """Load and validate a user's signal file (.h5/.hdf5, .mat, .csv, .npy, .npz).
 
@@ -119,6 +141,8 @@ def load_signals(
         allow_new_classes: accept labels that are not known classes instead of refusing them.
         max_bytes: refuse files larger than this, before reading them.
         min_fs: lowest sampling rate accepted (the cavitation band needs 5120 Hz).
+        require_labels: refuse a file without labels; with False it loads with ``labels=None``
+            (records to predict on).
     """
     path = Path(path)
     known = tuple(catalogue_class_names() if known_classes is None else known_classes)
@@ -130,18 +154,21 @@ def load_signals(
     n = len(signals)
     if contents.labels is not None and labels is not None:
         raise DataFileError(path, "has its own labels; pass labels= only for files without them")
-    if contents.labels is None and labels is None:
+    unlabelled = contents.labels is None and labels is None
+    if unlabelled and require_labels:
         missing = "no 'label' column: add one" if path.suffix.lower() == ".csv" else "no labels: add them"
         raise DataFileError(
             path, f"has {missing}, or pass labels= (a list, or a file with one label per line)"
         )
+    names = None
     if labels is not None:
         raw_labels = _labels_argument(labels, known)
         where = f"labels file {Path(labels).name}" if isinstance(labels, str | os.PathLike) else "labels="
     else:
         raw_labels, where = contents.labels, "the file"
-    index_classes = _string_list(path, contents.class_names, "class_names") or known
-    names = _resolve_labels(path, raw_labels, n, where, index_classes, known, allow_new_classes)
+    if not unlabelled:
+        index_classes = _string_list(path, contents.class_names, "class_names") or known
+        names = _resolve_labels(path, raw_labels, n, where, index_classes, known, allow_new_classes)
     return SignalSet(
         signals=signals,
         labels=names,
