@@ -20,6 +20,7 @@ from bearing_workbench.panels.results import evaluations as tab_module
 from bearing_workbench.panels.results.evaluation_views import EvaluationView, summary_text
 from bearing_workbench.panels.results.evaluations import EvaluationsTab
 from bearing_workbench.store import Store
+from bearing_workbench.training.cross_evaluation import EvaluationFailed
 
 from ..analysis.conftest import DATASET
 from ..analysis.results_fixtures import results_ids, results_store  # noqa: F401
@@ -98,33 +99,27 @@ def info(results_store: Store, experiment: int) -> ResultsInfo:  # noqa: F811
 
 
 class Jobs:
-    """Stands in for `runner.evaluations`: records each submission and writes its pending row, as the
-    runner does; the test ends the job (its row, then its future)."""
+    """Stands in for `runner.evaluations`: records each submission and hands out a future the test
+    ends. As with the real jobs, the task (here: the test) writes the evaluation's row, then the future
+    gives its id."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self) -> None:
         self.calls: list[tuple[str, int, dict[str, Any]]] = []
         self.futures: list[Future[Any]] = []
-        self.rows: list[int] = []
         self.refuse: Exception | None = None
 
     def submit(self, kind: str, experiment_id: int, **kwargs: Any) -> Future[Any]:
         if self.refuse is not None:
             raise self.refuse
         self.calls.append((kind, experiment_id, kwargs))
-        self.rows.append(
-            self.store.create_evaluation(
-                experiment_id, kind, kwargs.get("dataset") or DATASET, split=kwargs.get("split", "test")
-            )
-        )
         future: Future[Any] = Future()
         self.futures.append(future)
         return future
 
 
 @pytest.fixture
-def jobs(monkeypatch: pytest.MonkeyPatch, results_store: Store) -> Jobs:  # noqa: F811
-    fake = Jobs(results_store)
+def jobs(monkeypatch: pytest.MonkeyPatch) -> Jobs:
+    fake = Jobs()
     monkeypatch.setattr(tab_module, "submit", fake.submit)
     return fake
 
@@ -305,7 +300,9 @@ def test_a_bad_classes_map_is_named_and_nothing_is_submitted(tab: EvaluationsTab
     tab.launch.evaluate_button.click()
     assert jobs.calls == [] and tab.job == ""
     assert tab.launch.message.tone == "error"
-    assert tab.launch.message.text.startswith("classes map: 'loose' is not a pair")
+    assert tab.launch.message.text == (
+        "classes map: expected DATASET_CLASS=MODEL_CLASS pairs separated by commas, got 'loose'"
+    )
 
 
 def test_evaluate_on_a_dataset_shows_progress_then_the_new_evaluation(
@@ -327,18 +324,22 @@ def test_evaluate_on_a_dataset_shows_progress_then_the_new_evaluation(
     assert kwargs["store"] is results_store
     assert tab.job == "running" and busy.busy
     assert tab.launch.evaluate_button.disabled and tab.launch.robustness_button.disabled
-    (row,) = jobs.rows
-    assert tab.selected == row and tab.view.busy is not None  # the pending row, shown at once
+    # The task stores its evaluation pending, then running; Refresh shows it under way.
+    row = results_store.create_evaluation(experiment, "dataset", DATASET, split="test")
+    results_store.transition_evaluation(row, "start")
+    tab.refresh_button.click()
+    tab.select(row)
+    assert tab.view.busy is not None and "running since" in tab.view.busy.message
     kwargs["on_progress"](0.5, "predicting 9 of 18 records")
     assert busy.progress == 0.5 and busy.message.endswith("predicting 9 of 18 records")
     tab.launch.robustness_button.click()  # one job at a time
     assert len(jobs.calls) == 1 and told[-1][1] == "warning"
-    results_store.transition_evaluation(row, "start")
+    tab.select(tab.first)  # type: ignore[attr-defined]
     result = {"metrics": dict(METRICS, accuracy=0.91), "n_records": 18}
     results_store.transition_evaluation(row, "complete", result=result)
-    jobs.futures[0].set_result(row)
+    jobs.futures[0].set_result(row)  # the future's result: the evaluation's id
     assert tab.job == "done" and not busy.busy and not tab.launch.evaluate_button.disabled
-    assert tab.selected == row and tab.view.confusion is not None
+    assert tab.selected == row and tab.view.confusion is not None  # the job's evaluation is shown
     assert f"{DATASET} test split 91.0 %" in tab.summary_html.value
     assert told[-1] == (f"{DATASET} test split: accuracy 91.0 %", "success")
 
@@ -346,32 +347,39 @@ def test_evaluate_on_a_dataset_shows_progress_then_the_new_evaluation(
 def test_robustness_sweep_and_a_failed_job(
     tab: EvaluationsTab,
     results_store: Store,  # noqa: F811
+    experiment: int,
     jobs: Jobs,
     told: list[tuple[str, str]],
 ) -> None:
     tab.launch.robustness_button.click()
     ((kind, _, kwargs),) = jobs.calls
     assert kind == "robustness" and "dataset" not in kwargs
-    (row,) = jobs.rows
+    # A failure once the sweep had started is stored with it, and is the future's exception too.
+    row = results_store.create_evaluation(experiment, "robustness", DATASET, split="test")
     results_store.transition_evaluation(row, "start")
     results_store.transition_evaluation(row, "fail", error="record too short", hint="use longer records")
-    jobs.futures[0].set_exception(ValueError("record too short"))
+    jobs.futures[0].set_exception(EvaluationFailed("record too short", row, "use longer records"))
     assert tab.job == "failed" and not tab._busy.busy
     assert told[-1] == ("robustness sweep failed: record too short", "error")
     assert tab.selected == row and tab.view.error_box.hint == "use longer records"
 
 
-def test_a_refused_submission_is_said_and_the_buttons_come_back(
+def test_refused_input_is_said_the_view_stays_and_the_buttons_come_back(
     tab: EvaluationsTab, jobs: Jobs, told: list[tuple[str, str]]
 ) -> None:
-    jobs.refuse = ValueError("dataset 'nope' is not registered")
     tab.select(tab.first)  # type: ignore[attr-defined]
+    jobs.refuse = ValueError("split: must be a non-empty string")  # refused by submit itself
     tab.launch.evaluate_button.click()
     assert tab.job == "failed" and not tab._busy.busy and not tab.launch.evaluate_button.disabled
     assert told[-1] == (
-        f"evaluating on {DATASET} all records failed: dataset 'nope' is not registered",
+        f"evaluating on {DATASET} all records failed: split: must be a non-empty string",
         "error",
     )
+    assert tab.selected == tab.first  # type: ignore[attr-defined]
+    jobs.refuse = None  # refused by the task, before it stored anything: the future's exception
+    tab.launch.evaluate_button.click()
+    jobs.futures[0].set_exception(ValueError("dataset classes not in the model: cav"))
+    assert tab.job == "failed" and told[-1][0].endswith("failed: dataset classes not in the model: cav")
     assert tab.selected == tab.first  # type: ignore[attr-defined]
 
 

@@ -1,11 +1,12 @@
 """The Evaluations tab of the results app in headless Chromium (Debian's, driven by Playwright), served
 by `bearing-workbench serve`: the summary line, a dataset evaluation's confusion matrix and a robustness
-sweep's figure, drawn by plotly in the browser.
+sweep's figure, drawn by plotly in the browser; then an evaluation launched from the page runs on the
+server's cluster and lands in the list.
 
-The workspace is real: datasets `tiny` and `plant-a` (generated, registered), one classical run
-trained in this process. Its two evaluations are written through the store's evaluation repository
-(`Store.create_evaluation` / `transition_evaluation`), with results laid out as the evaluation jobs
-write them: the page under test reads the store, and running the jobs here would only add minutes.
+Everything is real and tiny: datasets `tiny` and `plant-a` (generated; plant-a names its classes its own
+way), one classical run trained in this process, evaluated on plant-a through a classes map and swept
+for robustness by the evaluation code itself (`training.cross_evaluation.evaluate_on`,
+`training.robustness.robustness_sweep`: seconds on these records).
 
 Screenshots go to ``$BEARING_WORKBENCH_SCREENSHOTS`` (default: a temporary folder, printed); with
 ``BEARING_WORKBENCH_GUIDE_IMAGES=1`` they also replace the user guide's pictures in ``docs/guide/img``.
@@ -14,6 +15,7 @@ Screenshots go to ``$BEARING_WORKBENCH_SCREENSHOTS`` (default: a temporary folde
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,16 +24,20 @@ from pathlib import Path
 import pytest
 
 from bearing_workbench.analysis import format as fmt
+from bearing_workbench.analysis.evaluations import evaluation_infos
 from bearing_workbench.config import preset_config
 from bearing_workbench.store import Store
+from bearing_workbench.training.cross_evaluation import evaluate_on
 from bearing_workbench.training.experiment import create_experiment, train_experiment
+from bearing_workbench.training.robustness import robustness_sweep
 
-from ..tiny_data import tiny_store
+from ..tiny_data import relabelled_dataset
 from .conftest import (
     CLASSES,
     DATASET,
     NEEDS_CHROMIUM,
     ROOT,
+    RUN_TIMEOUT_MS,
     UI_TIMEOUT_MS,
     Server,
     end_server,
@@ -47,67 +53,24 @@ expect.set_options(timeout=UI_TIMEOUT_MS)
 
 pytestmark = NEEDS_CHROMIUM
 OTHER = "plant-a"
+OTHER_NAMES = ("ok", "unbalanced", "misaligned")  # plant-a's names for CLASSES
+CLASSES_MAP = ", ".join(f"{a}={b}" for a, b in zip(OTHER_NAMES, CLASSES, strict=True))
+CONDITIONS = 8  # clean, SNR 20/10/5 dB, gain x0.5/x2, speed -10/+10 %
 GUIDE_IMAGES = ROOT / "docs" / "guide" / "img"
-# plant-a: 18 records, 6 per class; the model misses the misalignment ones now and then.
-CONFUSION = [[6, 0, 0], [0, 5, 1], [1, 0, 5]]
-# The sweep's clean condition (its result's metrics): 17 of 18 test records right.
-CLEAN_CONFUSION = [[6, 0, 0], [0, 6, 0], [1, 0, 5]]
-CONDITIONS = [
-    ("clean", "clean", 0.944),
-    ("noise", "SNR 20 dB", 0.944),
-    ("noise", "SNR 10 dB", 0.833),
-    ("noise", "SNR 5 dB", 0.611),
-    ("gain", "gain x0.5", 0.889),
-    ("gain", "gain x2", 0.722),
-    ("speed", "speed -10 %", 0.778),
-    ("speed", "speed +10 %", 0.667),
-]
-
-
-def _metrics(confusion: list[list[int]]) -> dict:
-    """Record-level metrics of a confusion matrix, in the layout `training.evaluate` writes."""
-    n = sum(map(sum, confusion))
-    per_class = {}
-    for i, name in enumerate(CLASSES):
-        support, predicted = sum(confusion[i]), sum(row[i] for row in confusion)
-        hits = confusion[i][i]
-        precision, recall = hits / predicted, hits / support
-        per_class[name] = {
-            "precision": precision,
-            "recall": recall,
-            "f1": 2 * precision * recall / (precision + recall),
-            "support": support,
-        }
-    return {
-        "accuracy": sum(confusion[i][i] for i in range(len(CLASSES))) / n,
-        "macro_f1": sum(c["f1"] for c in per_class.values()) / len(CLASSES),
-        "class_names": list(CLASSES),
-        "confusion_matrix": confusion,
-        "per_class": per_class,
-    }
 
 
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    """A workspace with datasets `tiny` and `plant-a`, a classical run on `tiny`, evaluated on `plant-a`
-    and swept for robustness on its test split."""
+    """A workspace with datasets `tiny` and `plant-a`, a classical run on `tiny` (0.5 s windows: plant-a's
+    records are 0.5 s long) evaluated on plant-a and swept for robustness on its test split."""
     root = tiny_workspace(tmp_path_factory.mktemp("evaluations-ws"))
-    tiny_store(root, per_class=6, duration_s=1.0, seed=29, name=OTHER).dispose()
     store = Store(workspace=root)
-    config = preset_config("quick", "classical", DATASET, {"name": "forest for plant-a"})
-    experiment_id = create_experiment(store, config)
+    relabelled_dataset(store, OTHER, CLASSES, OTHER_NAMES, seed=29)
+    overrides = {"name": "forest for plant-a", "data.window.length": 10240}
+    experiment_id = create_experiment(store, preset_config("quick", "classical", DATASET, overrides))
     train_experiment(store, experiment_id)
-    sweep = store.create_evaluation(experiment_id, "robustness", DATASET, split="test")
-    store.transition_evaluation(sweep, "start")
-    conditions = [
-        {"group": group, "name": name, "accuracy": accuracy, "macro_f1": accuracy - 0.02}
-        for group, name, accuracy in CONDITIONS
-    ]
-    result = {"metrics": _metrics(CLEAN_CONFUSION), "n_records": 18, "conditions": conditions}
-    store.transition_evaluation(sweep, "complete", result=result)
-    other = store.create_evaluation(experiment_id, "dataset", OTHER)
-    store.transition_evaluation(other, "start")
-    store.transition_evaluation(other, "complete", result={"metrics": _metrics(CONFUSION), "n_records": 18})
+    robustness_sweep(store, experiment_id)
+    evaluate_on(store, experiment_id, OTHER, classes_map=CLASSES_MAP)
     store.dispose()
     return root, experiment_id
 
@@ -149,6 +112,7 @@ def test_evaluations_tab_shows_the_summary_the_confusion_matrix_and_the_robustne
     root, experiment_id = evaluated
     store = Store(workspace=root)
     own = store.get_experiment(experiment_id).metrics["accuracy"]
+    sweep, other = sorted(evaluation_infos(store, experiment_id), key=lambda e: e.evaluation_id)
     store.dispose()
     page = browser.new_page()
     page.set_viewport_size({"width": 1280, "height": 1800})  # the whole tab in one picture
@@ -159,17 +123,21 @@ def test_evaluations_tab_shows_the_summary_the_confusion_matrix_and_the_robustne
 
     tab = results.locator(".bw-evaluations")
     summary = tab.locator(".bw-evaluations-summary")
-    expected = f"evaluated on: {DATASET} test split {fmt.percent(own)}; {OTHER} all records 88.9 %"
+    expected = (
+        f"evaluated on: {DATASET} test split {fmt.percent(own)}; {OTHER} all records {other.accuracy_text}"
+    )
     expect(summary).to_have_text(expected)
+    rows = tab.locator("tr[data-evaluation]")
+    expect(rows).to_have_count(2)
     split = tab.locator(".bw-evaluation-launch select").nth(1)
     # ipywidgets writes the options' spaces as no-break spaces
     shown = r"s => s.selectedIndex >= 0 ? s.options[s.selectedIndex].text.replace(/\u00a0/g, ' ') : ''"
     assert split.evaluate(shown) == "all records"  # a choice shown, never a blank box
-    expect(tab.locator("tr[data-evaluation]")).to_have_count(2)
 
-    # The newest evaluation (plant-a) is shown first: its per-class table and its confusion matrix.
+    # The newest evaluation (plant-a) is shown first: its classes map, per-class table, confusion matrix.
     view = tab.locator(".bw-evaluation")
     expect(view).to_contain_text(f"{OTHER} all records")
+    expect(view).to_contain_text("ok -> healthy")
     expect(view.locator("td", has_text="misalignment").first).to_be_visible()
     _drawn_heatmap(view)
     expect(view.locator(".js-plotly-plot")).to_have_count(1)
@@ -181,10 +149,26 @@ def test_evaluations_tab_shows_the_summary_the_confusion_matrix_and_the_robustne
     chooser.select_option(label=choice.inner_text().strip())
     expect(view).to_contain_text("Accuracy per condition")
     bars = view.locator(".js-plotly-plot .barlayer .point path")
-    expect(bars).to_have_count(len(CONDITIONS))
+    expect(bars).to_have_count(CONDITIONS)
     for d in bars.evaluate_all("paths => paths.map(p => p.getAttribute('d'))"):
         assert d and d != "M0,0Z", "an empty bar"
     expect(view.locator(".js-plotly-plot .shapelayer path").first).to_be_attached()
-    expect(view.locator(".js-plotly-plot .annotation-text", has_text="clean 94.4 %")).to_be_visible()
+    clean = f"clean {fmt.percent(sweep.conditions[0].accuracy)}"
+    expect(view.locator(".js-plotly-plot .annotation-text", has_text=clean)).to_be_visible()
     _save(results, shots, "results-evaluations-robustness.png")
+
+    # Launched from the page: a malformed classes map is named; a good one runs on the server's cluster.
+    launch = tab.locator(".bw-evaluation-launch")
+    launch.locator("select").first.select_option(label=OTHER)
+    classes_map = launch.get_by_placeholder(re.compile("optional"))
+    classes_map.fill("ok=healthy, unbalanced")
+    launch.get_by_role("button", name="Evaluate on another dataset").click()
+    expect(launch).to_contain_text("classes map: expected DATASET_CLASS=MODEL_CLASS pairs")
+    classes_map.fill(CLASSES_MAP)
+    launch.get_by_role("button", name="Evaluate on another dataset").click()
+    expect(rows).to_have_count(3, timeout=RUN_TIMEOUT_MS)
+    expect(results.get_by_text(f"{OTHER} all records: accuracy {other.accuracy_text}")).to_be_visible()
+    new = f"#{other.evaluation_id + 1} {OTHER} all records: {other.accuracy_text} (completed)"
+    expect(chooser).to_contain_text(new)
+    assert chooser.evaluate(shown) == new  # the job's evaluation is the one shown
     page.close()

@@ -10,10 +10,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from bearing_workbench.data.classes_map import EXAMPLE, parse_classes_map
 from bearing_workbench.panels.kit import MessageLine, fragments
 
 CLASSES_MAP_FIELD = "classes map"
+EXAMPLE = "a=b, c=d"
 ALL_RECORDS = "all"  # a Dropdown shows no choice for the value None: "all" stands for it
 # (what the dropdown says, the split the runner takes; ALL_RECORDS: every record of the dataset)
 SPLITS: tuple[tuple[str, str], ...] = (
@@ -104,10 +104,15 @@ class LaunchControls(widgets.VBox):
         if not self.dataset.value:
             self.message.say("dataset: choose a registered dataset", "error")
             return False
+        # The CLI's parser (training.cross_evaluation), so the same text means the same map everywhere;
+        # imported on the first click (it brings numpy and the prediction code), not with the page.
+        from bearing_workbench.training.cross_evaluation import parse_classes_map
+        from bearing_workbench.training.sources import PredictionInputError
+
         try:
-            classes_map = parse_classes_map(self.classes_map.value, CLASSES_MAP_FIELD)
-        except ValueError as exc:
-            self.message.say(str(exc), "error")
+            classes_map = parse_classes_map(self.classes_map.value)
+        except PredictionInputError as exc:
+            self.message.say(f"{CLASSES_MAP_FIELD}: {exc.problem}", "error")
             return False
         self.message.say("")
         split = None if self.split.value == ALL_RECORDS else self.split.value

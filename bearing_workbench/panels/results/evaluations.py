@@ -17,7 +17,6 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.evaluations import EvaluationInfo, evaluation_infos
 from bearing_workbench.analysis.results_info import ResultsInfo
 from bearing_workbench.panels.kit import BusyIndicator, fragments
@@ -118,16 +117,16 @@ class EvaluationsTab(widgets.VBox):
 
     # -- reading and drawing -------------------------------------------------------------------------
 
-    def reload(self, select: int | None = None, *, newest: bool = False) -> None:
-        """Read the evaluations again and redraw; show evaluation `select`, else the newest one when
-        `newest`, else the one shown before (or the newest)."""
+    def reload(self, select: int | None = None) -> None:
+        """Read the evaluations again and redraw; show evaluation `select`, else the one shown before,
+        else the newest."""
         evaluations = evaluation_infos(self._store, self.experiment_id)
         with self._lock:
             self.evaluations = evaluations
             ids = [e.evaluation_id for e in evaluations]
             if select in ids:
                 chosen: int | None = select
-            elif self.selected in ids and not newest:
+            elif self.selected in ids:
                 chosen = self.selected
             else:
                 chosen = ids[0] if ids else None
@@ -205,49 +204,39 @@ class EvaluationsTab(widgets.VBox):
             future = submit(
                 kind, self.experiment_id, store=self._store, client=self._client, on_progress=step, **kwargs
             )
-        except Exception as exc:  # refused before it ran: a bad dataset, an unreachable cluster...
+        except Exception as exc:  # refused before it ran: a bad split, an unreachable cluster...
             log.warning("evaluation of experiment %s not submitted: %s", self.experiment_id, exc)
-            self._ended(what, None, exc, submitted=False)
+            self._ended(what, None, exc)
             return
-        self._reload_quietly()  # the job's row (pending) may be there already
         future.add_done_callback(lambda done: self._done(what, done))
 
     def _done(self, what: str, future: Any) -> None:
+        """The job ended: its result is the stored evaluation's id. A failure after the evaluation was
+        stored carries its id (`EvaluationFailed`); input refused before that left nothing."""
         try:
-            result = future.result()
+            evaluation_id = future.result()
         except Exception as exc:
-            self._ended(what, None, exc)
+            self._ended(what, getattr(exc, "evaluation_id", None), exc)
             return
-        self._ended(what, result if isinstance(result, int) else getattr(result, "evaluation_id", None), None)
+        self._ended(what, evaluation_id if isinstance(evaluation_id, int) else None, None)
 
-    def _ended(
-        self, what: str, evaluation_id: int | None, error: BaseException | None, *, submitted: bool = True
-    ) -> None:
+    def _ended(self, what: str, evaluation_id: int | None, error: BaseException | None) -> None:
+        """Stop the progress, read the evaluations again (showing the job's, when it stored one) and
+        say how it went. Runs on the job's thread: it never raises."""
         self._busy.stop()
         self.launch.set_running(False)
-        # A job that ran shows its evaluation; a refused one left no row: the view stays as it was.
-        shown_id = self._reload_quietly(evaluation_id) if submitted else self.selected
-        if error is not None:
-            self.job = "failed"
-            self._tell(f"{what} failed: {error}", "error")
-            return
-        self.job = "done"
-        shown = next((e for e in self.evaluations if e.evaluation_id == shown_id), None)
-        if shown is not None and shown.status == "failed":
-            self._tell(f"{what} failed: {shown.error}", "error")
-        elif shown is not None:
-            self._tell(f"{shown.label}: accuracy {fmt.percent(shown.accuracy)}", "success")
-        else:
-            self._tell(f"{what}: done", "success")
-
-    def _reload_quietly(self, select: int | None = None) -> int | None:
-        """Reload from a job's thread, showing `select` or else the newest evaluation (a job that ended
-        shows its own: the list is newest first); never raises, the page says what went wrong.
-        Returns the evaluation shown."""
         try:
-            self.reload(select, newest=True)
+            self.reload(evaluation_id)
         except Exception as exc:
             log.exception("evaluations of experiment %s could not be read", self.experiment_id)
             self._tell(f"the evaluations could not be read: {exc}", "error")
-            return None
-        return self.selected
+        if error is not None:
+            self.job = "failed"
+            self._tell(f"{what} failed: {getattr(error, 'message', None) or error}", "error")
+            return
+        self.job = "done"
+        shown = next((e for e in self.evaluations if e.evaluation_id == evaluation_id), None)
+        if shown is not None:
+            self._tell(f"{shown.label}: accuracy {shown.accuracy_text}", "success")
+        else:
+            self._tell(f"{what}: done", "success")
