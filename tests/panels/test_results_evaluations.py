@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -170,6 +171,8 @@ def test_summary_puts_the_own_test_split_first_then_each_completed_dataset(
         == f"{own_text}; plant-a all records 91.0 %; plant-d test split 87.6 %"
     )
     assert summary_text(info, []) == own_text
+    header = tuple(f if f.label != "Dataset" else replace(f, text="/data/plant/demo.h5") for f in info.header)
+    assert summary_text(replace(info, header=header), []).startswith("evaluated on: demo.h5 test split ")
 
 
 # -- one evaluation -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import ipywidgets as widgets
 
 from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.class_metrics import RECALL_READY
+from bearing_workbench.analysis.evaluations import evaluation_label
 from bearing_workbench.analysis.results_info import ResultsInfo
 from bearing_workbench.config import theme
 from bearing_workbench.panels.kit import BusyIndicator, ErrorBox, fragments
@@ -41,9 +42,10 @@ def own_dataset(info: ResultsInfo) -> str | None:
 
 
 def own_test_label(info: ResultsInfo) -> str:
-    """What the experiment's own test split is called in the summary: ``"demo test split"``."""
+    """What the experiment's own test split is called in the summary: ``"demo test split"``, worded as
+    an evaluation's label (`analysis.evaluations.evaluation_label`: a file by its name)."""
     dataset = own_dataset(info)
-    return f"{dataset} test split" if dataset else "test split"
+    return evaluation_label("dataset", dataset, "test") if dataset else "test split"
 
 
 def own_accuracy(info: ResultsInfo) -> float | None:
