@@ -159,7 +159,8 @@ def scaled(progress: Progress | None, start: float, end: float) -> Progress | No
 
 def record_metrics(model: StoredModel, records: Records, probs: np.ndarray) -> dict[str, Any]:
     """Record-level metrics of `probs` against the records' labels, in the model's classes."""
-    assert records.labels is not None  # match_classes refused unlabelled sources
+    if records.labels is None:  # match_classes refuses unlabelled sources before this
+        raise ValueError("records: an evaluation needs the true class of every record")
     return evaluate_predictions(records.labels, probs, tuple(model.spec.class_names), records.record_ids)
 
 

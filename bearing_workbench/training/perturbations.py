@@ -76,7 +76,10 @@ def scale_speed_meta(meta: Mapping[str, np.ndarray], factor: float) -> dict[str,
     }
 
 
-Perturb = Callable[[np.ndarray, Mapping[str, np.ndarray], np.random.Generator], tuple[np.ndarray, dict]]
+# (signals, metadata, the condition's generator) -> (perturbed signals, their metadata)
+Perturb = Callable[
+    [np.ndarray, Mapping[str, np.ndarray], np.random.Generator], tuple[np.ndarray, dict[str, np.ndarray]]
+]
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ class Condition:
     params: Mapping[str, float] = field(default_factory=dict)
 
 
-def _clean(signals: np.ndarray, meta: Mapping[str, np.ndarray], rng: np.random.Generator) -> tuple:
+def _clean(
+    signals: np.ndarray, meta: Mapping[str, np.ndarray], rng: np.random.Generator
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return np.asarray(signals), dict(meta)
 
 

@@ -189,3 +189,27 @@ def test_deleting_the_experiment_deletes_its_evaluations(store: Store, trained: 
     assert _rows(store, other) == 1
     store.delete_experiment(other)
     assert _rows(store, other) == 0 and _rows(store, trained) > 0
+
+
+def test_the_python_api_returns_the_stored_evaluation(store: Store, trained: int) -> None:
+    import bearing_workbench
+
+    info = bearing_workbench.evaluate(
+        trained, "plant-a", classes_map={"ok": "healthy", "unbal": "imbalance"}, store=store
+    )
+    assert isinstance(info, bearing_workbench.EvaluationInfo)
+    assert (info.status, info.label, info.n_records) == ("completed", "plant-a all records", 6)
+    assert info == evaluation_infos(store, trained)[0]
+    sweep = bearing_workbench.evaluate(trained, robustness=True, seed=3, store=store)
+    assert (sweep.kind, sweep.split, len(sweep.conditions)) == ("robustness", "test", 8)
+    with pytest.raises(ValueError, match="dataset: name the dataset to evaluate on"):
+        bearing_workbench.evaluate(trained, store=store)
+
+
+def test_a_sweep_on_a_named_dataset_reads_its_stored_split(store: Store, trained: int) -> None:
+    # The run used the file's stored split, so the clean condition is its test accuracy here too.
+    evaluation = robustness_sweep(store, trained, dataset=DATASET, split="test", seed=3)
+    record = store.get_evaluation(evaluation)
+    assert (record.dataset, record.dataset_id) == (DATASET, store.get_dataset(DATASET).id)
+    own = store.get_evaluation(robustness_sweep(store, trained, seed=3))
+    assert record.result["conditions"] == own.result["conditions"]
