@@ -335,6 +335,7 @@ def test_evaluate_on_a_dataset_shows_progress_then_the_new_evaluation(
     assert tab.view.busy is not None and "running since" in tab.view.busy.message
     kwargs["on_progress"](0.5, "predicting 9 of 18 records")
     assert busy.progress == 0.5 and busy.message.endswith("predicting 9 of 18 records")
+    assert tab.launch.message.text == f"evaluating on {DATASET} test split: 50 % · predicting 9 of 18 records"
     tab.launch.robustness_button.click()  # one job at a time
     assert len(jobs.calls) == 1 and told[-1][1] == "warning"
     tab.select(tab.first)  # type: ignore[attr-defined]
@@ -345,6 +346,7 @@ def test_evaluate_on_a_dataset_shows_progress_then_the_new_evaluation(
     assert tab.selected == row and tab.view.confusion is not None  # the job's evaluation is shown
     assert f"{DATASET} test split 91.0 %" in tab.summary_html.value
     assert told[-1] == (f"{DATASET} test split: accuracy 91.0 %", "success")
+    assert tab.launch.message.text == told[-1][0]  # said under the buttons too
 
 
 def test_robustness_sweep_and_a_failed_job(

@@ -167,7 +167,9 @@ def test_evaluations_tab_shows_the_summary_the_confusion_matrix_and_the_robustne
     classes_map.fill(CLASSES_MAP)
     launch.get_by_role("button", name="Evaluate on another dataset").click()
     expect(rows).to_have_count(3, timeout=RUN_TIMEOUT_MS)
-    expect(results.get_by_text(f"{OTHER} all records: accuracy {other.accuracy_text}")).to_be_visible()
+    outcome = f"{OTHER} all records: accuracy {other.accuracy_text}"
+    expect(launch.get_by_text(outcome)).to_be_visible()  # under the buttons, and on the page's message line
+    expect(results.get_by_text(outcome)).to_have_count(2)
     new = f"#{other.evaluation_id + 1} {OTHER} all records: {other.accuracy_text} (completed)"
     expect(chooser).to_contain_text(new)
     assert chooser.evaluate(shown) == new  # the job's evaluation is the one shown

@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.evaluations import EvaluationInfo, evaluation_infos
 from bearing_workbench.analysis.results_info import ResultsInfo
 from bearing_workbench.panels.kit import BusyIndicator, fragments
@@ -195,10 +196,13 @@ class EvaluationsTab(widgets.VBox):
         self.job = "running"
         self.launch.set_running(True)
         self._busy.start(f"{what}: submitting…", 0.0)
+        self._say(f"{what}: submitting…", "muted")
 
         def step(fraction: float, message: str) -> None:  # on_progress: in this process, any thread
             if self.job == "running":
-                self._busy.update(f"{what}: {message}", min(1.0, max(0.0, float(fraction))))
+                share = min(1.0, max(0.0, float(fraction)))
+                self._busy.update(f"{what}: {message}", share)
+                self._say(f"{what}: {fmt.percent(share, 0)} · {message}", "muted")
 
         try:
             future = submit(
@@ -232,11 +236,18 @@ class EvaluationsTab(widgets.VBox):
             self._tell(f"the evaluations could not be read: {exc}", "error")
         if error is not None:
             self.job = "failed"
-            self._tell(f"{what} failed: {getattr(error, 'message', None) or error}", "error")
+            self._say(f"{what} failed: {getattr(error, 'message', None) or error}", "error")
             return
         self.job = "done"
         shown = next((e for e in self.evaluations if e.evaluation_id == evaluation_id), None)
         if shown is not None:
-            self._tell(f"{shown.label}: accuracy {shown.accuracy_text}", "success")
+            self._say(f"{shown.label}: accuracy {shown.accuracy_text}", "success")
         else:
-            self._tell(f"{what}: done", "success")
+            self._say(f"{what}: done", "success")
+
+    def _say(self, text: str, tone: fragments.Tone) -> None:
+        """A job's news, on the page's message line and under the buttons that started it (the page's
+        top may be scrolled out of sight when the buttons are clicked)."""
+        self.launch.message.say(text, tone)
+        if tone != "muted":  # progress goes to the page's busy indicator; the outcome to its message line
+            self._tell(text, tone)
