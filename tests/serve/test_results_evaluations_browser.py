@@ -173,4 +173,5 @@ def test_evaluations_tab_shows_the_summary_the_confusion_matrix_and_the_robustne
     new = f"#{other.evaluation_id + 1} {OTHER} all records: {other.accuracy_text} (completed)"
     expect(chooser).to_contain_text(new)
     assert chooser.evaluate(shown) == new  # the job's evaluation is the one shown
+    results.screenshot(path=shots / "results-evaluations-launched.png")
     page.close()
