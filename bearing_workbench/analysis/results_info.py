@@ -38,6 +38,7 @@ from bearing_workbench.analysis.results_rows import (
     ResultFile,
     RocCurve,
     WorstPrediction,
+    row_shares,
 )
 from bearing_workbench.analysis.run_texts import TOTAL_TIME_LABEL, MetricCard
 from bearing_workbench.config.yaml_io import dump_yaml
@@ -116,10 +117,7 @@ class ResultsInfo:
     def confusion_shares(self) -> tuple[tuple[float, ...], ...]:
         """The confusion matrix with each row divided by its class's test records (a row of zeros
         stays zeros): the diagonal is each class's recall."""
-        return tuple(
-            tuple(v / total if total else 0.0 for v in row)
-            for row, total in ((row, sum(row)) for row in self.confusion)
-        )
+        return row_shares(self.confusion)
 
     def cell_records(self, true_label: str, predicted_label: str) -> tuple[CellRecord, ...]:
         """The test records of one confusion-matrix cell, most confident first.

@@ -4,6 +4,7 @@ prediction, a confusion-matrix cell's record, a downloadable file. Immutable, fo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bearing_workbench.analysis import format as fmt
@@ -30,6 +31,15 @@ class ClassRow:
             fmt.percent(self.f1),
             fmt.number(self.auc, 3),
         )
+
+
+def row_shares(confusion: Sequence[Sequence[int]]) -> tuple[tuple[float, ...], ...]:
+    """A confusion matrix with each row divided by its true class's records (a row of zeros stays
+    zeros): the diagonal is each class's recall."""
+    return tuple(
+        tuple(v / total if total else 0.0 for v in row)
+        for row, total in ((row, sum(row)) for row in confusion)
+    )
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """The Detailed metrics tab: per-class table, confusion matrix (counts or row shares) whose cells
-list their test records, and the one-vs-rest ROC curves."""
+list their test records, and the one-vs-rest ROC curves. The table and the matrix are `confusion`'s,
+shared with the Evaluations tab."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -13,20 +14,13 @@ from bearing_workbench.analysis import format as fmt
 from bearing_workbench.analysis.results_info import CellRecord, ResultsInfo, RocCurve
 from bearing_workbench.config import theme
 from bearing_workbench.panels.kit import fragments
+from bearing_workbench.panels.results.confusion import ConfusionMatrix, per_class_table
 from bearing_workbench.panels.results.elements import esc, figure, note, section
 
 if TYPE_CHECKING:
     from bearing_workbench.panels.live_figure import LiveFigureWidget
 
 
-def weak_mark(recall_ready: float) -> str:
-    return (
-        f'<span class="bw-weak" style="color:{theme.color("warning")}">&#9888; weak '
-        f"(recall below {esc(fmt.percent(recall_ready, 0))})</span>"
-    )
-
-
-WEAK_ROW = f'data-weak="1" style="background:{theme.color("warning_bg")}"'
 CHANCE_COLOR = theme.color("faint")
 
 
@@ -52,26 +46,16 @@ class DetailsTab(widgets.VBox):
         super().__init__()
         self.info = info
         self.experiment_id = info.experiment_id
-        self._on_cell = on_cell
-        rows = info.per_class
-        mark = weak_mark(info.recall_ready)
-        self.per_class_html = widgets.HTML(
-            fragments.data_table(
-                ("class", "precision", "recall", "F1", "AUC", "test records", ""),
-                [
-                    (esc(r.name), *(esc(text) for text in r.texts), str(r.support), mark if r.weak else "")
-                    for r in rows
-                ],
-                row_attrs=[WEAK_ROW if r.weak else "" for r in rows],
-            )
+        self.per_class_html = widgets.HTML(per_class_table(info.per_class, info.recall_ready))
+        self.confusion = ConfusionMatrix(
+            info.class_names,
+            info.confusion,
+            f"experiment-{self.experiment_id}-confusion-matrix",
+            on_cell=on_cell,
         )
-        self.normalised_toggle = widgets.ToggleButtons(
-            options=[("counts", False), ("normalised by true class", True)],
-            value=self.normalised,
-            style={"button_width": "auto"},
-        )
-        widgets.link((self.normalised_toggle, "value"), (self, "normalised"))
-        self.confusion_figure = self._confusion_figure()
+        self.normalised_toggle = self.confusion.toggle
+        self.confusion_figure = self.confusion.figure
+        widgets.link((self.confusion, "normalised"), (self, "normalised"))
         self.cell_html = widgets.HTML(
             fragments.message(
                 "click a cell to list its test records (and show them in the failure cases)", "muted"
@@ -87,8 +71,7 @@ class DetailsTab(widgets.VBox):
             section("Per class"),
             self.per_class_html,
             section("Confusion matrix"),
-            self.normalised_toggle,
-            self.confusion_figure,
+            self.confusion,
             self.cell_html,
             self.cell_button,
             section("ROC curves (one class vs the rest)"),
@@ -100,64 +83,6 @@ class DetailsTab(widgets.VBox):
         else:
             children.append(note("no ROC curve: no class has both positives and negatives in the test split"))
         self.children = children
-        self.observe(self._on_normalised, names="normalised")
-
-    # confusion matrix
-
-    def _matrix_values(self) -> tuple[list[list[float]], list[list[int]]]:
-        counts = [list(row) for row in self.info.confusion]
-        shares = [list(row) for row in self.info.confusion_shares]
-        return (shares if self.normalised else counts), counts
-
-    def _confusion_figure(self) -> LiveFigureWidget:
-        names = list(self.info.class_names)
-        z, counts = self._matrix_values()
-        widget = figure(
-            [
-                {
-                    "type": "heatmap",
-                    "z": z,
-                    "x": names,
-                    "y": names,
-                    "customdata": counts,
-                    "colorscale": "Blues",
-                    "text": self._cell_texts(z),
-                    "texttemplate": "%{text}",
-                    "hovertemplate": self._cell_hover(),
-                }
-            ],
-            {
-                "height": 120 + 34 * len(names),
-                "xaxis": {"title": {"text": "predicted"}, "side": "bottom"},
-                "yaxis": {"title": {"text": "true"}, "autorange": "reversed"},
-            },
-            f"experiment-{self.experiment_id}-confusion-matrix",
-        )
-        widget.data[0].on_click(self._on_cell_click)
-        return widget
-
-    def _cell_hover(self) -> str:
-        share = ", %{z:.1%} of the true class" if self.normalised else ""
-        return f"true %{{y}}<br>predicted %{{x}}<br>%{{customdata}} record(s){share}<extra></extra>"
-
-    def _cell_texts(self, z: list[list[float]]) -> list[list[str]]:
-        if self.normalised:
-            return [[fmt.percent(v, 0) if v else "" for v in row] for row in z]
-        return [[str(int(v)) if v else "" for v in row] for row in z]
-
-    def _on_normalised(self, change: Mapping[str, Any]) -> None:
-        z, _ = self._matrix_values()
-        trace = self.confusion_figure.data[0]
-        with self.confusion_figure.batch_update():
-            trace.z = z
-            trace.text = self._cell_texts(z)
-            trace.hovertemplate = self._cell_hover()
-
-    def _on_cell_click(self, trace: Any, points: Any, selector: Any = None) -> None:
-        """Heatmap click: `points.ys` / `points.xs` hold the true / predicted class of the cell."""
-        if not points.xs or not points.ys:
-            return
-        self._on_cell(str(points.ys[0]), str(points.xs[0]))
 
     def show_cell(self, title: str, records: Sequence[CellRecord]) -> None:
         """List the test records of the selected cell under the matrix."""

@@ -1,8 +1,9 @@
 """The results page of one experiment: ``ExperimentResults(experiment_id)``, a kit `Page`.
 
-A completed run gets four tabs: Overview (`overview`), Detailed metrics (`details`), Visualisations
-(`visuals`, with the failure cases of `failures`) and Artifacts (`artifacts`, with the downloads of
-`downloads` and the PDF report of `report`). Only the Overview is built with the page; the others
+A completed run gets five tabs: Overview (`overview`), Detailed metrics (`details`), Visualisations
+(`visuals`, with the failure cases of `failures`), Artifacts (`artifacts`, with the downloads of
+`downloads` and the PDF report of `report`) and Evaluations (`evaluations`: the model on other data,
+its robustness sweep, and the controls that start them). Only the Overview is built with the page; the others
 on their first selection, under a busy indicator (plotly's first figure and the model views take
 seconds). A stopped or failed run gets what it left instead (`ended`). Every number comes from one
 `ResultsInfo` (`analysis.results_info`), the object the PDF report renders too, so the page and the
@@ -28,6 +29,7 @@ from bearing_workbench.panels.results.artifacts import ArtifactsTab
 from bearing_workbench.panels.results.details import DetailsTab
 from bearing_workbench.panels.results.downloads import artifact_file, download_name
 from bearing_workbench.panels.results.ended import ENDED_EARLY, EndedRun
+from bearing_workbench.panels.results.evaluations import EvaluationsTab
 from bearing_workbench.panels.results.overview import OverviewTab, title_extras
 from bearing_workbench.store import ExperimentRecord, Store
 
@@ -36,13 +38,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TAB_TITLES = ("Overview", "Detailed metrics", "Visualisations", "Artifacts")
-OVERVIEW, DETAILS, VISUALS, ARTIFACTS = range(4)
+TAB_TITLES = ("Overview", "Detailed metrics", "Visualisations", "Artifacts", "Evaluations")
+OVERVIEW, DETAILS, VISUALS, ARTIFACTS, EVALUATIONS = range(5)
 # What the reader is told while a tab is built (plotly's first figure and the model views take seconds).
 BUILDING = {
     DETAILS: "Detailed metrics: drawing the confusion matrix and the ROC curves…",
     VISUALS: "Visualisations: drawing the training curves, the model-specific views and the failure cases…",
     ARTIFACTS: "Artifacts: reading the experiment's files…",
+    EVALUATIONS: "Evaluations: reading this model's evaluations on other data…",
 }
 
 
@@ -65,7 +68,7 @@ class ExperimentResults(Page):
         store: default the workspace's store.
         client: a Dask client for the PDF report (default: the runner's choice).
 
-    The tabs, once built: `overview`, `details`, `visuals`, `artifacts` (None before).
+    The tabs, once built: `overview`, `details`, `visuals`, `artifacts`, `evaluations` (None before).
     Traits (not synced to the browser; for tests and observers): `built_tabs` (titles of the tabs
     built so far), `selected_cell` ((true, predicted) labels of the clicked cell, empty for the 10
     worst predictions), `deleted`.
@@ -93,6 +96,7 @@ class ExperimentResults(Page):
         self.details: DetailsTab | None = None
         self.visuals: VisualsTab | None = None
         self.artifacts: ArtifactsTab | None = None
+        self.evaluations: EvaluationsTab | None = None
         super().__init__(info.name, store=self._store)
         self.set_title(
             info.name,
@@ -106,6 +110,7 @@ class ExperimentResults(Page):
             DETAILS: self._build_details,
             VISUALS: self._build_visuals,
             ARTIFACTS: self._build_artifacts,
+            EVALUATIONS: self._build_evaluations,
         }
         self.tabs.observe(self._on_tab, names="selected_index")
         self.set_body([self.tabs])
@@ -185,6 +190,12 @@ class ExperimentResults(Page):
     def _build_artifacts(self) -> ArtifactsTab:
         self.artifacts = ArtifactsTab(self._store, self.info, self._delete, self._client)
         return self.artifacts
+
+    def _build_evaluations(self) -> EvaluationsTab:
+        self.evaluations = EvaluationsTab(
+            self._store, self.info, busy=self.busy, tell=self.tell, lock=self.state_lock, client=self._client
+        )
+        return self.evaluations
 
     # -- confusion-matrix cells and failure cases -------------------------------------------------------
 
