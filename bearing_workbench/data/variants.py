@@ -86,7 +86,7 @@ HELDOUT_MACHINE = Machine(
 VARIANT_RANGES: dict[str, dict[str, object]] = {
     "default": {},
     "randomised": {
-        "speed_hz": (22.0, 110.0),
+        "speed_hz": (25.0, 95.0),
         "load_frac": (0.15, 1.2),
         "temperature_c": (30.0, 95.0),
         "snr_db": (6.0, 40.0),
@@ -123,18 +123,19 @@ def random_machine(rng: np.random.Generator, fs: float, speed_hz: float) -> Mach
     )
     # The mains line must stay out of the 1X band, or a hum would pass for imbalance.
     mains = max(MAINS_CHOICES, key=lambda m: abs(m - speed_hz) / speed_hz)
+    level = _log_uniform(rng, 0.7, 1.5)
     return Machine(
         flow_mode_hz=_around(_log_uniform(rng, 250.0, 2500.0), 0.2),
         cavitation_centre_hz=_around(min(cavitation, top - 1.1 * half_width - 200.0), 0.08),
         cavitation_half_width_hz=half_width,
         contact_mode_hz=_around(contact, 0.08),
         wear_band_hz=(rng.uniform(200.0, 900.0), rng.uniform(3000.0, min(7500.0, top))),
-        # A healthy machine's harmonics stay well below a fault's: wider ranges would make an
-        # incipient misalignment and a healthy machine the same thing.
-        baseline_1x=_log_uniform(rng, 0.13, 0.3),
-        baseline_2x=_log_uniform(rng, 0.035, 0.09),
-        baseline_3x=_log_uniform(rng, 0.015, 0.04),
-        flow_level=_log_uniform(rng, 0.03, 0.09),
+        # The residual harmonics scale together (one structure's mobility) with a little play
+        # between them: drawn apart, a healthy machine's 2X/1X pattern would pass for misalignment.
+        baseline_1x=0.20 * level * rng.uniform(0.85, 1.15),
+        baseline_2x=0.06 * level * rng.uniform(0.8, 1.25),
+        baseline_3x=0.025 * level * rng.uniform(0.8, 1.25),
+        flow_level=0.05 * _log_uniform(rng, 0.7, 1.6),
         fault_gain=_log_uniform(rng, 0.75, 1.35),
         path_tilt_db_per_octave=rng.uniform(-4.0, 4.0),
         path_bumps=bumps,

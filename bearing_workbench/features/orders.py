@@ -10,7 +10,8 @@ hertz (structural modes). The time-domain shape statistics do not depend on the 
 out equal to the plain ones.
 
 The speed is the record's (metadata) when known, else estimated per window
-(`estimate_shaft_speed`). Windows with the same speed are computed together.
+(`estimate_shaft_speed`); it is also returned as a last column. Windows with the same speed are
+computed together.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ MIN_ORDER_FS_HZ = 2500.0
 """Lowest order-domain sampling rate: the envelope band (from 1 kHz) needs room below 0.9 x Nyquist.
 Order bands above the order-domain Nyquist (a fast shaft's 70X cavitation band) sum to zero."""
 
-ORDER_FEATURE_NAMES: tuple[str, ...] = tuple(f"order_{name}" for name in FEATURE_NAMES)
+# The speed itself comes last: what a fault's level means depends on it (an imbalance's 1X grows with
+# speed squared, so a slow machine's imbalance looks like a fast machine's healthy 1X).
+ORDER_FEATURE_NAMES: tuple[str, ...] = (*(f"order_{name}" for name in FEATURE_NAMES), "shaft_speed_hz")
 
 
 def compute_order_features(
@@ -40,7 +43,7 @@ def compute_order_features(
     shaft_hz: np.ndarray | float | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """The (n, 36) order-normalised features (columns as ``ORDER_FEATURE_NAMES``) of an (n, L) batch.
+    """The (n, 37) order-normalised features and the speed (columns as ``ORDER_FEATURE_NAMES``).
 
     Args:
         shaft_hz: speed in Hz, one for all or one per window; None estimates it per window.
@@ -61,14 +64,15 @@ def compute_order_features(
             f"order features: shaft speed {fastest:g} Hz is too fast for fs={fs:g} Hz; speeds up to "
             f"{fs * REFERENCE_HZ / MIN_ORDER_FS_HZ:.4g} Hz are supported"
         )
-    out = np.empty((n, N_FEATURES), dtype=np.float32)
+    out = np.empty((n, N_FEATURES + 1), dtype=np.float32)
+    out[:, -1] = speeds
     for value in np.unique(order_fs):
         rows = np.flatnonzero(order_fs == value)
         band = envelope_band(float(value), DEFAULT_ENVELOPE_BAND_HZ)
         reference = np.full(rows.size, REFERENCE_HZ)
         # Few turns per window blur the order bands; the plain feature set refuses such short
         # windows, here they are accepted since the plain features of the same window gate them.
-        out[rows] = feature_rows(x[rows], float(value), reference, None, band)
+        out[rows, :N_FEATURES] = feature_rows(x[rows], float(value), reference, None, band)
         if progress is not None:
             progress(rows.size)
     return out

@@ -67,7 +67,8 @@ class ClassicalParams(FamilyParams):
     order_features: bool = Field(
         False,
         description="Also compute the 36 features in shaft orders (the window rescaled to a 60 Hz "
-        "shaft using the record's speed), so faults read the same on machines running at other speeds.",
+        "shaft using the record's speed) and give the speed itself, so faults read the same on machines "
+        "running at other speeds.",
     )
     cv_folds: int = Field(
         5, ge=2, le=10, description="Folds of the stratified cross-validation reported on the training split."

@@ -228,8 +228,9 @@ def test_predicting_before_fitting_is_refused(data):
 
 def test_order_features_double_the_table_and_are_ranked_by_name(data):
     model = _fit(data, order_features=True)
-    assert len(model.feature_names) == 72 and model.feature_names[36] == "order_std"
-    assert model.features(data.test).shape == (len(data.test.labels), 72)
+    assert len(model.feature_names) == 73 and model.feature_names[36] == "order_std"
+    assert model.feature_names[-1] == "shaft_speed_hz"
+    assert model.features(data.test).shape == (len(data.test.labels), 73)
     assert set(model.feature_importance()) == set(model.feature_names)
     assert model.predict_proba(data.test).shape == (len(data.test.labels), len(CLASSES))
     assert _fit(data).features(data.test).shape[1] == 36  # off by default
