@@ -34,6 +34,8 @@ _EXPORTS: dict[str, str] = {
     "list_families": "bearing_workbench.models",
     "create_experiment": "bearing_workbench.training.experiment",
     "train_experiment": "bearing_workbench.training.experiment",
+    "predict": "bearing_workbench.training.prediction",
+    "PredictionResult": "bearing_workbench.training.prediction",
     "write_report": "bearing_workbench.analysis.report",
     "ConfigWizard": "bearing_workbench.panels",
     "TrainingMonitor": "bearing_workbench.panels",

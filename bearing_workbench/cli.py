@@ -405,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_run_commands(sub)  # submit, status, control, logs: runs on the Dask cluster
 
+    from .cli_predict import add_predict_command
+
+    add_predict_command(sub)  # predict: a stored model on new records
+
     p = sub.add_parser(
         "serve", help="serve the Voila apps on 127.0.0.1 with a token, on one local Dask cluster"
     )

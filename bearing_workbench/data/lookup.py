@@ -1,4 +1,5 @@
-"""Finding a config's dataset: a name registered in the store, or a path to a dataset file.
+"""Finding a dataset: a name registered in the store, a path to a dataset file, or the folder
+`generate-data --out DIR` wrote (it holds one dataset file).
 
 `resolve_dataset` is called once, where a config enters (the validation boundary); what it returns
 (`DatasetRef`) travels with the validated experiment so nothing downstream looks the dataset up again.
@@ -56,9 +57,18 @@ def _registered(dataset: str, store: Store | None) -> tuple[Path, int] | None:
     return (path if path.is_absolute() else Path(store.workspace) / path), record.id
 
 
+DATASET_SUFFIXES = (".h5", ".hdf5")
+EXPECTED = "expected a registered dataset name, a dataset file or a folder holding one"
+
+
 def resolve_dataset_path(dataset: str, store: Store | None = None) -> Path:
-    """The file of `dataset`: a dataset name in the store, else a path to a dataset file."""
+    """The file of `dataset`: a dataset name in the store, a dataset file, or a folder holding one."""
     return _locate(str(dataset), store)[0]
+
+
+def dataset_files_in(folder: Path) -> list[Path]:
+    """The dataset files (.h5, .hdf5) directly inside `folder`, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in DATASET_SUFFIXES and p.is_file())
 
 
 def _locate(dataset: str, store: Store | None) -> tuple[Path, int | None]:
@@ -68,10 +78,30 @@ def _locate(dataset: str, store: Store | None) -> tuple[Path, int | None]:
     path = Path(dataset).expanduser()
     if path.is_file():
         return path, None
+    if path.is_dir():
+        return _file_in_folder(dataset, path), None
     where = "no dataset of that name in the store and " if store is not None else ""
-    what = "a folder, not a dataset file" if path.is_dir() else "no file"
+    if path.exists():  # a socket, a device...: it exists, so never say "no such file"
+        raise DatasetNotFound(dataset, f"{where}{dataset!r} is not a regular file; {EXPECTED}")
+    raise DatasetNotFound(dataset, f"{where}no file at {dataset!r}; {EXPECTED}")
+
+
+def _file_in_folder(dataset: str, folder: Path) -> Path:
+    """The one dataset file in a folder (what `generate-data --out DIR` writes)."""
+    try:
+        files = dataset_files_in(folder)
+    except OSError as exc:
+        raise DatasetNotFound(dataset, f"the folder {dataset!r} cannot be listed ({exc.strerror})") from None
+    if len(files) == 1:
+        return files[0]
+    if not files:
+        raise DatasetNotFound(
+            dataset, f"{dataset!r} is a folder, not a dataset file, and holds none (.h5, .hdf5); {EXPECTED}"
+        )
+    names = ", ".join(p.name for p in files)
     raise DatasetNotFound(
-        dataset, f"{where}{what} at {dataset!r}; expected a registered dataset name or a dataset file"
+        dataset,
+        f"the folder {dataset!r} holds {len(files)} dataset files ({names}); name one of them",
     )
 
 

@@ -31,6 +31,7 @@ from bearing_workbench.models.registry import (
     param_fields,
     register_family,
     set_builder,
+    set_loader,
 )
 from bearing_workbench.models.resnet1d import ResNet1DParams
 from bearing_workbench.models.spectrogram import SpectrogramParams
@@ -79,6 +80,7 @@ __all__ = [
     "register_family",
     "resnet1d",
     "set_builder",
+    "set_loader",
     "spectrogram",
     "training_examples",
     "transformer",

@@ -45,6 +45,10 @@ class FamilySpec:
         builder: builds the model from validated params (set by the model zoo).
         epoch_based: trained by the epoch loop, so batch size, epochs and schedule apply.
         check: family-specific rules needing the whole config or the dataset facts.
+        loader: reads a completed experiment's model files back as a stored model that predicts new
+            records (set by `training.stored_model`).
+        saver: writes the model files a family needs beyond the training loop's checkpoints (a
+            classical pipeline, an ensemble's combination); returns entries for metrics.json.
     """
 
     name: str
@@ -55,6 +59,8 @@ class FamilySpec:
     builder: Callable[..., Any] | None = None
     epoch_based: bool = True
     check: FamilyCheck | None = None
+    loader: Callable[..., Any] | None = None
+    saver: Callable[..., Any] | None = None
 
     def default_params(self) -> BaseModel:
         """The parameters with every default."""
@@ -113,6 +119,13 @@ def list_families() -> list[str]:
 def set_builder(name: str, builder: Callable[..., Any]) -> None:
     """Attach the function that builds a model of family `name` from its validated params."""
     get_family(name).builder = builder
+
+
+def set_loader(name: str, loader: Callable[..., Any], saver: Callable[..., Any] | None = None) -> None:
+    """Attach how family `name`'s stored model is read back (and, optionally, how its files are written)."""
+    spec = get_family(name)
+    spec.loader = loader
+    spec.saver = saver
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ KINDS: tuple[ArtifactKind, ...] = (
     ArtifactKind("model_summary", "model_summary.json", "model summary JSON", _JSON),
     ArtifactKind("input_spec", "input_spec.json", "input spec JSON", _JSON),
     ArtifactKind("onnx", "model.onnx", "ONNX model", _OCTET),
+    ArtifactKind("classical_model", "model.skops", "classical model (skops)", _OCTET),
+    ArtifactKind("ensemble_combiner", "ensemble.json", "ensemble weights JSON", _JSON),
+    ArtifactKind("ensemble_meta_learner", "meta_learner.skops", "stacking meta-learner (skops)", _OCTET),
     ArtifactKind("best_checkpoint", "best.pt", "checkpoint (best.pt)", _OCTET),
     ArtifactKind("last_checkpoint", "last.pt", "checkpoint (last.pt)", _OCTET),
     ArtifactKind("log", "training.log", "training log", "text/plain"),
@@ -58,7 +61,17 @@ KINDS: tuple[ArtifactKind, ...] = (
 KIND_BY_KEY: dict[str, ArtifactKind] = {kind.key: kind for kind in KINDS}
 
 # What the results page offers for download, in its order (keys of KIND_BY_KEY).
-DOWNLOAD_KEYS = ("best_checkpoint", "onnx", "config", "predictions_test", "history", "metrics")
+DOWNLOAD_KEYS = (
+    "best_checkpoint",
+    "classical_model",
+    "ensemble_combiner",
+    "ensemble_meta_learner",
+    "onnx",
+    "config",
+    "predictions_test",
+    "history",
+    "metrics",
+)
 # What a history export carries: what a colleague needs to read a run's results back, no weights.
 EXPORT_KEYS = (
     "config",
@@ -69,9 +82,17 @@ EXPORT_KEYS = (
     "model_summary",
     "input_spec",
 )
-# Model files a history row offers, best first. Classical and ensemble runs keep none (scikit-learn
-# models have no safe file format here; an ensemble is its members).
-MODEL_FILE_KEYS = ("onnx", "best_checkpoint", "last_checkpoint")
+# Model files a history row offers, best first. A classical run keeps its pipeline as skops (and
+# ONNX of the feature table where it converts); an ensemble keeps its weights or meta-learner and
+# predicts through its members' files.
+MODEL_FILE_KEYS = (
+    "onnx",
+    "classical_model",
+    "best_checkpoint",
+    "last_checkpoint",
+    "ensemble_combiner",
+    "ensemble_meta_learner",
+)
 
 _EPOCH_FILE = re.compile(r"epoch-(\d+)\.pt")
 
@@ -182,6 +203,18 @@ class ExperimentFolder:
     @property
     def onnx(self) -> Path:
         return self._file("onnx")
+
+    @property
+    def classical_model(self) -> Path:
+        return self._file("classical_model")
+
+    @property
+    def ensemble_combiner(self) -> Path:
+        return self._file("ensemble_combiner")
+
+    @property
+    def ensemble_meta_learner(self) -> Path:
+        return self._file("ensemble_meta_learner")
 
     @property
     def best_checkpoint(self) -> Path:

@@ -200,6 +200,43 @@ def _read_records(ds: Dataset, records: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class Windows:
+    """Records cut into model inputs.
+
+    Args:
+        signals: (n_windows, L) windows; a read-only view of the records when they overlap.
+        record_index: (n_windows,) int64 row of the record each window was cut from.
+        starts: (n_windows,) int64 first sample of each window in its record.
+    """
+
+    signals: np.ndarray
+    record_index: np.ndarray
+    starts: np.ndarray
+
+
+def cut_windows(signals: np.ndarray, window: WindowConfig | None) -> Windows:
+    """Cut records (n_records, n_samples) into the windows a model takes: the one function training
+    and prediction on new records share, so a stored model sees windows cut exactly as in training.
+
+    Args:
+        window: the config's window; None means the whole record is one input (what training does
+            without a window).
+    """
+    signals = np.asarray(signals)
+    n_records, n_samples = signals.shape
+    if window is None:
+        which = np.arange(n_records, dtype=np.int64)
+        return Windows(signals, which, np.zeros(n_records, dtype=np.int64))
+    if n_records == 0:
+        empty = np.empty(0, np.int64)
+        return Windows(np.empty((0, window.length), np.float32), empty, empty)
+    windows, which = make_windows(signals, window.length, window.step)
+    per_record = windows.shape[0] // n_records
+    starts = np.tile(np.arange(per_record, dtype=np.int64) * window.step, n_records)
+    return Windows(windows, which, starts)
+
+
 def _split_data(
     ds: Dataset,
     name: str,
@@ -210,12 +247,8 @@ def _split_data(
 ) -> SplitData:
     records = np.sort(np.asarray(records, dtype=np.int64))
     signals = _read_records(ds, records)
-    if window is None:
-        windows, which = signals, np.arange(len(records), dtype=np.int64)
-    elif len(records) == 0:
-        windows, which = np.empty((0, window.length), np.float32), np.empty(0, np.int64)
-    else:
-        windows, which = make_windows(signals, window.length, window.step)
+    cut = cut_windows(signals, window)
+    windows, which = cut.signals, cut.record_index
     record_labels = ds.labels[records].astype(np.int64)
     return SplitData(
         name=name,

@@ -32,6 +32,7 @@ from bearing_workbench.training.callbacks import Callback, EpochMetrics, FitCont
 from bearing_workbench.training.errors import TrainingDataError, TrainingError
 from bearing_workbench.training.evaluate import evaluate_split, predict_windows
 from bearing_workbench.training.loop import FitResult, fit
+from bearing_workbench.training.stored_model import load_loaders
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +253,7 @@ def _evaluate_and_write(
     metrics["epochs_run"] = len(result.history)
     metrics["train_seconds"] = seconds
     metrics["stopped_early"] = result.stopped_early
+    load_loaders()  # registers the savers of the families that write their own model files
     family = get_family(config.model.family)
     if family.epoch_based and config.training.export_onnx:
         from bearing_workbench.training.onnx_export import OnnxExportError, export_onnx
@@ -262,6 +264,8 @@ def _evaluate_and_write(
         except OnnxExportError as exc:
             # A model that trained fine is not lost for want of an ONNX file: say so in the metrics.
             metrics["onnx"] = {"verified": False, "error": str(exc)}
+    if family.saver is not None:  # model files beyond the loop's checkpoints (classical, ensemble)
+        metrics.update(family.saver(result, folder, config))
     write_artifacts(
         folder,
         config=config,

@@ -3,9 +3,10 @@
 Not trained by the epoch loop: the estimator follows the non-epoch protocol (`fit_estimator(ctx, data)`,
 `predict_proba(split)`, `summary()`), reporting progress through `ctx.progress(fraction, message)`.
 
-The fitted pipeline is not written to disk: the only safe format for scikit-learn objects is skops,
-which is not a dependency, and pickle is never used for files a user could hand us. What the results
-page needs (importances, selected features, cross-validation scores) is in `summary()`, plain JSON.
+The fitted pipeline is written by `training.classical_files` (skops with an explicit list of trusted
+types, and ONNX beside it where it converts; never pickle), which records what it wrote with
+`record_saved` so that `summary()` states it. What the results page needs (importances, selected
+features, cross-validation scores) is in `summary()`, plain JSON.
 """
 
 from __future__ import annotations
@@ -121,6 +122,21 @@ class ClassicalEstimator:
         self.feature_names: tuple[str, ...] = FEATURE_NAMES + (
             ORDER_FEATURE_NAMES if params.order_features else ()
         )
+        self.saved_note_: str | None = None  # what training.classical_files wrote, for summary()
+
+    @classmethod
+    def from_pipeline(
+        cls, params: ClassicalParams, spec: InputSpec, pipeline: Pipeline
+    ) -> ClassicalEstimator:
+        """A fitted estimator around a stored pipeline, to predict (it has no training summary)."""
+        estimator = cls(params, spec)
+        estimator.pipeline_ = pipeline
+        estimator.classes_ = pipeline.classes_
+        return estimator
+
+    def record_saved(self, note: str | None) -> None:
+        """Say what files hold the fitted pipeline (None: it could not be saved)."""
+        self.saved_note_ = note
 
     # -- features ---------------------------------------------------------------------------------
 
@@ -358,8 +374,8 @@ class ClassicalEstimator:
             "cv_accuracy_std": float(np.std(self.cv_scores_)),
             "train_window_accuracy": self.train_accuracy_,
             "val_window_accuracy": self.val_accuracy_,
-            "persisted": False,
-            "persisted_note": "fitted model not saved: no safe format (skops is not installed)",
+            "persisted": self.saved_note_ is not None,
+            "persisted_note": self.saved_note_ or "fitted model not saved",
         }
 
     def forget_features(self, splits: Sequence[FeatureSplit] = ()) -> None:

@@ -261,6 +261,20 @@ class EnsembleEstimator:
     def _meta_proba(self, X: np.ndarray) -> np.ndarray:
         return self._full_columns(self.meta_learner_.predict_proba(X), self.meta_learner_.classes_)
 
+    def restore(
+        self, class_names: Sequence[str], weights: np.ndarray | None, meta_learner: Any
+    ) -> EnsembleEstimator:
+        """The fitted combination read back from its files (`training.ensemble_files`), to `combine`
+        the members' probabilities on new records; it has no members' stored predictions."""
+        self.class_names_ = tuple(class_names)
+        self.weights_ = None if weights is None else np.asarray(weights, dtype=np.float64)
+        self.meta_learner_ = meta_learner
+        return self
+
+    def combine(self, member_probs: np.ndarray) -> np.ndarray:
+        """Ensemble probabilities (n, C) from the members' (M, n, C), in the fitted members' order."""
+        return self._combine(np.asarray(member_probs, dtype=np.float64))
+
     def _combine(self, member_probs: np.ndarray) -> np.ndarray:
         if self.weights_ is not None:
             return np.tensordot(self.weights_, member_probs, axes=1)
