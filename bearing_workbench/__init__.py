@@ -36,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     "train_experiment": "bearing_workbench.training.experiment",
     "predict": "bearing_workbench.training.prediction",
     "PredictionResult": "bearing_workbench.training.prediction",
+    "evaluate": "bearing_workbench.analysis.evaluations",
+    "EvaluationInfo": "bearing_workbench.analysis.evaluations",
     "write_report": "bearing_workbench.analysis.report",
     "ConfigWizard": "bearing_workbench.panels",
     "TrainingMonitor": "bearing_workbench.panels",

@@ -409,6 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_predict_command(sub)  # predict: a stored model on new records
 
+    from .cli_evaluate import add_evaluate_command
+
+    add_evaluate_command(sub)  # evaluate: a stored model on another dataset, or its robustness
+
     p = sub.add_parser(
         "serve", help="serve the Voila apps on 127.0.0.1 with a token, on one local Dask cluster"
     )

@@ -15,6 +15,7 @@ from bearing_workbench.store.records import (
     ComparisonRecord,
     DatasetRecord,
     EpochRecord,
+    EvaluationRecord,
     EventRecord,
     ExperimentRecord,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "DatasetRecord",
     "DuplicateNameError",
     "EpochRecord",
+    "EvaluationRecord",
     "EventRecord",
     "ExperimentFolder",
     "ExperimentRecord",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Self
 
+from bearing_workbench.store.evaluation_status import EvaluationStatus
 from bearing_workbench.store.status import RunStatus
 
 
@@ -115,3 +116,24 @@ class ComparisonRecord(_FromRow):
     experiment_ids: list[int]
     result: dict[str, Any] | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class EvaluationRecord(_FromRow):
+    """An evaluation of a stored model (on a dataset, or its robustness sweep) as stored."""
+
+    id: int
+    experiment_id: int
+    kind: str
+    dataset: str
+    dataset_id: int | None
+    split: str | None
+    classes_map: dict[str, str]
+    options: dict[str, Any]
+    status: EvaluationStatus
+    result: dict[str, Any] | None
+    error: str | None
+    hint: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

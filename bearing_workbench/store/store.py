@@ -1,8 +1,8 @@
 """The experiment store: one object through which every layer reads and writes the database.
 
 `Store` is a facade: each aggregate (datasets, experiments, epochs, events, explanations, campaigns,
-comparisons, filter presets) has its repository in `store/repositories/`, and the methods here call
-them. The engines, the schema and the sessions are set up here once and shared.
+comparisons, filter presets, evaluations) has its repository in `store/repositories/`, and the methods
+here call them. The engines, the schema and the sessions are set up here once and shared.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bearing_workbench.store.records import (
     ComparisonRecord,
     DatasetRecord,
     EpochRecord,
+    EvaluationRecord,
     EventRecord,
     ExperimentRecord,
 )
@@ -33,6 +34,7 @@ from bearing_workbench.store.repositories import (
     Database,
     DatasetRepository,
     EpochRepository,
+    EvaluationRepository,
     EventRepository,
     ExperimentRepository,
     ExplanationRepository,
@@ -71,6 +73,7 @@ class Store:
         self._campaigns = CampaignRepository(self._db)
         self._comparisons = ComparisonRepository(self._db)
         self._filter_presets = FilterPresetRepository(self._db)
+        self._evaluations = EvaluationRepository(self._db)
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -261,7 +264,7 @@ class Store:
         self._experiments.set_notes(experiment_id, notes)
 
     def delete_experiment(self, experiment_id: int) -> None:
-        """Delete an experiment's rows (epochs, events, cached explanations) and its artifact folder together.
+        """Delete an experiment's rows (epochs, events, explanations, evaluations) and its folder together.
 
         Refused while it is running or paused: stop it first.
         """
@@ -362,6 +365,67 @@ class Store:
     def get_explanation(self, experiment_id: int, kind: str, key: str) -> dict[str, Any] | None:
         """A cached explanation payload, or None when not cached."""
         return self._explanations.get(experiment_id, kind, key)
+
+    # -- evaluations of stored models ---------------------------------------------------------------------
+
+    def create_evaluation(
+        self,
+        experiment_id: int,
+        kind: str,
+        dataset: str,
+        *,
+        dataset_id: int | None = None,
+        split: str | None = None,
+        classes_map: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Record a pending evaluation of an experiment's stored model; return its id.
+
+        Args:
+            kind: 'dataset' (the model on a dataset) or 'robustness' (its accuracy under perturbations).
+            dataset: the dataset as the user named it (a registered name or a file); dataset_id: its
+                row when it is registered.
+            split: the split evaluated (None: every record).
+            classes_map: dataset class -> model class, for datasets that name classes differently.
+        """
+        return self._evaluations.create(
+            experiment_id,
+            kind,
+            dataset,
+            dataset_id=dataset_id,
+            split=split,
+            classes_map=classes_map,
+            options=options,
+        )
+
+    def get_evaluation(self, evaluation_id: int) -> EvaluationRecord:
+        """One evaluation by id."""
+        return self._evaluations.get(evaluation_id)
+
+    def list_evaluations(self, experiment_id: int) -> list[EvaluationRecord]:
+        """Every evaluation of an experiment, newest first."""
+        return self._evaluations.for_experiment(experiment_id)
+
+    def transition_evaluation(
+        self,
+        evaluation_id: int,
+        action: str,
+        *,
+        result: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        hint: str | None = None,
+    ) -> EvaluationRecord:
+        """Start, complete or fail an evaluation (`store.evaluation_status`); return the result.
+
+        Args:
+            result: required to complete, refused otherwise (the result lands with the status, at once).
+            error: required to fail; hint: what to do about it.
+        """
+        return self._evaluations.transition(evaluation_id, action, result=result, error=error, hint=hint)
+
+    def delete_evaluation(self, evaluation_id: int) -> None:
+        """Forget one evaluation (an experiment's deletion removes all of its own)."""
+        self._evaluations.delete(evaluation_id)
 
     # -- campaigns ---------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from bearing_workbench.store.evaluation_status import EvaluationKind, EvaluationStatus
 from bearing_workbench.store.status import RunStatus
 
 # What `schema_version` holds once Alembic manages the schema (its revisions: `store/migrations/`).
@@ -238,3 +239,48 @@ class FilterPresetRow(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
     filters: Mapped[dict[str, Any]] = mapped_column(nullable=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+
+class EvaluationRow(Base):
+    """A stored model applied to a dataset, or its robustness sweep: what was asked, its state and result."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k.value}'" for k in EvaluationKind) + ")", name="ck_evaluations_kind"
+        ),
+        Index("ix_evaluations_experiment_id", "experiment_id"),
+        Index("ix_evaluations_dataset_id", "dataset_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    # The dataset as the user named it (a registered name or a file); its id when registered. The
+    # evaluation outlives a dataset that is forgotten later: it keeps the name.
+    dataset: Mapped[str] = mapped_column(Text, nullable=False)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"))
+    split: Mapped[str | None] = mapped_column(String(16))
+    classes_map: Mapped[dict[str, Any]] = mapped_column(default=dict, nullable=False)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict, nullable=False)
+    status: Mapped[EvaluationStatus] = mapped_column(
+        Enum(
+            EvaluationStatus,
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            name="ck_evaluations_status",
+            values_callable=lambda enum: [member.value for member in enum],
+        ),
+        nullable=False,
+        default=EvaluationStatus.PENDING,
+    )
+    result: Mapped[dict[str, Any] | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    hint: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()

@@ -178,6 +178,7 @@ def test_a_version_two_store_is_upgraded_losing_nothing(tmp_path: Path) -> None:
         assert after.pop(VERSION_TABLE) == [(HEAD_REVISION,)]
         assert [row[:2] for row in after.pop("schema_version")] == [(1, LEGACY_SCHEMA_GUARD)]
         before.pop("schema_version")
+        assert after.pop("evaluations") == []  # added by revision 0004, empty
         assert after == before  # every table, every row, every value
         assert sum(map(len, after.values())) > 30
 

@@ -10,6 +10,7 @@ from bearing_workbench.store.repositories.comparisons import ComparisonRepositor
 from bearing_workbench.store.repositories.database import Database
 from bearing_workbench.store.repositories.datasets import DatasetRepository
 from bearing_workbench.store.repositories.epochs import EpochRepository
+from bearing_workbench.store.repositories.evaluations import EvaluationRepository
 from bearing_workbench.store.repositories.events import EventRepository
 from bearing_workbench.store.repositories.experiments import ExperimentRepository
 from bearing_workbench.store.repositories.explanations import ExplanationRepository
@@ -21,6 +22,7 @@ __all__ = [
     "Database",
     "DatasetRepository",
     "EpochRepository",
+    "EvaluationRepository",
     "EventRepository",
     "ExperimentRepository",
     "ExplanationRepository",
