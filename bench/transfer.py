@@ -11,7 +11,8 @@ One command generates three small datasets with the physics generator (`data/gen
 Each family is trained twice with its quick preset (tiny epochs): "baseline" on the default data
 with every transfer option off, and "transfer" on the randomised data with the options on
 (normalisation, augmentation, order features for the classical family). Each fitted model is then
-evaluated record by record (windows averaged per record, as `training.evaluate` does) on its own
+stored as an experiment and evaluated through the public API (`bearing_workbench.evaluate`: the
+stored model read back, windows averaged per record as evaluation does) on its own
 test split, on the default data's test split, and on every record of the held-out machine.
 
     python -m bench.transfer [--families classical cnn1d ...] [--per-class 36] [--epochs 6]
@@ -24,23 +25,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bearing_workbench import evaluate
 from bearing_workbench.config import ExperimentConfig, preset_config
 from bearing_workbench.data.generator import GeneratorConfig, generate_dataset
-from bearing_workbench.training.data import load_data
-from bearing_workbench.training.evaluate import aggregate_records, predict_windows, record_labels
-from bearing_workbench.training.loop import fit
+from bearing_workbench.data.registration import register_dataset
+from bearing_workbench.store import NotFoundError, Store
+from bearing_workbench.training.experiment import create_experiment, train_experiment
 from bench.report import write_section
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "transfer.json"
-DATA_DIR = HERE / ".workspace" / "transfer"
+WORKSPACE = HERE / ".workspace" / "transfer"
+DATA_DIR = WORKSPACE / "generated"
 COMMAND = "python -m bench.transfer"
 FAMILIES = ("classical", "cnn1d", "resnet1d", "transformer", "spectrogram", "pinn")
 DURATION_S = 2.0
@@ -75,7 +77,7 @@ def _dataset(variant: str, per_class: int) -> Path:
     return path
 
 
-def _config(family: str, dataset: Path, transfer: bool, epochs: int) -> ExperimentConfig:
+def _config(family: str, dataset: str, transfer: bool, epochs: int) -> ExperimentConfig:
     overrides: dict[str, Any] = {
         "data.window": {"length": WINDOW, "hop": HOP},
         "training.epochs": epochs,
@@ -85,68 +87,70 @@ def _config(family: str, dataset: Path, transfer: bool, epochs: int) -> Experime
         overrides["model.params.n_estimators"] = CLASSICAL_TREES
     if transfer:
         overrides |= CLASSICAL_OPTIONS if family == "classical" else TRANSFER_OPTIONS
-    return ExperimentConfig.model_validate(preset_config("quick", family, str(dataset), overrides))
+    return ExperimentConfig.model_validate(preset_config("quick", family, dataset, overrides))
 
 
-def _probs(model: Any, split: Any) -> np.ndarray:
-    if hasattr(model, "predict_proba"):
-        return model.predict_proba(split)
-    return predict_windows(model, split, batch_size=128, device="cpu")
+def _store() -> Store:
+    return Store(workspace=WORKSPACE)
 
 
-def _record_level(model: Any, splits: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """True and predicted class of every record of `splits` (windows averaged per record)."""
-    truth, predicted = [], []
-    for split in splits:
-        if split.n_records == 0:
-            continue
-        probs = aggregate_records(_probs(model, split), split.record_index, split.n_records)
-        truth.append(record_labels(split.labels, split.record_index, split.n_records))
-        predicted.append(probs.argmax(axis=1))
-    return np.concatenate(truth), np.concatenate(predicted)
+def _registered(store: Store, variant: str, per_class: int) -> str:
+    """The name of the variant's dataset in the bench store (generated and registered on first use)."""
+    path = _dataset(variant, per_class)
+    try:
+        store.get_dataset(path.stem)
+    except NotFoundError:
+        register_dataset(store, path, name=path.stem)
+    return path.stem
 
 
-def _scores(truth: np.ndarray, predicted: np.ndarray, class_names: tuple[str, ...]) -> dict[str, Any]:
-    from sklearn.metrics import confusion_matrix
-
+def _scores(info: Any) -> dict[str, Any]:
+    """Record accuracy, per-class recall and confusion of a stored evaluation (`evaluate`'s answer)."""
+    if info.status != "completed":
+        raise RuntimeError(f"evaluation {info.evaluation_id} {info.status}: {info.error}")
+    confusion = np.asarray(info.confusion)
+    totals = confusion.sum(axis=1)
     recall = {
-        name: float(np.mean(predicted[truth == k] == k))
-        for k, name in enumerate(class_names)
-        if (truth == k).any()
+        name: float(confusion[k, k] / totals[k]) for k, name in enumerate(info.class_names) if totals[k] > 0
     }
     return {
-        "records": int(truth.size),
-        "accuracy": float(np.mean(truth == predicted)),
+        "evaluation_id": info.evaluation_id,
+        "label": info.label,
+        "records": int(info.n_records),
+        "accuracy": float(info.accuracy),
         "min_recall": min(recall.values()),
         "recall": recall,
-        "confusion": confusion_matrix(truth, predicted, labels=range(len(class_names))).tolist(),
+        "confusion": confusion.tolist(),
     }
 
 
 def run_one(family: str, transfer: bool, per_class: int, epochs: int) -> dict[str, Any]:
-    """Train one family (baseline or with the transfer options) and score it on three sources."""
-    train_path = _dataset("randomised" if transfer else "default", per_class)
-    config = _config(family, train_path, transfer, epochs)
+    """Train one family (baseline or with the transfer options) and evaluate it on three sources.
+
+    Trained as a stored experiment (`create_experiment`, `train_experiment`) and evaluated through the
+    public API (`bearing_workbench.evaluate`), which reads the stored model back as prediction does.
+    """
+    store = _store()
+    trained_on = _registered(store, "randomised" if transfer else "default", per_class)
+    default, heldout = _registered(store, "default", per_class), _registered(store, "heldout", per_class)
+    config = _config(family, trained_on, transfer, epochs)
+    experiment_id = create_experiment(store, config, tags=("bench-transfer",))
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="bench-transfer-") as out:
-        result = fit(config, out_dir=out, device="cpu")
+    train_experiment(store, experiment_id, device="cpu")
     seconds = time.perf_counter() - started
-    names = result.spec.class_names
-    scores = {"own test split": _scores(*_record_level(result.model, [result.test]), names)}
-    for source, splits in (
-        ("default test split", ("test",)),
-        ("heldout all records", ("train", "val", "test")),
-    ):
-        variant = "default" if source.startswith("default") else "heldout"
-        other = config.model_copy(
-            update={"data": config.data.model_copy(update={"dataset": str(_dataset(variant, per_class))})}
+    scores = {
+        source: _scores(evaluate(experiment_id, dataset, split=split, store=store, device="cpu"))
+        for source, dataset, split in (
+            ("own test split", trained_on, "test"),
+            ("default test split", default, "test"),
+            ("heldout all records", heldout, None),
         )
-        data = load_data(other, splits=splits)
-        scores[source] = _scores(*_record_level(result.model, [data[s] for s in splits]), names)
+    }
     return {
         "family": family,
         "options": "transfer" if transfer else "baseline",
-        "trained_on": train_path.name,
+        "trained_on": trained_on,
+        "experiment_id": experiment_id,
         "config": {
             k: v for k, v in config.model_dump(mode="json").items() if k in ("data", "model", "training")
         },

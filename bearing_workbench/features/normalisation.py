@@ -13,7 +13,9 @@ import numpy as np
 
 Normalisation = Literal["none", "standardise", "rms"]
 NORMALISATIONS: tuple[str, ...] = ("none", "standardise", "rms")
-EPS = 1e-6  # keeps a silent (all-zero) window finite
+# Floor of the divisor: keeps a silent (all-zero) window finite without shifting the scale of any
+# real one (an added epsilon would, and a quiet sensor would then read differently from a loud one).
+TINY = 1e-30
 
 
 def normalise_windows(signals: np.ndarray, mode: str) -> np.ndarray:
@@ -25,7 +27,6 @@ def normalise_windows(signals: np.ndarray, mode: str) -> np.ndarray:
     x = np.asarray(signals, dtype=np.float32)
     if mode == "standardise":
         centred = x - x.mean(axis=-1, keepdims=True)
-        return centred / (centred.std(axis=-1, keepdims=True) + EPS)
-    return x / (np.sqrt(np.mean(np.square(x, dtype=np.float64), axis=-1, keepdims=True)) + EPS).astype(
-        np.float32
-    )
+        return centred / np.maximum(centred.std(axis=-1, keepdims=True), TINY)
+    rms = np.sqrt(np.mean(np.square(x, dtype=np.float64), axis=-1, keepdims=True))
+    return (x / np.maximum(rms, TINY)).astype(np.float32)
