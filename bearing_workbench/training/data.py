@@ -320,7 +320,8 @@ class Augmenter:
 
     In order: circular time shift (per window, up to `time_shift` x window length), a speed/time
     stretch by a factor drawn in 1 +- `time_stretch`, a random smooth colouring of the spectrum
-    (tilt and wide bands up to +-`band_colouring_db`), gain drawn
+    (tilt and wide bands up to +-`band_colouring_db`; the stretch leaves the metadata as it was, so a
+    PINN's speed input may be off by up to the stretch), gain drawn
     uniformly in `amplitude_scale`, white Gaussian noise at `gaussian_noise_snr_db` relative to each
     window's power, then mixup with one Beta(alpha, alpha) weight per batch and partners chosen by a
     random permutation (metadata is mixed like the signals). Runs on the CPU batch, before it moves
