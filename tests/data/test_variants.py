@@ -66,7 +66,7 @@ def test_a_variant_brings_its_ranges_and_explicit_ranges_win() -> None:
     assert held.speed_hz == (36.0, 48.0) and held.mains_hz == 60.0 and held.sensor_gain == (0.02, 0.1)
     assert GeneratorConfig(variant="heldout", speed_hz=(40.0, 45.0)).speed_hz == (40.0, 45.0)
     wide = GeneratorConfig(variant="randomised")
-    assert wide.speed_hz[1] / wide.speed_hz[0] > 4  # spans the mains frequency: each record avoids it
+    assert wide.speed_hz[1] / wide.speed_hz[0] > 3  # spans the mains frequency: each record avoids it
     with pytest.raises(ValidationError, match="variant"):
         GeneratorConfig(variant="plant-b")
     with pytest.raises(ValidationError, match="mains_hz"):
