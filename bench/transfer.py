@@ -183,8 +183,10 @@ def table(results: dict[str, dict]) -> str:
         "`data.normalisation: rms`, augmentation (`time_stretch: 0.1`, `band_colouring_db: 6`, "
         "`amplitude_scale: [0.5, 2]`) for the neural families and `model.params.order_features: true` "
         "for the classical one. Held-out: every record of `generate-data --variant heldout`, a machine "
-        "no run trains on. Record accuracy / lowest per-class recall; per-class recalls in "
-        "`bench/results/transfer.json`.",
+        "no run trains on. Record accuracy / lowest per-class recall; per-class recalls and confusion "
+        "matrices in `bench/results/transfer.json`. The neural rows are a few quick-preset epochs on 2 busy "
+        "CPU cores, far from converged (their own-test accuracy says how far): they show the trend, not "
+        "what the family reaches.",
         "",
         "| family | options | trained on | own test | default test | held-out machine | "
         "held-out min recall | weakest held-out class | train s |",
