@@ -27,6 +27,12 @@ def cmd_generate_data(args: argparse.Namespace) -> int:
     from .data.generator import GeneratorConfig, generate_dataset
 
     overrides = {"per_class": args.per_class, "seed": args.seed, "duration_s": args.duration, "fs": args.fs}
+    if args.domain_randomised:
+        if args.variant not in (None, "randomised"):
+            print(f"error: --domain-randomised contradicts --variant {args.variant}", file=sys.stderr)
+            return 2
+        args.variant = "randomised"
+    overrides["variant"] = args.variant
     try:
         cfg = GeneratorConfig(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -222,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, help="record length in seconds (default 5)")
     p.add_argument("--fs", type=float, help="sampling rate in Hz (default 20480)")
     p.add_argument("--workers", type=int, help="worker processes (default: cores)")
+    p.add_argument(
+        "--variant",
+        choices=("default", "randomised", "heldout"),
+        help="machine(s) imitated: default; randomised (every record its own machine, for training); "
+        "heldout (a different machine, for transfer tests only)",
+    )
+    p.add_argument("--domain-randomised", action="store_true", help="same as --variant randomised")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
     p.add_argument("--register", action="store_true", help="register the dataset in the workspace store")
     p.set_defaults(func=cmd_generate_data)

@@ -102,6 +102,20 @@ class AugmentationConfig(Section):
     mixup_alpha: float = Field(
         0.0, ge=0.0, le=10.0, description="Mixup Beta(alpha, alpha) parameter; 0 = off."
     )
+    time_stretch: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.3,
+        description="Largest relative speed/time stretch, e.g. 0.1 resamples each window by a factor "
+        "in [0.9, 1.1] (every line and mode moves with it); 0 = off.",
+    )
+    band_colouring_db: float = Field(
+        0.0,
+        ge=0.0,
+        le=24.0,
+        description="Largest gain (dB) of a random smooth colouring of each window's spectrum: a tilt "
+        "and a few wide bands, as another mounting or transmission path would give; 0 = off.",
+    )
 
     @model_validator(mode="after")
     def _scale_ordered(self) -> Self:
@@ -118,6 +132,8 @@ class AugmentationConfig(Section):
             or self.amplitude_scale != (1.0, 1.0)
             or self.gaussian_noise_snr_db is not None
             or self.mixup_alpha > 0
+            or self.time_stretch > 0
+            or self.band_colouring_db > 0
         )
 
 
@@ -128,6 +144,12 @@ class DataConfig(Section):
     split: SplitConfig = Field(default_factory=SplitConfig)
     window: WindowConfig | None = Field(None, description="Windowing of records; empty = whole records.")
     augmentation: AugmentationConfig = Field(default_factory=AugmentationConfig)
+    normalisation: Literal["none", "standardise", "rms"] = Field(
+        "none",
+        description="Per-window scaling inside the model, so the vibration level of a sensor or machine "
+        "cannot stand in for the class: standardise (zero mean, unit std) or rms (divide by the RMS). "
+        "Neural families already standardise every window.",
+    )
 
 
 class ModelConfig(Section):

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from . import catalogue, noise, physics, signatures
+from . import catalogue, noise, physics, signatures, variants
 from .dataset_file import STRING_DTYPE, DatasetWriter
 from .splits import split_records
 
@@ -84,6 +84,20 @@ class GeneratorConfig(BaseModel):
         0.25, ge=0, le=1, description="share of fault records whose severity grows within the record"
     )
     split: tuple[float, float, float] = Field((0.70, 0.15, 0.15), description="train/val/test fractions")
+    variant: variants.Variant = Field(
+        "default",
+        description="default: one machine; randomised: every record its own machine (domain "
+        "randomisation, for training); heldout: a different machine kept for transfer tests",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _variant_ranges(cls, data: object) -> object:
+        # A variant brings its own operating ranges; ranges given explicitly still win.
+        if isinstance(data, dict):
+            ranges = variants.VARIANT_RANGES.get(str(data.get("variant", "default")), {})
+            return {**ranges, **data}
+        return data
 
     @field_validator("fs")
     @classmethod
@@ -120,8 +134,9 @@ class GeneratorConfig(BaseModel):
             raise ValueError("speed_hz: speeds must be positive")
         if not (0 < self.load_frac[0] and self.load_frac[1] <= 1.5):
             raise ValueError("load_frac: loads must be in (0, 1.5] of rated")
-        # The mains line must not sit in the 1X band, or a hum would pass for imbalance.
-        if 0.97 * lo <= self.mains_hz <= 1.03 * hi:
+        # The mains line must not sit in the 1X band, or a hum would pass for imbalance (the
+        # randomised variant picks each record's mains frequency away from its speed instead).
+        if self.variant != "randomised" and 0.97 * lo <= self.mains_hz <= 1.03 * hi:
             raise ValueError(
                 f"mains_hz: {self.mains_hz} Hz lies inside the 1X band {0.97 * lo:.1f}-{1.03 * hi:.1f} Hz "
                 "of the speed range; choose a speed range away from the mains frequency"
@@ -216,6 +231,10 @@ def generate_record(
     re_g = physics.reynolds_number(mu_g, speed_g, geometry, clearance)
 
     shaft_hz = np.interp(t, grid, speed_g)
+    # The machine comes from its own stream: the default variant draws nothing and stays as it was.
+    machine = variants.machine_for(
+        cfg.variant, np.random.default_rng(np.random.SeedSequence([cfg.seed, index, 1])), cfg.fs, speed0
+    )
     ctx = signatures.RecordContext(
         fs=cfg.fs,
         t=t,
@@ -227,14 +246,20 @@ def generate_record(
         reynolds=np.interp(t, grid, re_g),
         severity=_ramp(t, sev0, sev1) if sev1 != sev0 else np.full(n, sev0),
         rated_speed_hz=60.0,
+        machine=machine,
     )
     clean = signatures.healthy_baseline(ctx, rng)
     for name in cls.signatures:
-        clean += signatures.get_signature(name)(ctx, rng)
+        clean += machine.fault_gain * signatures.get_signature(name)(ctx, rng)
+    clean = variants.colour_by_path(clean, cfg.fs, machine)
 
     snr = rng.uniform(*cfg.snr_db)
     gain = float(np.exp(rng.uniform(np.log(cfg.sensor_gain[0]), np.log(cfg.sensor_gain[1]))))
-    measured = noise.quantise(gain * noise.add_measurement_noise(clean, cfg.fs, snr, cfg.mains_hz, rng))
+    mains = cfg.mains_hz if machine.mains_hz is None else machine.mains_hz
+    noisy = noise.add_measurement_noise(
+        clean, cfg.fs, snr, mains, rng, colour=machine.noise_colour, spike_rate_hz=machine.spike_rate_hz
+    )
+    measured = noise.quantise(gain * noisy)
 
     metadata: dict[str, float | str] = {
         "speed_hz": float(speed_g.mean()),

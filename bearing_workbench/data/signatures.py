@@ -19,6 +19,7 @@ import numpy as np
 from scipy import signal as sps
 
 from . import physics
+from .variants import DEFAULT_MACHINE, Machine
 
 SignatureFn = Callable[["RecordContext", np.random.Generator], np.ndarray]
 _SIGNATURES: dict[str, SignatureFn] = {}
@@ -61,6 +62,7 @@ class RecordContext:
     reynolds: np.ndarray
     severity: np.ndarray  # 0..1 envelope (constant or progressing)
     rated_speed_hz: float
+    machine: Machine = DEFAULT_MACHINE  # where this machine's modes sit, how loud it is
     _half_order: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -103,12 +105,14 @@ def healthy_baseline(ctx: RecordContext, rng: np.random.Generator) -> np.ndarray
     """
     speed_sq = (ctx.shaft_hz / ctx.rated_speed_hz) ** 2
     film = physics.film_response_factor(ctx.eccentricity)
-    x = ctx.order_tone(1, 0.20 * rng.uniform(0.85, 1.15) * speed_sq * film, rng.uniform(0, 2 * np.pi))
-    x += ctx.order_tone(2, 0.06 * rng.uniform(0.6, 1.4), rng.uniform(0, 2 * np.pi))
-    x += ctx.order_tone(3, 0.025 * rng.uniform(0.6, 1.4), rng.uniform(0, 2 * np.pi))
-    b, a = resonator(rng.uniform(500, 1200), 0.15, ctx.fs)
+    m = ctx.machine
+    amp_1x = m.baseline_1x * rng.uniform(0.85, 1.15) * speed_sq * film
+    x = ctx.order_tone(1, amp_1x, rng.uniform(0, 2 * np.pi))
+    x += ctx.order_tone(2, m.baseline_2x * rng.uniform(0.6, 1.4), rng.uniform(0, 2 * np.pi))
+    x += ctx.order_tone(3, m.baseline_3x * rng.uniform(0.6, 1.4), rng.uniform(0, 2 * np.pi))
+    b, a = resonator(rng.uniform(*m.flow_mode_hz), 0.15, ctx.fs)
     flow = sps.lfilter(b, a, rng.standard_normal(ctx.n))
-    flow *= 0.05 * np.sqrt(ctx.reynolds / 25.0) / (flow.std() + 1e-12)
+    flow *= m.flow_level * np.sqrt(ctx.reynolds / 25.0) / (flow.std() + 1e-12)
     return x + flow
 
 
@@ -198,8 +202,9 @@ def cavitation(ctx: RecordContext, rng: np.random.Generator) -> np.ndarray:
         if 0 <= i0 < ctx.n - 1:
             seg = np.hanning(m)[: ctx.n - i0] * rng.uniform(0.7, 1.3)
             gate[i0 : i0 + seg.size] += seg
-    centre = rng.uniform(1700, 2300)
-    sos = sps.butter(4, [centre - 400, centre + 400], btype="bandpass", fs=ctx.fs, output="sos")
+    centre = rng.uniform(*ctx.machine.cavitation_centre_hz)
+    half = ctx.machine.cavitation_half_width_hz
+    sos = sps.butter(4, [centre - half, centre + half], btype="bandpass", fs=ctx.fs, output="sos")
     carrier = sps.sosfilt(sos, rng.standard_normal(ctx.n))
     carrier /= carrier.std() + 1e-12
     return 1.1 * rng.uniform(0.85, 1.15) * sev * gate * carrier
@@ -210,7 +215,7 @@ def wear(ctx: RecordContext, rng: np.random.Generator) -> np.ndarray:
     """Surface wear: rougher surfaces raise the broadband floor (0.5-5 kHz), add 1X-8X harmonics
     from the worn, non-circular bore, and modulate the broadband at shaft rate (sidebands)."""
     sev = ctx.severity
-    sos = sps.butter(4, [500, 5000], btype="bandpass", fs=ctx.fs, output="sos")
+    sos = sps.butter(4, list(ctx.machine.wear_band_hz), btype="bandpass", fs=ctx.fs, output="sos")
     broad = sps.sosfilt(sos, rng.standard_normal(ctx.n))
     broad /= broad.std() + 1e-12
     modulation = 1.0 + 0.6 * np.cos(ctx.shaft_phase + rng.uniform(0, 2 * np.pi))
@@ -239,7 +244,7 @@ def lubrication(ctx: RecordContext, rng: np.random.Generator) -> np.ndarray:
     idx = (hits * ctx.fs).astype(int)
     idx = idx[(idx >= 0) & (idx < ctx.n)]
     impulses[idx] = rng.uniform(0.6, 1.4, size=idx.size)
-    b, a = resonator(rng.uniform(3200, 4500), 0.03, ctx.fs)
+    b, a = resonator(rng.uniform(*ctx.machine.contact_mode_hz), 0.03, ctx.fs)
     ring = sps.lfilter(b, a, impulses)
     ring *= 1.0 / (np.abs(ring).max() + 1e-12)
     f_ss = rng.uniform(4.0, 9.0)

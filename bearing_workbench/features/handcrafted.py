@@ -328,8 +328,25 @@ def compute_features(
     speeds = None if shaft_hz is None else _check_shaft_hz(shaft_hz, n, fs)
     band = envelope_band(fs, envelope_band_hz)
     search = check_search_hz(speed_search_hz, fs, length) if speeds is None else None
-    df = fs / length
+    return feature_rows(x, fs, speeds, search, band, chunk_size, progress)
 
+
+def feature_rows(
+    x: np.ndarray,
+    fs: float,
+    speeds: np.ndarray | None,
+    search: tuple[float, float] | None,
+    band: tuple[float, float],
+    chunk_size: int = 64,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """The (n, 36) table of an (n, L) batch whose arguments are already checked (`compute_features`).
+
+    Args:
+        speeds: shaft speed per signal, or None to estimate it over `search`.
+    """
+    n, length = x.shape
+    df = fs / length
     out = np.empty((n, N_FEATURES), dtype=np.float32)
     for start in range(0, n, chunk_size):
         x_chunk = np.asarray(x[start : start + chunk_size], dtype=np.float64)

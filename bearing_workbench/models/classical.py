@@ -64,6 +64,12 @@ class ClassicalParams(FamilyParams):
         le=0.99,
         description="Absolute correlation above which a feature is dropped (feature_selection: correlation).",
     )
+    order_features: bool = Field(
+        False,
+        description="Also compute the 36 features in shaft orders (the window rescaled to a 60 Hz "
+        "shaft using the record's speed) and give the speed itself, so faults read the same on machines "
+        "running at other speeds.",
+    )
     cv_folds: int = Field(
         5, ge=2, le=10, description="Folds of the stratified cross-validation reported on the training split."
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,6 +21,8 @@ class InputSpec(BaseModel):
     Args:
         length: samples per input window (the whole record when the config has no window).
         meta_names: operating-metadata columns delivered with each window, in `Batch.meta` order.
+        normalisation: per-window scaling applied inside the model (a front layer for neural
+            families, before the features for classical), so a stored model applies it itself.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -31,6 +33,9 @@ class InputSpec(BaseModel):
     fs: float = Field(gt=0, description="Sampling rate in Hz.")
     length: int = Field(ge=1, description="Samples per input window.")
     meta_names: tuple[str, ...] = ()
+    normalisation: Literal["none", "standardise", "rms"] = Field(
+        "none", description="Per-window scaling the model applies to its input (data.normalisation)."
+    )
 
     def __init__(self, *args: Any, **values: Any) -> None:
         # Positional arguments in field order, as the dataclass this model replaced accepted.

@@ -20,6 +20,7 @@ from pydantic_core import PydanticUndefined
 from bearing_workbench.config import (
     AugmentationConfig,
     ConfigError,
+    DataConfig,
     ExperimentConfig,
     FieldError,
     TrainingConfig,
@@ -123,8 +124,8 @@ AUGMENTATION_HELP = "Random changes applied to training windows only."
 
 
 def data_section() -> FormSection:
-    """Windowing and augmentation (`data.window`, `data.augmentation`); dataset and split are picked
-    apart (a dataset picker and a split editor)."""
+    """Windowing, augmentation and normalisation (`data.window`, `data.augmentation`,
+    `data.normalisation`); dataset and split are picked apart (a dataset picker and a split editor)."""
     window = schema_section(WindowConfig, "data.window", "windows", WINDOW_HELP)
     window = dataclasses.replace(
         window,
@@ -138,7 +139,9 @@ def data_section() -> FormSection:
         ),
     )
     augmentation = schema_section(AugmentationConfig, "data.augmentation", "augmentation", AUGMENTATION_HELP)
-    return FormSection(path="data", title="Data", items=(window, augmentation))
+    # The plain fields of the data section (normalisation), without the parts shown above or apart.
+    plain = schema_section(DataConfig, "data", "Data", exclude=("dataset", "split", "window", "augmentation"))
+    return FormSection(path="data", title="Data", items=(window, augmentation, *plain.items))
 
 
 def training_section() -> FormSection:

@@ -114,7 +114,8 @@ def export_classical_onnx(pipeline: Any, path: Any, example: np.ndarray) -> dict
     try:
         model = to_onnx(
             Pipeline(steps),
-            initial_types=[(ONNX_INPUT, FloatTensorType([None, len(FEATURE_NAMES)]))],
+            # As wide as the estimator's table: 36 features, 73 with model.params.order_features.
+            initial_types=[(ONNX_INPUT, FloatTensorType([None, rows.shape[1]]))],
             options={"zipmap": False},
             target_opset=ONNX_OPSET,
             final_types=None,
@@ -160,7 +161,9 @@ def save_classical(result: Any, folder: Any, config: Any) -> dict[str, Any]:
         note = None
     if config.training.export_onnx:
         example = (
-            estimator.features(result.test)[:8] if len(result.test) else np.zeros((0, len(FEATURE_NAMES)))
+            estimator.features(result.test)[:8]
+            if len(result.test)
+            else np.zeros((0, len(estimator.feature_names)))
         )
         entries["onnx"] = export_classical_onnx(pipeline, folder.onnx, example)
         if entries["onnx"].get("verified") and note is not None:

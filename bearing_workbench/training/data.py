@@ -157,6 +157,7 @@ def load_data(
             fs=ds.fs,
             length=length,
             meta_names=meta_names,
+            normalisation=config.data.normalisation,
         )
         unknown = [name for name in splits if name not in SPLIT_NAMES]
         if unknown:
@@ -317,7 +318,10 @@ class Mixup:
 class Augmenter:
     """Random changes to training batches, vectorised in torch and seeded from training.seed.
 
-    In order: circular time shift (per window, up to `time_shift` x window length), gain drawn
+    In order: circular time shift (per window, up to `time_shift` x window length), a speed/time
+    stretch by a factor drawn in 1 +- `time_stretch`, a random smooth colouring of the spectrum
+    (tilt and wide bands up to +-`band_colouring_db`; the stretch leaves the metadata as it was, so a
+    PINN's speed input may be off by up to the stretch), gain drawn
     uniformly in `amplitude_scale`, white Gaussian noise at `gaussian_noise_snr_db` relative to each
     window's power, then mixup with one Beta(alpha, alpha) weight per batch and partners chosen by a
     random permutation (metadata is mixed like the signals). Runs on the CPU batch, before it moves
@@ -345,6 +349,10 @@ class Augmenter:
             shifts = torch.randint(-max_shift, max_shift + 1, (n, 1), generator=g)
             source = (torch.arange(length).unsqueeze(0) - shifts) % length
             x = x.gather(1, source)
+        if cfg.time_stretch > 0:
+            x = _stretch(x, cfg.time_stretch, g)
+        if cfg.band_colouring_db > 0:
+            x = _colour(x, cfg.band_colouring_db, g)
         low, high = cfg.amplitude_scale
         if (low, high) != (1.0, 1.0):
             x = x * (low + (high - low) * torch.rand((n, 1), generator=g))
@@ -368,3 +376,45 @@ class Augmenter:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._torch.set_state(state["torch"])
         set_numpy_generator_state(self._numpy, state["numpy"])
+
+
+COLOURING_BUMPS = 3  # wide random bands per window, on top of the tilt
+_COLOURING_OCTAVES = 8  # span of the colouring below Nyquist; lower bins keep the gain of its bottom
+
+
+def _stretch(x: torch.Tensor, largest: float, g: torch.Generator) -> torch.Tensor:
+    """Each window resampled by a factor in [1 - largest, 1 + largest] about its centre (linear
+    interpolation, wrapping circularly like the time shift), as if the machine turned that much faster
+    or slower: every line and mode moves by the factor."""
+    n, length = x.shape
+    factor = 1.0 + largest * (2.0 * torch.rand((n, 1), generator=g) - 1.0)
+    centre = 0.5 * length
+    position = (torch.arange(length, dtype=x.dtype).unsqueeze(0) - centre) * factor + centre
+    position = torch.remainder(position, length)
+    left = position.floor().long()
+    frac = position - left
+    right = (left + 1) % length
+    return x.gather(1, left % length) * (1.0 - frac) + x.gather(1, right) * frac
+
+
+def _colour(x: torch.Tensor, largest_db: float, g: torch.Generator) -> torch.Tensor:
+    """Each window through a random smooth filter: a spectral tilt plus `COLOURING_BUMPS` wide bands,
+    each within +-`largest_db`, as another mounting or transmission path would colour it."""
+    n, length = x.shape
+    spectrum = torch.fft.rfft(x, dim=1)
+    bins = spectrum.shape[1]
+    # Octaves below Nyquist, held at the bottom of the span so the lowest bins are not blown up.
+    octave = torch.log2(torch.arange(bins, dtype=x.dtype).clamp(min=1.0) / (bins - 1)).clamp(
+        min=-_COLOURING_OCTAVES
+    )
+    middle = -0.5 * _COLOURING_OCTAVES
+    tilt = largest_db / (0.5 * _COLOURING_OCTAVES) * (2.0 * torch.rand((n, 1), generator=g) - 1.0)
+    gain_db = tilt * (octave.unsqueeze(0) - middle)
+    gains = largest_db * (2.0 * torch.rand((n, COLOURING_BUMPS), generator=g) - 1.0)
+    centres = -_COLOURING_OCTAVES * torch.rand((n, COLOURING_BUMPS), generator=g)
+    widths = 0.3 + 0.7 * torch.rand((n, COLOURING_BUMPS), generator=g)
+    for j in range(COLOURING_BUMPS):
+        distance = (octave.unsqueeze(0) - centres[:, j : j + 1]) / widths[:, j : j + 1]
+        gain_db = gain_db + gains[:, j : j + 1] * torch.exp(-0.5 * distance**2)
+    gain_db = gain_db.clamp(-largest_db, largest_db)
+    return torch.fft.irfft(spectrum * 10.0 ** (gain_db / 20.0), n=length, dim=1).to(x.dtype)

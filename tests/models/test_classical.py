@@ -224,3 +224,32 @@ def test_windows_too_short_for_the_features_are_named(data):
 def test_predicting_before_fitting_is_refused(data):
     with pytest.raises(RuntimeError, match="not fitted"):
         build(ClassicalParams(), _spec()).predict_proba(data.test)
+
+
+def test_order_features_double_the_table_and_are_ranked_by_name(data):
+    model = _fit(data, order_features=True)
+    assert len(model.feature_names) == 73 and model.feature_names[36] == "order_std"
+    assert model.feature_names[-1] == "shaft_speed_hz"
+    assert model.features(data.test).shape == (len(data.test.labels), 73)
+    assert set(model.feature_importance()) == set(model.feature_names)
+    assert model.predict_proba(data.test).shape == (len(data.test.labels), len(CLASSES))
+    assert _fit(data).features(data.test).shape[1] == 36  # off by default
+
+
+def test_the_spec_normalisation_makes_the_model_blind_to_the_sensor_gain(data):
+    spec = InputSpec("features", len(CLASSES), CLASSES, FS, WINDOW, META, normalisation="rms")
+    ctx = SimpleNamespace(config=SimpleNamespace(training=SimpleNamespace(seed=0)), progress=None)
+    model = build(ClassicalParams(n_estimators=20, cv_folds=3), spec).fit_estimator(ctx, data)
+    louder = Split(
+        data.test.signals * 40.0,
+        *[
+            getattr(data.test, f)
+            for f in ("labels", "meta", "record_index", "record_ids", "class_names", "fs")
+        ],
+    )
+    np.testing.assert_allclose(model.predict_proba(louder), model.predict_proba(data.test), atol=1e-6)
+    plain = _fit(data)
+    assert (
+        plain.features(louder)[:, FEATURE_NAMES.index("rms")].mean()
+        > 10 * plain.features(data.test)[:, FEATURE_NAMES.index("rms")].mean()
+    )

@@ -6,6 +6,7 @@ import pytest
 
 from bearing_workbench.config import ConfigError, TrainingConfig, preset_config
 from bearing_workbench.models import list_families, param_fields
+from bearing_workbench.models.registry import ParamField
 from bearing_workbench.models.schema_fields import (
     FormSection,
     data_section,
@@ -39,12 +40,19 @@ def test_training_section_covers_every_field_with_nested_sections() -> None:
     assert leaves["training.gradient_clip"].nullable and leaves["training.gradient_clip"].exclusive_minimum
 
 
-def test_data_section_has_an_optional_window_and_the_augmentation() -> None:
-    window, augmentation = data_section().items
+def test_data_section_has_an_optional_window_the_augmentation_and_the_normalisation() -> None:
+    window, augmentation, normalisation = data_section().items
     assert isinstance(window, FormSection) and window.nullable and window.path == "data.window"
     assert _leaves(window)["data.window.length"].default == 20480
     assert isinstance(augmentation, FormSection) and not augmentation.nullable
-    assert _leaves(augmentation)["data.augmentation.amplitude_scale"].type == "list"
+    leaves = _leaves(augmentation)
+    assert leaves["data.augmentation.amplitude_scale"].type == "list"
+    stretch = leaves["data.augmentation.time_stretch"]
+    colouring = leaves["data.augmentation.band_colouring_db"]
+    assert (stretch.default, stretch.maximum, colouring.default, colouring.maximum) == (0.0, 0.3, 0.0, 24.0)
+    assert isinstance(normalisation, ParamField) and normalisation.name == "normalisation"
+    assert (normalisation.default, normalisation.choices) == ("none", ("none", "standardise", "rms"))
+    assert "data.normalisation" in data_section().field_paths()
 
 
 def test_model_sections_are_the_family_params() -> None:

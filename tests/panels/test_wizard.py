@@ -143,6 +143,10 @@ def test_expert_forms_are_generated_from_the_schemas(wizard: ConfigWizard) -> No
     # the quick preset's 1 s windows and batch of 32 do not fit the tiny dataset: one problem each
     assert common.widget.titles == ("Data (1 problem)", "Training (1 problem)")
     assert "0 to 0.5" in common.inputs["data.augmentation.time_shift"].widget.tooltip
+    # the transfer options (issue 15) come from the schema like every other field
+    assert isinstance(common.inputs["data.normalisation"].widget, widgets.Dropdown)
+    assert "data.augmentation.time_stretch" in common.inputs
+    assert "data.augmentation.band_colouring_db" in common.inputs
     # the quick preset filled the form
     assert wizard.model_form().inputs["model.params.filters"].widget.value == "32"
     assert common.inputs["training.epochs"].widget.value == "3"

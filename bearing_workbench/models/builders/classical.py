@@ -29,6 +29,8 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from bearing_workbench.features import FEATURE_NAMES, compute_features
+from bearing_workbench.features.normalisation import normalise_windows
+from bearing_workbench.features.orders import ORDER_FEATURE_NAMES, compute_order_features
 from bearing_workbench.models.classical import ClassicalParams
 from bearing_workbench.models.inputs import InputSpec
 from bearing_workbench.models.registry import set_builder
@@ -116,6 +118,10 @@ class ClassicalEstimator:
         self.n_jobs = n_jobs
         self.pipeline_: Pipeline | None = None
         self._cache: dict[int, tuple[weakref.ref[Any], np.ndarray]] = {}
+        # The 36 features, then (params.order_features) the same 36 in shaft orders.
+        self.feature_names: tuple[str, ...] = FEATURE_NAMES + (
+            ORDER_FEATURE_NAMES if params.order_features else ()
+        )
         self.saved_note_: str | None = None  # what training.classical_files wrote, for summary()
 
     @classmethod
@@ -135,29 +141,35 @@ class ClassicalEstimator:
     # -- features ---------------------------------------------------------------------------------
 
     def features(self, split: FeatureSplit, progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """The (n_windows, 36) feature table of a split, computed once per split object."""
+        """The (n_windows, n_features) feature table of a split, computed once per split object.
+
+        The spec's normalisation is applied to the windows first, so a stored model applies it too.
+        """
         key = id(split)
         hit = self._cache.get(key)
         if hit is not None and hit[0]() is split:
             return hit[1]
-        signals = np.asarray(split.signals)
+        signals = normalise_windows(np.asarray(split.signals), self.spec.normalisation)
         fs = float(getattr(split, "fs", self.spec.fs))
         shaft_hz = None
         if SPEED_META in self.spec.meta_names:
             # The measured speed places the order bands exactly; without it, it is estimated per window.
             shaft_hz = np.asarray(split.meta)[:, self.spec.meta_names.index(SPEED_META)]
         if signals.shape[0] == 0:
-            values = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+            values = np.zeros((0, len(self.feature_names)), dtype=np.float32)
         else:
             try:
                 values = compute_features(signals, fs, shaft_hz, progress=progress)
+                if self.params.order_features:
+                    values = np.hstack([values, compute_order_features(signals, fs, shaft_hz)])
             except ValueError as exc:
                 raise ValueError(
-                    f"classical model: cannot compute the 36 features of the windows: {exc}"
+                    f"classical model: cannot compute the {len(self.feature_names)} features of the "
+                    f"windows: {exc}"
                 ) from exc
         bad = ~np.isfinite(values)
         if bad.any():
-            names = sorted({FEATURE_NAMES[j] for j in np.flatnonzero(bad.any(axis=0))})
+            names = sorted({self.feature_names[j] for j in np.flatnonzero(bad.any(axis=0))})
             raise ValueError(f"classical model: features {names} are not finite for some windows")
         try:
             # Weak: the cache must not keep a split's signals alive after the caller dropped them.
@@ -194,7 +206,7 @@ class ClassicalEstimator:
         p = self.params
         if p.feature_selection == "top_k":
             score = partial(mutual_info_classif, random_state=seed)
-            return SelectKBest(score, k=min(p.top_k, len(FEATURE_NAMES)))
+            return SelectKBest(score, k=min(p.top_k, len(self.feature_names)))
         if p.feature_selection == "correlation":
             return CorrelationFilter(p.correlation_threshold)
         return "passthrough"
@@ -284,14 +296,14 @@ class ClassicalEstimator:
     def _selected(self) -> list[str]:
         selector = self.pipeline_.named_steps["select"]
         if selector == "passthrough":
-            return list(FEATURE_NAMES)
-        return [name for name, keep in zip(FEATURE_NAMES, selector.get_support(), strict=True) if keep]
+            return list(self.feature_names)
+        return [name for name, keep in zip(self.feature_names, selector.get_support(), strict=True) if keep]
 
     def _importances(
         self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None, y_val: np.ndarray | None, seed: int
     ) -> tuple[dict[str, float], str]:
         classifier = self.pipeline_.named_steps["classify"]
-        scores = dict.fromkeys(FEATURE_NAMES, 0.0)
+        scores = dict.fromkeys(self.feature_names, 0.0)
         if hasattr(classifier, "feature_importances_"):
             for name, value in zip(self.selected_features_, classifier.feature_importances_, strict=True):
                 scores[name] = float(value)
@@ -308,7 +320,7 @@ class ClassicalEstimator:
                 random_state=seed,
                 scoring="accuracy",
             )
-            for name, value in zip(FEATURE_NAMES, result.importances_mean, strict=True):
+            for name, value in zip(self.feature_names, result.importances_mean, strict=True):
                 scores[name] = float(value)
             method = f"permutation ({where})"
         ranked = dict(sorted(scores.items(), key=lambda item: -item[1]))
