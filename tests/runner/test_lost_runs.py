@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from bearing_workbench.analysis.run_state import RunState
 from bearing_workbench.runner import control
-from bearing_workbench.runner.launch import resubmit, submit
+from bearing_workbench.runner.following import follow
+from bearing_workbench.runner.launch import submit
 from bearing_workbench.store import Store
 from bearing_workbench.store.status import lost_hint, lost_reason
 
@@ -25,7 +27,7 @@ from .conftest import epoch_numbers, status_path, tiny_config, wait_for, wait_st
 
 BIN = Path(sys.executable).parent
 GRACE_S = 3.0  # the test's grace (the default is a minute): workers beat every 0.25 s
-EPOCHS = 40
+EPOCHS = 5  # the kill lands while the run is paused after its first epoch: a fixed point
 
 
 def _env(workspace: Path) -> dict[str, str]:
@@ -131,7 +133,12 @@ def test_a_run_whose_worker_died_is_marked_lost_and_retry_completes_it(cluster, 
     # A new worker joins; retry resumes the run from its last checkpoint and completes it.
     standalone.add_worker()
     client.wait_for_workers(1, timeout=120)
-    resubmit(experiment_id, client=client, store=store)
+    retried = subprocess.run(
+        [sys.executable, "-m", "bearing_workbench", "control", str(experiment_id), "retry"],
+        capture_output=True, text=True, timeout=240,
+        env=standalone.env | {"BEARING_WORKBENCH_SCHEDULER": standalone.address},
+    )  # fmt: skip
+    assert retried.returncode == 0, retried.stderr
     assert wait_status(store, experiment_id) == "completed"
     assert epoch_numbers(store, experiment_id) == list(range(1, EPOCHS + 1))  # each epoch once
     record = store.get_experiment(experiment_id)
@@ -147,6 +154,12 @@ def test_a_run_whose_worker_died_is_marked_lost_and_retry_completes_it(cluster, 
         "running",
         "completed",
     ]
+    # The monitor's replay: one curve point per epoch, in order, none redrawn (no jump at the loss).
+    state = RunState(experiment_id, total_epochs=EPOCHS)
+    with follow(experiment_id, state.apply, client=client, store=store):
+        pass  # the replay is delivered before follow returns
+    assert state.curves()["epoch"] == list(range(1, EPOCHS + 1)) and state.history_version == 0
+    assert state.info().status == "completed" and not state.info().lost
 
 
 def test_stop_ends_a_run_nobody_runs_at_once(cluster, store: Store) -> None:
