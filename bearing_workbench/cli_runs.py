@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any
 
+# How long `control ID retry` waits for the run's previous task to end (as the monitor's Retry does).
 RETRY_WAIT_S = 30.0
 # Exit codes of `submit --wait`, by how the run ended.
 EXIT_BY_STATUS = {"completed": 0, "failed": 1, "stopped": 3}

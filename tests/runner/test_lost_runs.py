@@ -17,13 +17,15 @@ from typing import Any
 import pytest
 
 from bearing_workbench.analysis.run_state import RunState
+from bearing_workbench.config.settings import settings
 from bearing_workbench.runner import control
-from bearing_workbench.runner.following import follow
+from bearing_workbench.runner.following import Follower, follow
 from bearing_workbench.runner.launch import submit
-from bearing_workbench.store import Store
+from bearing_workbench.store import InvalidTransition, Store
 from bearing_workbench.store.status import lost_hint, lost_reason
 
 from .conftest import epoch_numbers, status_path, tiny_config, wait_for, wait_status
+from .test_control import paused_run
 
 BIN = Path(sys.executable).parent
 GRACE_S = 3.0  # the test's grace (the default is a minute): workers beat every 0.25 s
@@ -120,6 +122,8 @@ def test_a_run_whose_worker_died_is_marked_lost_and_retry_completes_it(cluster, 
     lost = [e for e in store.events(experiment_id) if e.kind == "lost"]
     assert len(lost) == 1 and lost[0].payload["worker"] == first_worker
     assert lost[0].payload["epoch"] == done[-1] and lost[0].payload["attempt"] == 1
+    with pytest.raises(InvalidTransition, match="it is failed .*; retry resumes it from its last checkpoint"):
+        control.stop(experiment_id, client=client, store=store)  # already ended: what to do instead
 
     # `status` tells the truth, from the command line, as a user reads it.
     shown = subprocess.run(
@@ -173,3 +177,40 @@ def test_stop_ends_a_run_nobody_runs_at_once(cluster, store: Store) -> None:
     assert len(stopped) == 1 and "retry resumes it from its last checkpoint" in stopped[0].message
     assert "its task waits for a worker" in stopped[0].payload["unanswered"]
     assert experiment_id not in store.mark_lost(GRACE_S)  # ended: nothing left to mark lost
+
+
+def test_a_follower_that_loses_its_scheduler_says_since_when_and_when_the_run_will_be_lost(client, store):
+    import threading
+
+    import distributed
+
+    experiment_id = paused_run(client, store)
+    own = distributed.Client(client.scheduler.address, set_as_default=False)
+    notes: list[dict] = []
+    told = threading.Event()
+
+    def on_event(message: dict) -> None:
+        if message["kind"] == "connection":
+            notes.append(message)
+            told.set()
+
+    follower = Follower(experiment_id, on_event, client=own, store=store, live_sweep_interval_s=0.05).start()
+    try:
+        assert follower.mode == "live"
+        own.close()  # this driver's scheduler connection is gone (the run's worker beats on)
+        assert told.wait(60)
+        note = notes[0]
+        assert note["scheduler"] == "unreachable" and note["since"] == follower.unreachable_since
+        beat = store.get_experiment(experiment_id).last_seen.timestamp()
+        assert note["lost_at"] == pytest.approx(beat + settings().lost_after_s, abs=10)  # beats every 5 s
+        state = RunState(experiment_id, total_epochs=EPOCHS)
+        state.apply(note)
+        assert state.info().connection_note.startswith("scheduler unreachable since ")
+        assert "the run will be marked lost at " in state.info().connection_note
+        told.clear()
+        control.stop(experiment_id, client=client, store=store)
+        wait_status(store, experiment_id, "stopped")
+        assert told.wait(60)  # ended: no promise of a loss any more
+        assert notes[-1]["lost_at"] is None
+    finally:
+        follower.close()
