@@ -217,7 +217,7 @@ def _status_text(record: Any, store: Any) -> str:
         now = "on" if s["status"] in ("running", "paused") else "last ran on"
         lines.append(f"  {now} {s['worker']} (attempt {s['attempt']})")
     for attempt in s["attempts"]:
-        lines.append(f"  {attempt['at'][:19].replace('T', ' ')} UTC  {attempt['kind']}: {attempt['message']}")
+        lines.append(f"  {attempt['at'][:19].replace('T', ' ')} UTC  {attempt['message']}")
     if s["error"]:
         lines.append(f"  error: {s['error']}")
     if s["hint"]:

@@ -158,6 +158,14 @@ def test_a_run_whose_worker_died_is_marked_lost_and_retry_completes_it(cluster, 
         "running",
         "completed",
     ]
+    shown = subprocess.run(
+        [sys.executable, "-m", "bearing_workbench", "status", str(experiment_id)],
+        capture_output=True, text=True, env=standalone.env, timeout=240, check=True,
+    ).stdout  # fmt: skip
+    assert f"last ran on {record.worker} (attempt 2)" in shown  # the worker it ran on last, not the dead one
+    assert (
+        lost_reason(done[-1]) in shown and f"attempt 2 on {record.worker}: continuing from last.pt" in shown
+    )
     # The monitor's replay: one curve point per epoch, in order, none redrawn (no jump at the loss).
     state = RunState(experiment_id, total_epochs=EPOCHS)
     with follow(experiment_id, state.apply, client=client, store=store):
