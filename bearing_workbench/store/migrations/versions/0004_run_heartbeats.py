@@ -26,6 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("experiments") as batch:
-        batch.drop_column("attempt")
-        batch.drop_column("heartbeat_at")
+    # Plain DROP COLUMN (SQLite 3.35+) for the same reason: a table copy would cascade to the children.
+    op.drop_column("experiments", "attempt")
+    op.drop_column("experiments", "heartbeat_at")
