@@ -32,8 +32,8 @@ VALID = {
     ("pending", "cancel"): "stopped",
     ("failed", "retry"): "pending",
     ("stopped", "retry"): "pending",
-    # a run whose heartbeats stopped: lost, ended as failed; retry resumes it, and a run not yet marked
-    # lost is stopped at once by stop (control ends it in the store, nobody is left to obey a flag)
+    # a run whose heartbeats stopped is lost: failed (retry above resumes it); stop or cancel of a run
+    # nobody runs, not yet marked lost, is the running/paused -> stopped above, applied by control at once
     ("running", "lose"): "failed",
     ("paused", "lose"): "failed",
 }
