@@ -1,4 +1,4 @@
-"""kill -9 of the scheduler (alone, and with every worker) mid-run: the run is lost, then retried to its end."""
+"""kill -9 of the scheduler (alone, then with every worker) mid-run: the run is lost; a retry ends it."""
 
 from __future__ import annotations
 

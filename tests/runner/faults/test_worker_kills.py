@@ -44,7 +44,8 @@ def test_a_worker_killed_mid_epoch_is_replaced_and_the_run_completes_every_epoch
     assert retry.payload["checkpoint"] == LAST_NAME and retry.payload["epoch"] >= 2
     assert retry.payload["worker"] not in (None, killed)
     # what the user reads in the monitor's and the CLI's events
-    assert retry.message.startswith(f"its worker was lost; continuing on {retry.payload['worker']} from last.pt")
+    new_worker = retry.payload["worker"]
+    assert retry.message.startswith(f"its worker was lost; continuing on {new_worker} from last.pt")
     assert cluster.alive_nannies() == 2  # the nanny restarted its worker rather than dying with it
     client.close()
 
@@ -55,10 +56,12 @@ def test_ten_concurrent_runs_survive_a_worker_killed_among_them(cluster, fault_s
     epochs = 6
     runs = [submit(run_config(epochs), client=client, store=fault_store) for _ in range(10)]
     wait_for(lambda: sum(1 for r in runs if fault_store.epochs(r)) >= 3, "three runs under way")
-    victim = wait_for(
-        lambda: next((r for r in runs if _worker_of(client, r) and status_of(fault_store, r) == "running"), None),
-        "a run training on a worker",
-    )
+
+    def training() -> int | None:
+        on_worker = (r for r in runs if _worker_of(client, r) and status_of(fault_store, r) == "running")
+        return next(on_worker, None)
+
+    victim = wait_for(training, "a run training on a worker")
     _kill_worker_of(cluster, client, victim)
 
     def ended() -> bool:
