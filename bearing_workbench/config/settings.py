@@ -11,6 +11,8 @@ instead of reading ``os.environ``. A bad value is refused with a `SettingsError`
 | ``BEARING_WORKBENCH_SCHEDULER`` | a Dask scheduler address (default: a local cluster) |
 | ``BEARING_WORKBENCH_TOKEN`` | the access token of ``bearing-workbench serve`` (default: a random one) |
 | ``BEARING_WORKBENCH_WEBHOOK_URL`` | an http(s) URL told about every run's end (default: none) |
+| ``BEARING_WORKBENCH_LOST_AFTER_S`` | seconds without a heartbeat after which a run is lost (default 60) |
+| ``BEARING_WORKBENCH_HEARTBEAT_S`` | seconds between a running task's heartbeats (default 5) |
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "BEARING_WORKBENCH_"
@@ -30,6 +32,8 @@ DB_URL_ENV = f"{ENV_PREFIX}DB_URL"
 SCHEDULER_ENV = f"{ENV_PREFIX}SCHEDULER"
 TOKEN_ENV = f"{ENV_PREFIX}TOKEN"
 WEBHOOK_ENV = f"{ENV_PREFIX}WEBHOOK_URL"
+LOST_AFTER_ENV = f"{ENV_PREFIX}LOST_AFTER_S"
+HEARTBEAT_ENV = f"{ENV_PREFIX}HEARTBEAT_S"
 MIN_TOKEN_LENGTH = 8
 # Never repeated in a message: a token, a webhook URL (Slack's carries its secret) or a database URL
 # (its password) must not reach a log.
@@ -56,6 +60,12 @@ class Settings(BaseSettings):
     scheduler: str = ""
     token: str = ""
     webhook_url: str | None = None
+    # A run's worker writes a heartbeat every heartbeat_s; one silent for lost_after_s is lost. The
+    # grace outlasts Dask's own patience with a vanished scheduler (a worker closes once its connection
+    # breaks, its client gives up after distributed.comm.timeouts.connect, 30 s), so a run is never
+    # called lost while its worker may still come back.
+    lost_after_s: float = 60.0
+    heartbeat_s: float = 5.0
 
     @classmethod
     def settings_customise_sources(
@@ -109,6 +119,22 @@ class Settings(BaseSettings):
             raise ValueError("must name a host (https://host/path)")
         return value
 
+    @field_validator("lost_after_s", "heartbeat_s")
+    @classmethod
+    def _positive_seconds(cls, value: float) -> float:
+        if not value > 0 or value == float("inf"):
+            raise ValueError("must be a positive number of seconds")
+        return value
+
+    @model_validator(mode="after")
+    def _beats_within_the_grace(self) -> Settings:
+        if self.heartbeat_s * 2 > self.lost_after_s:
+            raise ValueError(
+                f"{HEARTBEAT_ENV} ({self.heartbeat_s:g} s) must be at most half of {LOST_AFTER_ENV} "
+                f"({self.lost_after_s:g} s): a run would be called lost between two heartbeats"
+            )
+        return self
+
 
 def env_name(field: str) -> str:
     """The environment variable of a `Settings` field."""
@@ -120,6 +146,9 @@ def _refused(error: ValidationError) -> SettingsError:
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else ""
         message = str(item["msg"]).removeprefix("Value error, ")
+        if not field:  # a check across variables names them itself
+            problems.append(message)
+            continue
         shown = "" if field in SECRET_FIELDS else f"={item.get('input')!r}"
         problems.append(f"{env_name(field)}{shown}: {message}")
     return SettingsError("; ".join(problems))

@@ -58,6 +58,13 @@ class ExperimentRecord(_FromRow):
     parent_id: int | None
     campaign_id: int | None
     worker: str | None
+    heartbeat_at: datetime | None
+    attempt: int
+
+    @property
+    def last_seen(self) -> datetime | None:
+        """The run's last sign of life: its latest heartbeat, else when it started running."""
+        return self.heartbeat_at or self.running_since or self.started_at
 
     def elapsed_s(self, now: datetime) -> float | None:
         """Seconds spent running up to `now` (aware UTC), counting the stretch still open."""

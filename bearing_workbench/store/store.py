@@ -37,6 +37,7 @@ from bearing_workbench.store.repositories import (
     ExperimentRepository,
     ExplanationRepository,
     FilterPresetRepository,
+    HeartbeatRepository,
 )
 from bearing_workbench.store.schema import ensure_schema
 from bearing_workbench.store.status import RunAction, RunStatus
@@ -71,6 +72,7 @@ class Store:
         self._campaigns = CampaignRepository(self._db)
         self._comparisons = ComparisonRepository(self._db)
         self._filter_presets = FilterPresetRepository(self._db)
+        self._heartbeats = HeartbeatRepository(self._db)
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -247,6 +249,37 @@ class Store:
         retries). Records a 'status' event in the same transaction.
         """
         return self._experiments.transition(experiment_id, action, error, hint, worker)
+
+    def claim_run(self, experiment_id: int, worker: str | None) -> ExperimentRecord:
+        """Take over a running or paused run whose worker died (Dask runs its task again): a new
+        attempt on `worker`, beating from now. Raises InvalidTransition for a run in another state."""
+        return self._heartbeats.claim(experiment_id, worker)
+
+    def beat(self, experiment_id: int, attempt: int) -> bool:
+        """Write the run's heartbeat for `attempt` (the record's ``attempt`` when its worker took it);
+        False when the run is no longer that attempt's: lost, ended, or taken over by a later one."""
+        return self._heartbeats.beat(experiment_id, attempt)
+
+    def mark_lost(
+        self,
+        grace_s: float | None = None,
+        *,
+        now: datetime | None = None,
+        experiment_ids: Iterable[int] | None = None,
+    ) -> list[int]:
+        """End as ``failed`` ("lost: ...", with a ``lost`` event) every running or paused run whose
+        worker has not written a heartbeat for `grace_s` seconds; returns the ids marked by this call.
+        Atomic per run: racing callers mark each run once.
+
+        Args:
+            grace_s: default ``$BEARING_WORKBENCH_LOST_AFTER_S`` (60 s).
+            experiment_ids: only these runs (default: all).
+        """
+        if grace_s is None:
+            from bearing_workbench.config.settings import settings
+
+            grace_s = settings().lost_after_s
+        return self._heartbeats.mark_lost(grace_s, now, experiment_ids)
 
     def set_metrics(self, experiment_id: int, metrics: Mapping[str, Any]) -> None:
         """Replace the experiment's final metrics."""

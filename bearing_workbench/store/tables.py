@@ -158,6 +158,11 @@ class ExperimentRow(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("experiments.id", ondelete="SET NULL"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     worker: Mapped[str | None] = mapped_column(String(200))
+    # The run's liveness: its worker writes heartbeat_at every few seconds (a run silent for longer than
+    # the grace period is lost, `status.is_lost`); attempt counts the workers that took the run, and only
+    # the latest attempt may beat, so a worker that comes back after its run was retried learns it.
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
 
 class EpochRow(Base):

@@ -75,12 +75,31 @@ def test_a_given_mapping_is_read_alone(clean_env: pytest.MonkeyPatch) -> None:
         ("BEARING_WORKBENCH_TOKEN", "short", "at least 8"),
         ("BEARING_WORKBENCH_SCHEDULER", "tcp://host 8786", "no spaces"),
         ("BEARING_WORKBENCH_DB_URL", "workbench.db", "SQLAlchemy URL"),
+        ("BEARING_WORKBENCH_LOST_AFTER_S", "0", "positive number of seconds"),
+        ("BEARING_WORKBENCH_HEARTBEAT_S", "-5", "positive number of seconds"),
+        ("BEARING_WORKBENCH_HEARTBEAT_S", "soon", "valid number"),
     ],
 )
 def test_a_bad_value_is_named_with_its_variable(variable: str, value: str, expected: str) -> None:
     with pytest.raises(SettingsError, match=expected) as refused:
         settings({variable: value})
     assert str(refused.value).startswith(variable)
+
+
+def test_the_heartbeat_and_its_grace_come_from_the_environment(clean_env: pytest.MonkeyPatch) -> None:
+    assert (settings().lost_after_s, settings().heartbeat_s) == (60.0, 5.0)
+    clean_env.setenv("BEARING_WORKBENCH_LOST_AFTER_S", "4")
+    clean_env.setenv("BEARING_WORKBENCH_HEARTBEAT_S", "0.5")
+    assert (settings().lost_after_s, settings().heartbeat_s) == (4.0, 0.5)
+
+
+def test_a_heartbeat_slower_than_half_the_grace_is_refused_naming_both() -> None:
+    with pytest.raises(SettingsError) as refused:
+        settings({"BEARING_WORKBENCH_LOST_AFTER_S": "6", "BEARING_WORKBENCH_HEARTBEAT_S": "5"})
+    assert str(refused.value) == (
+        "BEARING_WORKBENCH_HEARTBEAT_S (5 s) must be at most half of BEARING_WORKBENCH_LOST_AFTER_S (6 s): "
+        "a run would be called lost between two heartbeats"
+    )
 
 
 def test_secrets_are_not_repeated_in_the_message() -> None:

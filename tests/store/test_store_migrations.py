@@ -52,8 +52,9 @@ def _schema_fingerprint(url: str) -> dict[str, Any]:
                     text("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name != :v"),
                     {"v": VERSION_TABLE},
                 ):
-                    # One column or constraint per line; their order may differ.
-                    out[name] = sorted(line.strip().rstrip(",") for line in sql.splitlines())
+                    # One entry per column or constraint; their order may differ, and so may the
+                    # lines (ADD COLUMN appends its column to the line of the last one).
+                    out[name] = sorted(_definitions(sql))
                 return out
             schema = conn.scalar(text("SELECT current_schema()"))
             queries = {
@@ -75,6 +76,24 @@ def _schema_fingerprint(url: str) -> dict[str, Any]:
             }
     finally:
         engine.dispose()
+
+
+def _definitions(sql: str) -> list[str]:
+    """The statement's head and each comma-separated part of its outermost parentheses, whitespace
+    normalised (``CREATE TABLE t (a INT, b INT)`` -> the head, ``a INT``, ``b INT``)."""
+    start, end = sql.find("("), sql.rfind(")")
+    if start < 0 or end < start:
+        return [" ".join(sql.split())]
+    parts, depth, current = [" ".join(sql[:start].split())], 0, []
+    for char in sql[start + 1 : end]:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(" ".join("".join(current).split()))
+            current = []
+        else:
+            current.append(char)
+    parts.append(" ".join("".join(current).split()))
+    return parts
 
 
 def _stored(db: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -178,6 +197,9 @@ def test_a_version_two_store_is_upgraded_losing_nothing(tmp_path: Path) -> None:
         assert after.pop(VERSION_TABLE) == [(HEAD_REVISION,)]
         assert [row[:2] for row in after.pop("schema_version")] == [(1, LEGACY_SCHEMA_GUARD)]
         before.pop("schema_version")
+        # 0004_run_heartbeats added heartbeat_at (none yet) and attempt (0) to the end of each run's row
+        assert {row[-2:] for row in after["experiments"]} == {(None, 0)}
+        after["experiments"] = [row[:-2] for row in after["experiments"]]
         assert after == before  # every table, every row, every value
         assert sum(map(len, after.values())) > 30
 

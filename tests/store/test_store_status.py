@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,6 +15,9 @@ from bearing_workbench.store import (
     is_terminal,
     next_status,
 )
+from bearing_workbench.store.status import is_lost, lost_hint, lost_reason
+
+NOW = datetime(2026, 12, 2, 14, 3, 30, tzinfo=UTC)
 
 VALID = {
     ("pending", "start"): "running",
@@ -28,6 +32,10 @@ VALID = {
     ("pending", "cancel"): "stopped",
     ("failed", "retry"): "pending",
     ("stopped", "retry"): "pending",
+    # a run whose heartbeats stopped: lost, ended as failed; retry resumes it, and a run not yet marked
+    # lost is stopped at once by stop (control ends it in the store, nobody is left to obey a flag)
+    ("running", "lose"): "failed",
+    ("paused", "lose"): "failed",
 }
 
 ALL_PAIRS = list(itertools.product([s.value for s in RunStatus], [a.value for a in RunAction]))
@@ -80,3 +88,43 @@ def test_allowed_actions_match_the_table() -> None:
     for status in RunStatus:
         expected = {a for (s, a) in VALID if s == status.value}
         assert {a.value for a in allowed_actions(status)} == expected
+
+
+def test_a_lost_run_goes_failed_then_pending_on_retry_and_nothing_else_revives_it() -> None:
+    lost = next_status("running", "lose")
+    assert lost is RunStatus.FAILED and is_terminal(lost)
+    assert next_status(lost, "retry") is RunStatus.PENDING
+    with pytest.raises(InvalidTransition):
+        next_status(lost, "lose")  # marked once: a second watcher finds nothing to do
+    with pytest.raises(InvalidTransition):
+        next_status(lost, "complete")  # a worker that comes back late cannot complete it behind a retry
+
+
+@pytest.mark.parametrize(
+    ("status", "silent_s", "lost"),
+    [
+        ("running", 61, True),
+        ("paused", 61, True),  # a paused run's worker still beats: silence means it is gone
+        ("running", 60, False),  # the grace itself is not yet lost
+        ("running", 5, False),
+        ("pending", 600, False),  # no worker yet: the scheduler decides (runner.launch.reconcile)
+        ("failed", 600, False),
+        ("completed", 600, False),
+        ("stopped", 600, False),
+    ],
+)
+def test_is_lost_after_the_grace_period_only_while_a_worker_holds_the_run(
+    status: str, silent_s: int, lost: bool
+) -> None:
+    assert is_lost(status, NOW - timedelta(seconds=silent_s), NOW, grace_s=60) is lost
+
+
+def test_a_run_without_any_sign_of_life_is_not_judged() -> None:
+    assert is_lost("running", None, NOW, grace_s=60) is False
+
+
+def test_the_lost_reason_and_hint_name_the_epoch() -> None:
+    assert lost_reason(27) == "lost: its worker or scheduler stopped answering after epoch 27"
+    assert lost_hint(27) == "retry resumes it from its last checkpoint, after epoch 27"
+    assert "before its first epoch" in lost_reason(0)
+    assert "retry runs it again" in lost_hint(0)

@@ -14,6 +14,7 @@ from bearing_workbench.store.repositories.events import EventRepository
 from bearing_workbench.store.repositories.experiments import ExperimentRepository
 from bearing_workbench.store.repositories.explanations import ExplanationRepository
 from bearing_workbench.store.repositories.filter_presets import FilterPresetRepository
+from bearing_workbench.store.repositories.heartbeats import HeartbeatRepository
 
 __all__ = [
     "CampaignRepository",
@@ -25,4 +26,5 @@ __all__ = [
     "ExperimentRepository",
     "ExplanationRepository",
     "FilterPresetRepository",
+    "HeartbeatRepository",
 ]

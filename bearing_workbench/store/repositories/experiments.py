@@ -204,8 +204,11 @@ class ExperimentRepository:
                 row.running_since = None
             if new is RunStatus.RUNNING:
                 row.running_since = now
+                row.heartbeat_at = now  # alive from here; its worker's heartbeats keep it so
                 if row.started_at is None:
                     row.started_at = now
+            if act is RunAction.START:
+                row.attempt += 1  # a new worker holds the run: the previous attempt's beats no longer count
             if act is RunAction.RETRY:
                 row.finished_at = None
                 row.error = None
