@@ -172,8 +172,30 @@ def _summary(record: Any, store: Any) -> dict[str, Any]:
         "finished_at": record.finished_at.isoformat() if record.finished_at else None,
         "duration_s": record.duration_s,
         "worker": record.worker,
+        "attempt": record.attempt,
+        "last_heartbeat": record.heartbeat_at.isoformat() if record.heartbeat_at else None,
+        "attempts": _attempts(store, record.id),
         "folder": str(ExperimentFolder.of(record.id, store.workspace).path),
     }
+
+
+# Events that say where the run went: a worker lost and replaced (retry), a resubmission, a loss.
+ATTEMPT_EVENTS = ("retry", "resubmitted", "lost")
+
+
+def _attempts(store: Any, experiment_id: int) -> list[dict[str, Any]]:
+    """Each retry, resubmission and loss of the run, oldest first, with the worker it names."""
+    return [
+        {
+            "at": e.created_at.isoformat(),
+            "kind": e.kind,
+            "attempt": (e.payload or {}).get("attempt"),
+            "worker": (e.payload or {}).get("worker"),
+            "message": e.message,
+        }
+        for e in store.events(experiment_id)
+        if e.kind in ATTEMPT_EVENTS
+    ]
 
 
 def _status_text(record: Any, store: Any) -> str:
@@ -187,7 +209,12 @@ def _status_text(record: Any, store: Any) -> str:
     if s["accuracy"] is not None:
         lines.append(f"  test accuracy {s['accuracy']:.4f}, macro-F1 {s['macro_f1']:.4f}")
     if s["duration_s"] is not None:
-        lines.append(f"  ran {s['duration_s']:.1f} s" + (f" on {s['worker']}" if s["worker"] else ""))
+        lines.append(f"  ran {s['duration_s']:.1f} s")
+    if s["worker"]:
+        now = "on" if s["status"] in ("running", "paused") else "last ran on"
+        lines.append(f"  {now} {s['worker']} (attempt {s['attempt']})")
+    for attempt in s["attempts"]:
+        lines.append(f"  {attempt['at'][:19].replace('T', ' ')} UTC  {attempt['kind']}: {attempt['message']}")
     if s["error"]:
         lines.append(f"  error: {s['error']}")
     if s["hint"]:
@@ -200,6 +227,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .store import NotFoundError, Store
 
     store = Store()
+    store.mark_lost()  # a run whose heartbeats stopped is shown lost, not running
     if args.ids:
         try:
             records = [store.get_experiment(i) for i in args.ids]
@@ -247,7 +275,11 @@ def cmd_control(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot reach the scheduler at {address}: {exc}", file=sys.stderr)
         return 2
-    print(f"experiment {args.id}: {args.action} requested")
+    record = store.get_experiment(args.id)
+    if args.action in ("stop", "cancel") and record.status.value == "stopped":
+        print(f"experiment {args.id}: stopped")  # ended at once (cancelled, or nobody ran it any more)
+    else:
+        print(f"experiment {args.id}: {args.action} requested")
     return 0
 
 

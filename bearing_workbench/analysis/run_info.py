@@ -67,7 +67,10 @@ class RunInfo:
     """One run as a live view shows it at one moment (see `RunState.info`); `progress_text` in the one
     epoch convention (`RunState.progress_text`); `curves` has one tuple per key (``epoch`` and the card
     metrics); `events` the latest events, oldest first; `batch_loss` the loss of the batch in progress
-    (None between epochs and once the run has ended)."""
+    (None between epochs and once the run has ended); `lost` once the run was marked lost (its worker or
+    scheduler stopped answering; `error` and `hint` say where and what to do); `connection_note` while
+    the scheduler is unreachable (``"scheduler unreachable since 14:02; the run will be marked lost at
+    14:03"``)."""
 
     experiment_id: int
     status: str
@@ -87,6 +90,8 @@ class RunInfo:
     error: str | None
     hint: str | None
     batch_loss: float | None = None
+    lost: bool = False
+    connection_note: str | None = None
 
     @property
     def text(self) -> str:

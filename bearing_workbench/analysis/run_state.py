@@ -23,7 +23,15 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from bearing_workbench.analysis.format import NO_VALUE, duration, finite, metric_name, metric_value, percent
+from bearing_workbench.analysis.format import (
+    NO_VALUE,
+    duration,
+    finite,
+    local_time,
+    metric_name,
+    metric_value,
+    percent,
+)
 from bearing_workbench.analysis.run_info import DEFAULT_MONITOR, MONITORS, RunInfo, best_epoch, best_label
 from bearing_workbench.analysis.run_texts import DOWN, SAME, MetricCard, epochs_done_text, trend
 from bearing_workbench.config.arguments import PositiveInt, check
@@ -62,6 +70,9 @@ class RunState:
             (a plot must be rebuilt, not appended to).
         events: the latest `max_events` events (dicts: time, kind, message, status, event_id).
         resources: the latest resource sample; error, hint: why a run failed.
+        lost: the run ended lost (its worker or scheduler stopped answering); unreachable_since, lost_at:
+            the follower found the scheduler gone then, and the run will be marked lost at lost_at
+            (epoch seconds; `connection_note` says it).
         messages: messages applied.
         epoch_based: False for a family not trained in epochs (see the module docstring): then
             total_epochs stays 0, progress_message is the latest phase, and results holds the result
@@ -108,6 +119,9 @@ class RunState:
         self.hint: str | None = None
         self.messages = 0
         self.last_time: float | None = None
+        self.lost = False  # ended because its worker or scheduler stopped answering (a "lost" event)
+        self.unreachable_since: float | None = None  # the follower found the scheduler gone (epoch s)
+        self.lost_at: float | None = None  # when the run will be marked lost, if it stays silent
 
     # -- applying messages ------------------------------------------------------------------------
 
@@ -121,6 +135,7 @@ class RunState:
             "epoch": self._epoch,
             "batch": self._batch,
             "resources": self._resources,
+            "connection": self._connection,
         }
         handler = handlers.get(kind)  # type: ignore[arg-type]
         if handler is None:
@@ -148,6 +163,7 @@ class RunState:
             if self.error or self.hint:
                 changed.add(ERROR)
             self.error = self.hint = None
+            self.lost = False
             if not self.epoch_based:  # a fit without epochs has no checkpoint: it starts over
                 self.progress = 0.0
                 self.progress_message = self.counted_message = self.phase_message = ""
@@ -168,7 +184,12 @@ class RunState:
             }
         )
         changed = {EVENTS}
-        if kind == "failed":
+        if kind == "lost":  # marked lost: its worker or scheduler stopped answering
+            self.lost = True
+            self.error = str(message.get("message") or "") or self.error
+            self.hint = payload.get("hint") or self.hint
+            changed.add(ERROR)
+        elif kind == "failed":
             self.error = str(message.get("message") or "") or self.error
             self.hint = payload.get("hint") or self.hint
             changed.add(ERROR)
@@ -247,6 +268,25 @@ class RunState:
         if self.current_epoch is None:  # a non-epoch family's progress line ("fold 2/5")
             self.progress_message = str(message.get("message") or "")
         return {PROGRESS}
+
+    def _connection(self, message: Mapping[str, Any]) -> set[str]:
+        """The follower's word on the scheduler: unreachable since when, lost at when (epoch seconds)."""
+        if message.get("scheduler") == "unreachable":
+            self.unreachable_since = finite(message.get("since"))
+            self.lost_at = finite(message.get("lost_at"))
+        else:
+            self.unreachable_since = self.lost_at = None
+        return {STATUS}
+
+    def connection_note(self) -> str | None:
+        """``"scheduler unreachable since 14:02; the run will be marked lost at 14:03"`` while the
+        scheduler is gone (the second half only while the run is not yet ended); None otherwise."""
+        if self.unreachable_since is None:
+            return None
+        note = f"scheduler unreachable since {local_time(self.unreachable_since)}"
+        if self.lost_at is not None and not self.finished:
+            note += f"; the run will be marked lost at {local_time(self.lost_at)}"
+        return note
 
     def _resources(self, message: Mapping[str, Any]) -> set[str]:
         self.resources = {k: v for k, v in message.items() if k not in ("kind", "status", "source")}
@@ -403,4 +443,6 @@ class RunState:
             error=self.error,
             hint=self.hint,
             batch_loss=self.batch_loss if self.batch is not None and not self.finished else None,
+            lost=self.lost,
+            connection_note=self.connection_note(),
         )

@@ -12,6 +12,10 @@ read and a worker restart. A stop therefore takes effect after the batch in prog
   and waits (polling the Variable); resume continues from memory, a stop ends it as ``stopped``.
 - stop: the loop writes ``last.pt`` and the run ends as ``stopped`` (`resubmit` continues it).
 - cancel: a pending run's task is cancelled and the run marked ``stopped``.
+
+A running or paused run that nobody runs any more (its task is not on this scheduler, or its heartbeats
+stopped: a killed scheduler, a lost worker) cannot obey a flag: stop and cancel end it as ``stopped``
+in the store at once (`retry` still resumes it from its last checkpoint).
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bearing_workbench.config.settings import settings
 from bearing_workbench.runner.run_end_hooks import publish_run_end
 from bearing_workbench.store import InvalidTransition, RunStatus, Store
+from bearing_workbench.store.status import is_lost
 from bearing_workbench.training.callbacks import Callback, FitContext
 from bearing_workbench.training.checkpoint import LAST_NAME
 
@@ -225,11 +232,55 @@ def resume(experiment_id: int, *, client: Any = None, store: Store | None = None
     set_command(client, experiment_id, RUN)
 
 
+def _unanswered(client: Any, store: Store, experiment_id: int) -> str | None:
+    """Why nobody runs this running or paused run any more (None: someone does)."""
+    record = store.get_experiment(experiment_id)
+    if record.status not in _LIVE:
+        return None
+    if is_lost(record.status, record.last_seen, datetime.now(UTC), settings().lost_after_s):
+        return "its worker had stopped answering"
+    key = task_key(experiment_id)
+    try:
+        state = client.sync(client.scheduler.get_task_status, keys=[key]).get(key)
+    except Exception as exc:  # no answer from the scheduler: the flag below is all we can do
+        log.info("task state of experiment %s unknown: %s", experiment_id, exc)
+        return None
+    if state is None:
+        return "its task is no longer on the scheduler"
+    if state != "processing":  # the store says running, the scheduler says no worker has it
+        return f"its task waits for a worker ({state})"
+    return None
+
+
+def _end_unanswered(client: Any, store: Store, experiment_id: int, why: str) -> None:
+    """End a run nobody runs as ``stopped`` in the store now; its last checkpoint stays for a retry."""
+    epochs = store.epochs(experiment_id)
+    done = epochs[-1].epoch if epochs else 0
+    where = f"after epoch {done}" if done else "before its first epoch ended"
+    store.transition(experiment_id, "stop")  # InvalidTransition if it ended meanwhile
+    store.add_event(
+        experiment_id,
+        "stopped",
+        f"stopped on request {where}: {why}; retry resumes it from its last checkpoint",
+        {"epoch": done, "checkpoint": LAST_NAME, "unanswered": why},
+    )
+    publish_run_end(store.get_experiment(experiment_id), client)  # no worker will
+    set_command(client, experiment_id, STOP)  # a worker that comes back obeys (its heartbeat is refused too)
+    import distributed
+
+    # A task still waiting for a worker would find the run stopped and do nothing: drop it now.
+    client.cancel([distributed.Future(task_key(experiment_id), client=client)], force=True)
+
+
 def stop(experiment_id: int, *, client: Any = None, store: Store | None = None) -> None:
     """Stop a run after its current batch with a resumable checkpoint (status ``stopped``); a pending
-    run is cancelled instead."""
+    run is cancelled instead; a run nobody runs any more (see the module docstring) ends at once."""
     client, store = _context(client, store)
     status = _require(store, experiment_id, "stop", (RunStatus.PENDING, *_LIVE))
+    why = _unanswered(client, store, experiment_id)
+    if why is not None:
+        _end_unanswered(client, store, experiment_id, why)
+        return
     if status is RunStatus.PENDING:
         try:
             cancel(experiment_id, client=client, store=store)
@@ -240,7 +291,8 @@ def stop(experiment_id: int, *, client: Any = None, store: Store | None = None) 
 
 
 def cancel(experiment_id: int, *, client: Any = None, store: Store | None = None) -> None:
-    """Cancel a pending experiment: its task is removed from the scheduler and it is marked ``stopped``.
+    """Cancel a pending experiment: its task is removed from the scheduler and it is marked ``stopped``;
+    a running or paused run nobody runs any more (see the module docstring) is ended as ``stopped`` too.
 
     The store transition comes first and is atomic: a task that starts at the same moment finds the
     run stopped and does nothing.
@@ -248,6 +300,10 @@ def cancel(experiment_id: int, *, client: Any = None, store: Store | None = None
     import distributed
 
     client, store = _context(client, store)
+    why = _unanswered(client, store, experiment_id)
+    if why is not None:
+        _end_unanswered(client, store, experiment_id, why)
+        return
     _require(store, experiment_id, "cancel", (RunStatus.PENDING,))
     store.transition(experiment_id, "cancel")
     store.add_event(experiment_id, "cancelled", "cancelled before it started")

@@ -6,7 +6,13 @@ replays the stored epochs and events as messages (``source="store"``, same shape
 see `runner.progress`), then lets the held-back and new live messages through. Duplicates are dropped:
 a store event by its id (a cursor), an epoch by its number, a batch message of an epoch already
 delivered. Every few seconds the store is read again for what no worker publishes (a cancel, a run
-marked lost by `reconcile`). Without a reachable scheduler it polls the store every second instead.
+marked lost). Without a reachable scheduler it polls the store every second instead.
+
+Each read of the store first marks the run lost if its heartbeats have stopped (`Store.mark_lost`: the
+driver's own periodic check, so an open monitor never shows a dead run as running). When the
+scheduler is gone, a ``connection`` message says since when and when the run will be marked lost:
+``{"kind": "connection", "scheduler": "unreachable", "since": <epoch s>, "lost_at": <epoch s or None>}``
+(`analysis.run_state.RunState` turns it into `RunInfo.connection_note`).
 
 `on_event` is called from a background thread (Dask's event loop or the poller), one message at a
 time and in order; an exception in it is logged and following goes on.
@@ -24,6 +30,7 @@ from typing import Any
 from bearing_workbench.analysis.format import finite
 from bearing_workbench.analysis.history import history_rows
 from bearing_workbench.analysis.run_info import best_epochs, monitor_of
+from bearing_workbench.config.settings import settings
 from bearing_workbench.runner.cluster import existing_client
 from bearing_workbench.runner.progress import epoch_message, event_message, status_after, topic
 from bearing_workbench.runner.run_end_hooks import deliver_run_ends
@@ -114,6 +121,9 @@ class Follower:
         self._epochs: set[int] = set()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
+        # When this follower found the scheduler gone (time.time()), and what it last said about it.
+        self.unreachable_since: float | None = None
+        self._told_connection: tuple[float, float | None] | None = None
 
     # -- delivery (the caller's thread during the replay, then the follower's thread) --------------
 
@@ -144,7 +154,10 @@ class Follower:
             self._queue.put(message)
 
     def sync(self) -> None:
-        """Deliver what the store holds and was not delivered yet: epochs and events, in time order."""
+        """Deliver what the store holds and was not delivered yet: epochs and events, in time order
+        (after marking the run lost if its heartbeats have stopped)."""
+        if not self.finished:
+            self.store.mark_lost(experiment_ids=[self.experiment_id])
         events = self.store.events(self.experiment_id)
         epochs = self.store.epochs(self.experiment_id)
         timeline: list[tuple[float, int, Any]] = [(e.created_at.timestamp(), 1, e) for e in events]
@@ -206,14 +219,43 @@ class Follower:
             if self.mode == "live" and self._client is not None and self._client.status != "running":
                 log.info("scheduler of experiment %s gone: polling the store", self.experiment_id)
                 self.mode = "polling"
+                self.unreachable_since = time.time()
             try:
                 self.sync()
+                self._tell_connection()
             except Exception as exc:  # database briefly unavailable: try again next time
                 log.warning("reading experiment %s from the store failed: %s", self.experiment_id, exc)
             # The final status and the event saying why are two writes: read once more after the end,
             # then stop reading the store (live messages still pass).
             ended_syncs = ended_syncs + 1 if self.finished else 0
             next_sync = None if ended_syncs >= 2 else time.monotonic() + self._interval()
+
+    def _tell_connection(self) -> None:
+        """While the scheduler is unreachable: since when, and when the run will be marked lost (its last
+        heartbeat plus the grace; None once it has ended). Sent when either changes."""
+        if self.unreachable_since is None:
+            return
+        lost_at = None
+        if not self.finished:
+            last_seen = self.store.get_experiment(self.experiment_id).last_seen
+            if last_seen is not None:
+                lost_at = last_seen.timestamp() + settings().lost_after_s
+        told = (self.unreachable_since, lost_at)
+        if told == self._told_connection:
+            return
+        self._told_connection = told
+        self._deliver(
+            {
+                "kind": "connection",
+                "experiment_id": self.experiment_id,
+                "scheduler": "unreachable",
+                "since": self.unreachable_since,
+                "lost_at": lost_at,
+                "status": self.status,
+                "time": time.time(),
+                "source": "follower",
+            }
+        )
 
     def _interval(self) -> float:
         return self.live_sweep_interval_s if self.mode == "live" else self.poll_interval_s

@@ -1,4 +1,4 @@
-"""Launching experiments on the cluster: `submit`, `resubmit`, and `reconcile` after a lost scheduler.
+"""Launching experiments on the cluster: `submit`, `resubmit`, and `reconcile` of runs that were lost.
 
 `submit(config)` validates the config through the one boundary, `models.validate_experiment` (a bad
 one raises `ConfigError` before anything is recorded or submitted; an already validated one is not
@@ -19,6 +19,7 @@ from typing import Any
 
 from bearing_workbench.config import ExperimentConfig
 from bearing_workbench.config.arguments import NonNegativeInt, check
+from bearing_workbench.config.settings import settings
 from bearing_workbench.models.validation import ValidatedExperiment, ensure_validated
 from bearing_workbench.runner.cluster import GPU_RESOURCE, current_client, has_gpu_workers
 from bearing_workbench.runner.control import RUN, set_command, task_key
@@ -31,12 +32,12 @@ log = logging.getLogger(__name__)
 
 # Dask priorities: higher runs first when workers are scarce.
 PRIORITIES = {"high": 10, "normal": 0, "low": -10}
-LOST_MESSAGE = "lost its worker/scheduler; resume from checkpoint"
-LOST_HINT = "resubmit it: the run continues from its latest checkpoint"
+# A pending run whose task no scheduler holds (the scheduler restarted, the cluster ended with its kernel).
+LOST_MESSAGE = "lost: its task is no longer on the scheduler (it restarted, or its cluster ended)"
+LOST_HINT = "retry submits it again to the current cluster"
 # Scheduler task states of a run that is still on its way or running (released: between attempts).
 _ACTIVE_STATES = frozenset({"released", "waiting", "queued", "no-worker", "processing"})
-# A pending run younger than this may not have reached the scheduler yet.
-_PENDING_GRACE = timedelta(seconds=60)
+_WAITING_STATES = _ACTIVE_STATES - {"processing"}
 
 
 def _priority(priority: str | int) -> int:
@@ -161,7 +162,12 @@ def resubmit(
     store = store if store is not None else Store()
     client = current_client(client)
     state = task_states(client, [experiment_id])[experiment_id]
-    if state in _ACTIVE_STATES and wait_s > 0 and is_terminal(store.get_experiment(experiment_id).status):
+    ended = is_terminal(store.get_experiment(experiment_id).status)
+    if ended and state in _WAITING_STATES:
+        # The task of a run that ended without it (lost with its worker, or stopped while nobody ran
+        # it) still waits for a worker: it would find the run ended and do nothing. Replace it.
+        state = "stale"
+    elif state in _ACTIVE_STATES and wait_s > 0 and ended:
         import distributed
 
         previous = distributed.Future(task_key(experiment_id), client=client)
@@ -181,29 +187,35 @@ def resubmit(
     return experiment_id
 
 
-def reconcile(client: Any = None, store: Store | None = None) -> list[int]:
-    """Mark ``failed`` the runs whose task the scheduler no longer knows (scheduler restarted, cluster
-    gone with its kernel); returns their ids. `resubmit` continues them from their checkpoints.
+def reconcile(client: Any = None, store: Store | None = None, *, grace_s: float | None = None) -> list[int]:
+    """Mark lost the runs nobody runs any more; returns their ids. `resubmit` continues them from their
+    last checkpoints.
 
-    Looks at running and paused runs, and at pending runs older than a minute. It assumes this store's
-    runs are launched on this client's scheduler (one cluster per store, the usual setup).
+    Running and paused runs are judged by their heartbeats alone (`Store.mark_lost`, whatever the
+    scheduler says): silent for longer than `grace_s` (default ``$BEARING_WORKBENCH_LOST_AFTER_S``).
+    Pending runs have no worker to beat: one older than the grace whose task this client's scheduler does
+    not hold is marked failed too (one cluster per store, the usual setup).
     """
     store = store if store is not None else Store()
+    lost = store.mark_lost(grace_s)
     client = current_client(client)
-    live = store.list_experiments(status=[RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.PENDING], limit=None)
+    grace = timedelta(seconds=grace_s if grace_s is not None else settings().lost_after_s)
     now = datetime.now(UTC)
-    candidates = [e for e in live if e.status is not RunStatus.PENDING or now - e.created_at > _PENDING_GRACE]
-    if not candidates:
-        return []
-    states = task_states(client, [e.id for e in candidates])
-    lost = []
-    for record in candidates:
+    waiting = [
+        e for e in store.list_experiments(status=RunStatus.PENDING, limit=None) if now - e.created_at > grace
+    ]
+    if not waiting:
+        return lost
+    states = task_states(client, [e.id for e in waiting])
+    for record in waiting:
         if states[record.id] in _ACTIVE_STATES:
             continue
         try:
             store.transition(record.id, "fail", error=LOST_MESSAGE, hint=LOST_HINT)
         except InvalidTransition:
-            continue  # it ended meanwhile
-        store.add_event(record.id, "failed", LOST_MESSAGE, {"task_state": states[record.id]})
+            continue  # it started or was cancelled meanwhile
+        store.add_event(
+            record.id, "failed", LOST_MESSAGE, {"task_state": states[record.id], "hint": LOST_HINT}
+        )
         lost.append(record.id)
     return lost

@@ -6,10 +6,13 @@ It opens its own store (the database URL and workspace travel as plain strings),
 resource samples and cooperative control.
 
 Dask runs a task again when its worker dies (``distributed.scheduler.allowed-failures``). The new
-attempt finds the experiment still ``running`` (or ``paused``), records a ``retry`` event and
-continues from the latest checkpoint; epochs are upserted, so the epochs table ends with exactly one
-row per epoch. Training errors (NaN loss, out of memory, a bad dataset) are not raised to Dask: the
-run is marked ``failed`` with its hint and the task ends normally, so Dask does not run it again.
+attempt finds the experiment still ``running`` (or ``paused``), takes it over (`Store.claim_run`: the
+run's worker is now this one), records a ``retry`` event and continues from the latest checkpoint;
+epochs are upserted, so the epochs table ends with exactly one row per epoch. While it runs, the task
+writes heartbeats (`runner.heartbeat`): a run whose heartbeats stop is marked lost by whoever looks.
+
+Training errors (NaN loss, out of memory, a bad dataset) are not raised to Dask: the run is marked
+``failed`` with its hint and the task ends normally, so Dask does not run it again.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bearing_workbench.runner.control import ControlCallback, control_name
+from bearing_workbench.runner.heartbeat import Heartbeat, RunSuperseded
 from bearing_workbench.runner.logs import ExperimentLog, LogCallback
 from bearing_workbench.runner.malloc_tuning import release_memory, tune_for_training
 from bearing_workbench.runner.memory_guard import MemoryGuard
@@ -80,20 +84,21 @@ def run_experiment(
         store.dispose()
 
 
-def _begin(store: Store, experiment_id: int, address: str | None) -> tuple[bool, Path | None]:
-    """Put the run in ``running``; returns (whether to train, the checkpoint to resume from).
+def _begin(store: Store, experiment_id: int, address: str | None) -> tuple[int | None, Path | None]:
+    """Put the run in ``running`` as a new attempt on this worker; returns (the attempt number, the
+    checkpoint to resume from).
 
-    False when the run must not train: cancelled before it started, or ended by an attempt whose
-    worker died right after.
+    The attempt is None when the run must not train: cancelled before it started, or ended by an
+    attempt whose worker died right after (or marked lost meanwhile).
     """
     record = store.get_experiment(experiment_id)
     if is_terminal(record.status):
-        return False, None
+        return None, None
     point = resume_point(ExperimentFolder.of(experiment_id, store.workspace).create())
     checkpoint = point.path if point is not None else None
     # The same words as the checkpoint event the stop wrote ("during epoch 11 (batch 5 done)").
     where = f"from {point.path.name}, {point.where()}" if point is not None else None
-    payload = {
+    payload: dict[str, Any] = {
         "checkpoint": checkpoint.name if checkpoint is not None else None,
         "epoch": point.epochs_done if point is not None else 0,
         "batch": point.batches_done if point is not None else 0,
@@ -101,31 +106,65 @@ def _begin(store: Store, experiment_id: int, address: str | None) -> tuple[bool,
     }
     if record.status is RunStatus.PENDING:
         try:
-            store.transition(experiment_id, "start", worker=address)
+            taken = store.transition(experiment_id, "start", worker=address)
         except InvalidTransition:
-            return False, None  # cancelled this instant
-        if checkpoint is not None:  # resubmitted after a stop or a failure
-            store.add_event(experiment_id, "resubmitted", f"continuing {where}", payload)
-        return True, checkpoint
+            return None, None  # cancelled this instant
+        if checkpoint is not None:  # resubmitted after a stop, a failure or a loss
+            on = f" on {address}" if address else ""
+            store.add_event(
+                experiment_id,
+                "resubmitted",
+                f"attempt {taken.attempt}{on}: continuing {where}",
+                payload | {"attempt": taken.attempt},
+            )
+        return taken.attempt, checkpoint
     # running or paused: Dask runs the task again because the previous worker died
+    try:
+        taken = store.claim_run(experiment_id, address)
+    except InvalidTransition:
+        return None, None  # ended (or marked lost) this instant
     if record.status is RunStatus.PAUSED:
         store.transition(experiment_id, "resume", worker=address)
     store.add_event(
         experiment_id,
         "retry",
-        f"its worker was lost; continuing on {address or 'another worker'} {where or 'from the start'}",
-        payload,
+        f"its worker was lost; attempt {taken.attempt} continues on {address or 'another worker'} "
+        f"{where or 'from the start'}",
+        payload | {"attempt": taken.attempt, "previous_worker": record.worker},
     )
-    return True, checkpoint
+    return taken.attempt, checkpoint
 
 
 def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: Any) -> dict[str, Any]:
     address = _worker_address()
     publisher = ProgressPublisher(store, experiment_id)
-    go, checkpoint = _begin(store, experiment_id, address)
-    if not go:
+    attempt, checkpoint = _begin(store, experiment_id, address)
+    if attempt is None:
         record = store.get_experiment(experiment_id)
         return {"experiment_id": experiment_id, "status": str(record.status), "error": record.error}
+    heartbeat = Heartbeat(store, experiment_id, attempt).start()
+    try:
+        return _train(store, experiment_id, checkpoint, publisher, heartbeat, extra, device)
+    except RunSuperseded:
+        # Marked lost while this worker was cut off, perhaps retried elsewhere: the run is not ours to
+        # write to, nor its control Variable to delete.
+        log.warning(
+            "experiment %s: attempt %s ended without a word, its run was taken over", experiment_id, attempt
+        )
+        return {"experiment_id": experiment_id, "status": "superseded", "error": None}
+    finally:
+        heartbeat.stop()
+
+
+def _train(
+    store: Store,
+    experiment_id: int,
+    checkpoint: Path | None,
+    publisher: ProgressPublisher,
+    heartbeat: Heartbeat,
+    extra: Sequence[Callback],
+    device: Any,
+) -> dict[str, Any]:
     publisher.flush_events()
     tune_for_training()  # Dask's MALLOC_TRIM_THRESHOLD_ halves training speed (see malloc_tuning)
     folder = ExperimentFolder.of(experiment_id, store.workspace)
@@ -134,6 +173,7 @@ def _run(store: Store, experiment_id: int, extra: Sequence[Callback], device: An
         publisher,
         LogCallback(experiment_id),
         resources,
+        heartbeat,  # stops the loop once the run is no longer this attempt's
         *extra,
         MemoryGuard(),  # after the others: what they allocate in a batch counts before the check
         ControlCallback(store, experiment_id, publisher=publisher),

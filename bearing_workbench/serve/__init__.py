@@ -402,6 +402,19 @@ def _error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
 
 
+def mark_lost_runs(out: Callable[[str], None] = print) -> list[int]:
+    """Mark lost the runs whose workers stopped answering while nothing was watching (`Store.mark_lost`),
+    saying which; returns their ids."""
+    from bearing_workbench.store import Store
+
+    with Store() as store:
+        lost = store.mark_lost()
+    if lost:
+        ids = ", ".join(map(str, lost))
+        out(f"Marked lost (their workers stopped answering): experiment {ids}; retry resumes each one")
+    return lost
+
+
 def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
     """Serve the apps until SIGINT/SIGTERM (or Voilà ends); returns the exit status."""
     from bearing_workbench.runner.cluster import SCHEDULER_ENV
@@ -414,6 +427,7 @@ def serve(settings: ServeSettings, out: Callable[[str], None] = print) -> int:
         _error(f"port {settings.port} on {HOST} is in use: choose another one with --port")
         return 2
     token, generated = resolve_token(settings.token)
+    mark_lost_runs(out)
     cluster = voila = None
     scheduler = environment().scheduler
     with _shutdown_signals(), tempfile.TemporaryDirectory(prefix="bearing-workbench-voila-") as tmp:

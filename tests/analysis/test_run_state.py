@@ -14,6 +14,7 @@ from bearing_workbench.analysis.format import metric_value as format_metric
 from bearing_workbench.analysis.format import size as format_bytes
 from bearing_workbench.analysis.run_info import best_epoch, best_epochs, monitor_of
 from bearing_workbench.analysis.run_state import (
+    ERROR,
     EVENTS,
     HISTORY,
     PROGRESS,
@@ -135,6 +136,41 @@ def test_final_status_only_moves_with_an_event():
     assert (state.error, state.hint, state.eta_text()) == (None, None, "waiting for a worker")
     state.apply(event("status", "completed", 4, to="completed"))
     assert state.progress == 1.0 and state.eta_text() == "done"
+
+
+def test_a_lost_run_says_so_and_a_retry_clears_it():
+    state = RunState(1, total_epochs=4)
+    state.apply(event("status", "running", 1, to="running"))
+    state.apply(epoch(1, 0.5))
+    state.apply(event("status", "failed", 2, to="failed", action="lose"))
+    hint = "retry resumes it from its last checkpoint, after epoch 1"
+    lost = {**event("lost", "failed", 3, epoch=1, hint=hint),
+            "message": "lost: its worker or scheduler stopped answering after epoch 1"}  # fmt: skip
+    assert ERROR in state.apply(lost)
+    info = state.info()
+    assert info.lost and info.finished and info.status == "failed"
+    assert info.error == "lost: its worker or scheduler stopped answering after epoch 1"
+    assert info.hint == hint
+    state.apply(event("status", "pending", 4, to="pending"))  # retried
+    assert not state.info().lost and state.info().error is None
+
+
+def test_an_unreachable_scheduler_is_a_note_with_the_moment_the_run_will_be_lost():
+    state = RunState(1, total_epochs=4)
+    state.apply(event("status", "running", 1, to="running"))
+    assert state.info().connection_note is None
+    since, lost_at = 1_764_684_120.0, 1_764_684_180.0
+    gone = {"kind": "connection", "scheduler": "unreachable", "since": since, "lost_at": lost_at,
+            "status": "running"}  # fmt: skip
+    assert state.apply(gone) == {STATUS}
+    assert state.info().connection_note == (
+        f"scheduler unreachable since {local_time(since)}; "
+        f"the run will be marked lost at {local_time(lost_at)}"
+    )
+    state.apply(event("status", "failed", 2, to="failed"))  # marked lost: no promise left to make
+    assert state.info().connection_note == f"scheduler unreachable since {local_time(since)}"
+    state.apply({"kind": "connection", "scheduler": "reachable", "status": "failed"})
+    assert state.info().connection_note is None
 
 
 def test_events_keep_the_latest_ten():

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import timedelta
+
+from sqlalchemy import update
 
 from bearing_workbench.runner import control
 from bearing_workbench.runner.control import task_key
 from bearing_workbench.runner.launch import LOST_MESSAGE, reconcile, resubmit, submit
+from bearing_workbench.store.status import lost_hint, lost_reason
+from bearing_workbench.store.tables import ExperimentRow, utcnow
 from bearing_workbench.training.checkpoint import LAST_NAME
 from bearing_workbench.training.experiment import create_experiment
 
@@ -63,6 +68,10 @@ def test_a_worker_killed_while_computing_loses_no_epoch(client, store):
     retries = [e for e in store.events(experiment_id) if e.kind == "retry"]
     assert len(retries) == 1  # killed mid-run (the run is far from its end after two epochs)
     assert retries[0].payload["checkpoint"] is not None  # resumed from a checkpoint, not the start
+    # status tells the truth: the run's worker is the one it ran on last, as the retry event says
+    record = store.get_experiment(experiment_id)
+    assert record.worker == retries[0].payload["worker"] != address
+    assert record.attempt == retries[0].payload["attempt"] == 2
     assert epoch_numbers(store, experiment_id) == list(range(1, EPOCHS + 1))
     assert status_path(store, experiment_id) == ["running", "completed"]
     wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, "the nanny to restart the worker")
@@ -72,26 +81,41 @@ def _unended(store) -> set[int]:
     return {e.id for e in store.list_experiments(status=["running", "paused", "pending"], limit=None)}
 
 
-def test_reconcile_marks_runs_without_a_task_failed_and_resubmit_resumes_them(client, store):
-    # The session's store is shared: earlier tests leave runs reconcile rightly finds without a task
-    # here (pending rows never submitted, which pass its one-minute grace sooner on a loaded machine;
-    # runs of test_cli_runs' own scheduler). They may be returned too; this test's runs are decided.
+def _silent_since(store, experiment_id: int, **ago: float) -> None:
+    """Make the run look as if its worker had stopped answering `ago` (timedelta keywords) ago."""
+    with store.transaction() as session:
+        session.execute(
+            update(ExperimentRow)
+            .where(ExperimentRow.id == experiment_id)
+            .values(heartbeat_at=utcnow() - timedelta(**ago), created_at=utcnow() - timedelta(**ago))
+        )
+
+
+def test_reconcile_marks_silent_runs_lost_and_resubmit_resumes_them(client, store):
+    # The session's store is shared: earlier tests leave runs reconcile rightly finds (pending rows never
+    # submitted; runs of test_cli_runs' own scheduler). They may be returned too; this test's are decided.
     earlier = _unended(store)
-    live = paused_run(client, store)  # a real run: left alone
+    live = paused_run(client, store)  # a real run whose worker beats: left alone
     lost = create_experiment(store, tiny_config(epochs=2))
-    store.transition(lost, "start")  # running in the store, but no task anywhere
+    store.transition(lost, "start")  # running in the store, but no worker anywhere...
+    _silent_since(store, lost, hours=2)  # ...and silent for two hours
+    orphan = create_experiment(store, tiny_config(epochs=2))  # pending, its task on no scheduler
+    _silent_since(store, orphan, hours=2)
     found = reconcile(client, store)
-    assert lost in found and live not in found
-    assert set(found) - {lost} <= earlier, "reconcile returned a run created during this test"
+    assert lost in found and orphan in found and live not in found
+    assert set(found) - {lost, orphan} <= earlier, "reconcile returned a run created during this test"
     record = store.get_experiment(lost)
-    assert str(record.status) == "failed" and record.error == LOST_MESSAGE
+    assert str(record.status) == "failed" and record.error == lost_reason(0) and record.hint == lost_hint(0)
+    assert [e.message for e in store.events(lost) if e.kind == "lost"] == [lost_reason(0)]
+    assert store.get_experiment(orphan).error == LOST_MESSAGE
     assert str(store.get_experiment(live).status) == "paused"
     again = reconcile(client, store)
-    assert lost not in again and live not in again and set(again) <= earlier  # marked once
+    assert not {lost, orphan, live} & set(again) and set(again) <= earlier  # marked once
 
     resubmit(lost, client=client, store=store)
     assert wait_status(store, lost) == "completed"
     assert epoch_numbers(store, lost) == [1, 2]
     assert status_path(store, lost) == ["running", "failed", "pending", "running", "completed"]
+    assert store.get_experiment(lost).attempt == 2
     control.stop(live, client=client, store=store)
     assert wait_status(store, live) == "stopped"
