@@ -31,6 +31,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[3]
 DASK = str(Path(sys.executable).with_name("dask"))
 CONNECT_TIMEOUT = "5s"
+HEARTBEAT_S = 0.5  # a run's worker beats this often...
+LOST_AFTER_S = 4.0  # ...and a run silent this long is lost (the defaults: 5 s and 60 s)
 DEATH_TIMEOUT = "8s"
 POLL_S = 0.05
 
@@ -59,6 +61,8 @@ def cluster_env(workspace: Path, extra: dict[str, str] | None = None) -> dict[st
         {
             "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
             "BEARING_WORKBENCH_WORKSPACE": str(workspace),
+            "BEARING_WORKBENCH_HEARTBEAT_S": str(HEARTBEAT_S),
+            "BEARING_WORKBENCH_LOST_AFTER_S": str(LOST_AFTER_S),
             "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": CONNECT_TIMEOUT,
             "DASK_DISTRIBUTED__WORKER__DAEMON": "False",
             "OMP_NUM_THREADS": "1",

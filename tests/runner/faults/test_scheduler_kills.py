@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bearing_workbench.runner import control
-from bearing_workbench.runner.launch import LOST_MESSAGE, reconcile, resubmit, submit
+from bearing_workbench.runner.launch import resubmit, submit
+from bearing_workbench.store.status import lost_hint, lost_reason
 from bearing_workbench.training.checkpoint import LAST_NAME
 
 from .conftest import START_S, epoch_numbers, events_of, run_config, status_of, status_path, wait_for
-from .processes import client_of
+from .processes import LOST_AFTER_S, client_of
 
 pytestmark = pytest.mark.faults
 
@@ -18,25 +19,34 @@ EPOCHS = 40
 WORKER_GIVES_UP_S = 90.0
 
 
-def _restart(cluster, workers: int = 1):
-    cluster.start_scheduler()
-    cluster.start_workers(workers)
-    return client_of(cluster, workers, START_S)
+def _marked_lost(store, run: int) -> bool:
+    """What a watcher does (the monitor, `status`, `serve`): mark the run lost if its heartbeats stopped."""
+    store.mark_lost(LOST_AFTER_S, experiment_ids=[run])
+    return status_of(store, run) == "failed"
 
 
-def _retry_to_the_end(cluster, store, run: int, done: int) -> None:
-    """Restart the cluster, find the run lost, retry it; it completes every epoch once from its checkpoint."""
-    client = _restart(cluster)
-    assert run in reconcile(client, store)
+def _lost_then_retried_to_the_end(cluster, store, run: int) -> None:
+    """The run is found lost with its reason and hint; on a new cluster a retry completes every epoch once."""
+    wait_for(lambda: _marked_lost(store, run), "the run to be marked lost")
+    done = len(store.epochs(run))
+    assert epoch_numbers(store, run) == list(range(1, done + 1))
     record = store.get_experiment(run)
-    assert (str(record.status), record.error) == ("failed", LOST_MESSAGE)
+    assert (record.error, record.hint) == (lost_reason(done), lost_hint(done))
+    assert [e.message for e in events_of(store, run, "lost")] == [lost_reason(done)]  # marked once
+
+    cluster.start_scheduler()
+    cluster.start_workers(1)
+    client = client_of(cluster, 1, START_S)
     resubmit(run, client=client, store=store)
     wait_for(lambda: status_of(store, run) in ("completed", "failed", "stopped"), "the retried run's end")
     assert status_of(store, run) == "completed"
     assert epoch_numbers(store, run) == list(range(1, EPOCHS + 1))  # none lost, none twice
     (resubmitted,) = events_of(store, run, "resubmitted")
     assert resubmitted.payload["checkpoint"] == LAST_NAME and resubmitted.payload["epoch"] >= done
-    assert resubmitted.message.startswith("continuing from last.pt")
+    assert (
+        resubmitted.message.startswith("attempt 2 on tcp://")
+        and "continuing from last.pt" in resubmitted.message
+    )
     client.close()
 
 
@@ -48,13 +58,12 @@ def test_a_run_whose_scheduler_is_killed_is_lost_and_a_retry_completes_it(cluste
     # Paused, the task sits in its worker: the kill lands mid-run whatever the machine's speed.
     control.pause(run, client=client, store=fault_store)
     wait_for(lambda: status_of(fault_store, run) == "paused", "the pause")
-    done = len(fault_store.epochs(run))
     client.close()
     cluster.kill_scheduler()
-
+    # Its worker closes with the scheduler, but only once it stops waiting for the task (30 s): it beats
+    # until then, and the run is lost a grace period after its process has gone.
     wait_for(lambda: cluster.alive_nannies() == 0, "the orphaned worker to close", timeout=WORKER_GIVES_UP_S)
-    assert epoch_numbers(fault_store, run) == list(range(1, done + 1))
-    _retry_to_the_end(cluster, fault_store, run, done)
+    _lost_then_retried_to_the_end(cluster, fault_store, run)
     assert status_path(fault_store, run) == ["running", "paused", "failed", "pending", "running", "completed"]
 
 
@@ -66,8 +75,6 @@ def test_a_run_whose_scheduler_and_workers_are_killed_is_retried_on_a_new_cluste
     client.close()
     cluster.kill_scheduler()
     cluster.kill_nannies()
-    done = len(fault_store.epochs(run))
-    assert 1 <= done < EPOCHS and epoch_numbers(fault_store, run) == list(range(1, done + 1))
-
-    _retry_to_the_end(cluster, fault_store, run, done)
+    assert len(fault_store.epochs(run)) < EPOCHS
+    _lost_then_retried_to_the_end(cluster, fault_store, run)
     assert status_path(fault_store, run) == ["running", "failed", "pending", "running", "completed"]

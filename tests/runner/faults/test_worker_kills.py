@@ -45,7 +45,10 @@ def test_a_worker_killed_mid_epoch_is_replaced_and_the_run_completes_every_epoch
     assert retry.payload["worker"] not in (None, killed)
     # what the user reads in the monitor's and the CLI's events
     new_worker = retry.payload["worker"]
-    assert retry.message.startswith(f"its worker was lost; continuing on {new_worker} from last.pt")
+    assert retry.message.startswith(f"its worker was lost; attempt 2 continues on {new_worker} from last.pt")
+    # status tells the truth: the worker the run is on now, the attempt it is
+    record = fault_store.get_experiment(run)
+    assert (record.worker, record.attempt, retry.payload["previous_worker"]) == (new_worker, 2, killed)
     assert cluster.alive_nannies() == 2  # the nanny restarted its worker rather than dying with it
     client.close()
 
@@ -76,5 +79,6 @@ def test_ten_concurrent_runs_survive_a_worker_killed_among_them(cluster, fault_s
     assert victim in retried  # the run it was training went on elsewhere
     for run in retried:
         (retry,) = events_of(fault_store, run, "retry")
-        assert retry.message.startswith("its worker was lost; continuing on")
+        assert retry.message.startswith("its worker was lost; attempt 2 continues on")
+        assert fault_store.get_experiment(run).worker == retry.payload["worker"]
     client.close()
