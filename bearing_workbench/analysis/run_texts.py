@@ -51,6 +51,11 @@ def shown_status(status: object, lost: bool = False) -> str:
     return LOST if lost and text == RunStatus.FAILED else text
 
 
+def lost_words(error: str) -> str:
+    """A lost run's reason without its "lost:" mark, for a page that already says lost (a badge, a title)."""
+    return error[len(LOST_PREFIX) :].strip() if error.startswith(LOST_PREFIX) else error
+
+
 def trend(current: float | None, previous: float | None) -> str | None:
     """`UP`, `DOWN` or `SAME` from the previous value to the current one; None when one is missing."""
     current, previous = finite(current), finite(previous)

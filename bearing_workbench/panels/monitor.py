@@ -35,7 +35,7 @@ from bearing_workbench.analysis.run_state import (
     STATUS,
     RunState,
 )
-from bearing_workbench.analysis.run_texts import shown_status, stored_results, trains_by_epoch
+from bearing_workbench.analysis.run_texts import stored_results, trains_by_epoch
 from bearing_workbench.config.arguments import QueryExperimentId, check
 from bearing_workbench.panels import monitor_html as texts
 from bearing_workbench.panels.kit import DownloadLink, Page, fragments, section
@@ -373,8 +373,8 @@ class TrainingMonitor(MonitorControls, Page):
         if info.status != RunStatus.FAILED:
             self.clear_error()
         else:
-            title = texts.ENDED_TITLES[shown_status(info.status, info.lost)]
-            self.show_error(info.error or "no error message was stored", info.hint, title)
+            title, error = texts.error_text(info)
+            self.show_error(error, info.hint, title)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 

@@ -26,3 +26,10 @@ def test_other_failures_and_other_statuses_keep_their_status() -> None:
 def test_lost_has_its_own_colour_apart_from_every_status() -> None:
     others = {theme.status_color(status) for status in RunStatus}
     assert theme.status_color(LOST) not in others
+
+
+def test_a_page_that_already_says_lost_shows_the_reason_without_saying_it_twice() -> None:
+    from bearing_workbench.analysis.run_texts import lost_words
+
+    assert lost_words(lost_reason(27)) == "its worker or scheduler stopped answering after epoch 27"
+    assert lost_words("ValueError: NaN loss") == "ValueError: NaN loss"

@@ -3,6 +3,7 @@ lost) and once the run is marked lost (its own badge colour, the reason, the hin
 
 from __future__ import annotations
 
+import html
 import time
 
 from bearing_workbench.analysis.format import local_time
@@ -41,8 +42,16 @@ def test_an_unreachable_scheduler_is_said_then_the_lost_run_is_shown_apart_with_
     monitor.handle(event_message(run, 901, "lost", lost_reason(2), "failed", hint=lost_hint(2)))
     monitor.flush()
     assert f'data-status="lost" style="background:{theme.status_color("lost")}"' in monitor.title_html.value
-    assert shown(monitor.error_box) and "Lost:" in monitor.error_box.value
-    assert lost_reason(2) in monitor.error_box.value and lost_hint(2) in monitor.error_box.value
+    # titled Lost, the reason not saying "lost" twice
+    assert (
+        shown(monitor.error_box)
+        and "<b>Lost:</b> its worker or scheduler stopped answering" in monitor.error_box.value
+    )
+    assert (
+        lost_reason(2).removeprefix("lost: ") in monitor.error_box.value
+        and lost_hint(2) in monitor.error_box.value
+    )
+    assert "2/5 epochs done · lost" in html.unescape(monitor.progress_label.value)
     assert shown(monitor.retry_button) and monitor.retry_button.tooltip == lost_hint(2)
     assert not shown(monitor.pause_button) and not shown(monitor.stop_button)
     assert 'class="bw-event-failed"' in monitor.events_html.value and "lost" in monitor.events_html.value
