@@ -10,12 +10,15 @@ experiment folder; `control` needs the scheduler the run was submitted to.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import threading
 import time
 from typing import Any
 
+# How long `control ID retry` waits for the run's previous task to end (as the monitor's Retry does).
+RETRY_WAIT_S = 30.0
 # Exit codes of `submit --wait`, by how the run ended.
 EXIT_BY_STATUS = {"completed": 0, "failed": 1, "stopped": 3}
 NO_SCHEDULER = (
@@ -214,7 +217,7 @@ def _status_text(record: Any, store: Any) -> str:
         now = "on" if s["status"] in ("running", "paused") else "last ran on"
         lines.append(f"  {now} {s['worker']} (attempt {s['attempt']})")
     for attempt in s["attempts"]:
-        lines.append(f"  {attempt['at'][:19].replace('T', ' ')} UTC  {attempt['kind']}: {attempt['message']}")
+        lines.append(f"  {attempt['at'][:19].replace('T', ' ')} UTC  {attempt['message']}")
     if s["error"]:
         lines.append(f"  error: {s['error']}")
     if s["hint"]:
@@ -262,9 +265,10 @@ def cmd_control(args: argparse.Namespace) -> int:
     if address is None:
         print(f"error: control needs the scheduler the run was submitted to. {NO_SCHEDULER}", file=sys.stderr)
         return 2
-    action = {"pause": pause, "resume": resume, "stop": stop, "cancel": cancel, "retry": resubmit}[
-        args.action
-    ]
+    # A retry waits for the run's previous task to end: one that finds its run already ended (stopped,
+    # or lost and its stale task given to a new worker) returns in a moment.
+    retry = functools.partial(resubmit, wait_s=RETRY_WAIT_S)
+    action = {"pause": pause, "resume": resume, "stop": stop, "cancel": cancel, "retry": retry}[args.action]
     store = Store()
     try:
         store.get_experiment(args.id)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from bearing_workbench.config.settings import settings
 from bearing_workbench.runner.run_end_hooks import publish_run_end
-from bearing_workbench.store import InvalidTransition, RunStatus, Store
+from bearing_workbench.store import InvalidTransition, RunAction, RunStatus, Store, allowed_actions
 from bearing_workbench.store.status import is_lost
 from bearing_workbench.training.callbacks import Callback, FitContext
 from bearing_workbench.training.checkpoint import LAST_NAME
@@ -209,8 +209,15 @@ def _require(store: Store, experiment_id: int, action: str, allowed: tuple[RunSt
     status = store.get_experiment(experiment_id).status
     if status not in allowed:
         wanted = " or ".join(s.value for s in allowed)
+        # An ended run (a lost one too) has nothing left to stop: say what can be done with it instead.
+        again = (
+            "; retry resumes it from its last checkpoint"
+            if RunAction.RETRY in allowed_actions(status)
+            else ""
+        )
         raise InvalidTransition(
-            f"cannot {action} experiment {experiment_id}: it is {status.value} (only a {wanted} run can)"
+            f"cannot {action} experiment {experiment_id}: it is {status.value} "
+            f"(only a {wanted} run can){again}"
         )
     return status
 

@@ -16,16 +16,20 @@ from typing import Any
 
 import pytest
 
+from bearing_workbench.analysis.run_state import RunState
+from bearing_workbench.config.settings import settings
 from bearing_workbench.runner import control
-from bearing_workbench.runner.launch import resubmit, submit
-from bearing_workbench.store import Store
+from bearing_workbench.runner.following import Follower, follow
+from bearing_workbench.runner.launch import submit
+from bearing_workbench.store import InvalidTransition, Store
 from bearing_workbench.store.status import lost_hint, lost_reason
 
 from .conftest import epoch_numbers, status_path, tiny_config, wait_for, wait_status
+from .test_control import paused_run
 
 BIN = Path(sys.executable).parent
 GRACE_S = 3.0  # the test's grace (the default is a minute): workers beat every 0.25 s
-EPOCHS = 40
+EPOCHS = 5  # the kill lands while the run is paused after its first epoch: a fixed point
 
 
 def _env(workspace: Path) -> dict[str, str]:
@@ -118,6 +122,8 @@ def test_a_run_whose_worker_died_is_marked_lost_and_retry_completes_it(cluster, 
     lost = [e for e in store.events(experiment_id) if e.kind == "lost"]
     assert len(lost) == 1 and lost[0].payload["worker"] == first_worker
     assert lost[0].payload["epoch"] == done[-1] and lost[0].payload["attempt"] == 1
+    with pytest.raises(InvalidTransition, match="it is failed .*; retry resumes it from its last checkpoint"):
+        control.stop(experiment_id, client=client, store=store)  # already ended: what to do instead
 
     # `status` tells the truth, from the command line, as a user reads it.
     shown = subprocess.run(
@@ -131,7 +137,12 @@ def test_a_run_whose_worker_died_is_marked_lost_and_retry_completes_it(cluster, 
     # A new worker joins; retry resumes the run from its last checkpoint and completes it.
     standalone.add_worker()
     client.wait_for_workers(1, timeout=120)
-    resubmit(experiment_id, client=client, store=store)
+    retried = subprocess.run(
+        [sys.executable, "-m", "bearing_workbench", "control", str(experiment_id), "retry"],
+        capture_output=True, text=True, timeout=240,
+        env=standalone.env | {"BEARING_WORKBENCH_SCHEDULER": standalone.address},
+    )  # fmt: skip
+    assert retried.returncode == 0, retried.stderr
     assert wait_status(store, experiment_id) == "completed"
     assert epoch_numbers(store, experiment_id) == list(range(1, EPOCHS + 1))  # each epoch once
     record = store.get_experiment(experiment_id)
@@ -147,6 +158,20 @@ def test_a_run_whose_worker_died_is_marked_lost_and_retry_completes_it(cluster, 
         "running",
         "completed",
     ]
+    shown = subprocess.run(
+        [sys.executable, "-m", "bearing_workbench", "status", str(experiment_id)],
+        capture_output=True, text=True, env=standalone.env, timeout=240, check=True,
+    ).stdout  # fmt: skip
+    assert f"last ran on {record.worker} (attempt 2)" in shown  # the worker it ran on last, not the dead one
+    assert (
+        lost_reason(done[-1]) in shown and f"attempt 2 on {record.worker}: continuing from last.pt" in shown
+    )
+    # The monitor's replay: one curve point per epoch, in order, none redrawn (no jump at the loss).
+    state = RunState(experiment_id, total_epochs=EPOCHS)
+    with follow(experiment_id, state.apply, client=client, store=store):
+        pass  # the replay is delivered before follow returns
+    assert state.curves()["epoch"] == list(range(1, EPOCHS + 1)) and state.history_version == 0
+    assert state.info().status == "completed" and not state.info().lost
 
 
 def test_stop_ends_a_run_nobody_runs_at_once(cluster, store: Store) -> None:
@@ -160,3 +185,40 @@ def test_stop_ends_a_run_nobody_runs_at_once(cluster, store: Store) -> None:
     assert len(stopped) == 1 and "retry resumes it from its last checkpoint" in stopped[0].message
     assert "its task waits for a worker" in stopped[0].payload["unanswered"]
     assert experiment_id not in store.mark_lost(GRACE_S)  # ended: nothing left to mark lost
+
+
+def test_a_follower_that_loses_its_scheduler_says_since_when_and_when_the_run_will_be_lost(client, store):
+    import threading
+
+    import distributed
+
+    experiment_id = paused_run(client, store)
+    own = distributed.Client(client.scheduler.address, set_as_default=False)
+    notes: list[dict] = []
+    told = threading.Event()
+
+    def on_event(message: dict) -> None:
+        if message["kind"] == "connection":
+            notes.append(message)
+            told.set()
+
+    follower = Follower(experiment_id, on_event, client=own, store=store, live_sweep_interval_s=0.05).start()
+    try:
+        assert follower.mode == "live"
+        own.close()  # this driver's scheduler connection is gone (the run's worker beats on)
+        assert told.wait(60)
+        note = notes[0]
+        assert note["scheduler"] == "unreachable" and note["since"] == follower.unreachable_since
+        beat = store.get_experiment(experiment_id).last_seen.timestamp()
+        assert note["lost_at"] == pytest.approx(beat + settings().lost_after_s, abs=10)  # beats every 5 s
+        state = RunState(experiment_id, total_epochs=EPOCHS)
+        state.apply(note)
+        assert state.info().connection_note.startswith("scheduler unreachable since ")
+        assert "the run will be marked lost at " in state.info().connection_note
+        told.clear()
+        control.stop(experiment_id, client=client, store=store)
+        wait_status(store, experiment_id, "stopped")
+        assert told.wait(60)  # ended: no promise of a loss any more
+        assert notes[-1]["lost_at"] is None
+    finally:
+        follower.close()
