@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bearing_workbench.analysis import format as fmt
+from bearing_workbench.analysis.run_texts import is_lost, shown_status
 from bearing_workbench.models.registry import UnknownFamilyError, get_family
-from bearing_workbench.store import ExperimentRecord
+from bearing_workbench.store import ExperimentRecord, RunAction, allowed_actions
 
 NOTES_SHOWN = 80
 # (key, label, descending on the first click)
@@ -37,7 +38,10 @@ class HistoryRow:
     """One experiment of the history table: its values, and `cells`, the text of each column.
 
     Args:
+        status: as shown (`run_texts.shown_status`): ``"lost"`` for a failed run marked lost.
         epochs: epochs run; None for a family not trained in epochs (it has none, not zero).
+        error, hint: why a failed (or lost) run ended and what to do about it.
+        retryable: a retry may start a new attempt (failed, lost or stopped).
     """
 
     id: int
@@ -52,6 +56,14 @@ class HistoryRow:
     campaign_id: int | None
     tags: tuple[str, ...]
     notes: str
+    error: str | None = None
+    hint: str | None = None
+    retryable: bool = False
+
+    @property
+    def status_note(self) -> str:
+        """The reason and the hint of a failed or lost run ("" otherwise), for the status cell's tooltip."""
+        return " \u2014 ".join(text for text in (self.error, self.hint) if text)
 
     @property
     def cells(self) -> dict[str, str]:
@@ -86,7 +98,7 @@ def history_row(record: ExperimentRecord) -> HistoryRow:
         id=record.id,
         name=record.name,
         family=record.family,
-        status=str(getattr(record.status, "value", record.status)),
+        status=shown_status(record.status, is_lost(record.status, record.error)),
         accuracy=fmt.finite(metrics.get("accuracy")),
         macro_f1=fmt.finite(metrics.get("macro_f1")),
         epochs=epochs if epoch_based and counted else None,
@@ -95,4 +107,7 @@ def history_row(record: ExperimentRecord) -> HistoryRow:
         campaign_id=record.campaign_id,
         tags=tuple(record.tags),
         notes=record.notes or "",
+        error=record.error,
+        hint=record.hint,
+        retryable=RunAction.RETRY in allowed_actions(record.status),
     )

@@ -26,12 +26,34 @@ from bearing_workbench.analysis.format import (
     size,
 )
 from bearing_workbench.models import UnknownFamilyError, get_family
-from bearing_workbench.store import ExperimentRecord
+from bearing_workbench.store import ExperimentRecord, RunStatus
 from bearing_workbench.store.artifacts import ExperimentFolder
 
 UP, DOWN, SAME = "up", "down", "same"
 TOTAL_TIME_LABEL = "total training time (every attempt, pauses excluded)"
 MAX_SUMMARY_BYTES = 4 * 2**20  # a model summary is a few KiB; a bigger file is not read
+
+
+# A failed run whose worker or scheduler stopped answering: the store keeps it ``failed`` with a reason
+# that starts "lost:" (`store.status.lost_reason`); the pages show it apart, in its own colour.
+LOST = "lost"
+LOST_PREFIX = "lost:"
+
+
+def is_lost(status: object, error: str | None) -> bool:
+    """True for a run marked lost: failed, with the reason `store.status.lost_reason` wrote."""
+    return str(getattr(status, "value", status)) == RunStatus.FAILED and (error or "").startswith(LOST_PREFIX)
+
+
+def shown_status(status: object, lost: bool = False) -> str:
+    """The status a page shows: ``"lost"`` for a failed run marked lost, else the run's status."""
+    text = str(getattr(status, "value", status))
+    return LOST if lost and text == RunStatus.FAILED else text
+
+
+def lost_words(error: str) -> str:
+    """A lost run's reason without its "lost:" mark, for a page that already says lost (a badge, a title)."""
+    return error[len(LOST_PREFIX) :].strip() if error.startswith(LOST_PREFIX) else error
 
 
 def trend(current: float | None, previous: float | None) -> str | None:

@@ -52,7 +52,8 @@ COLORS: Final[Mapping[str, str]] = _frozen(
     }
 )
 
-# One colour per run status (store.RunStatus values): badge, status text, toast stripe.
+# One colour per run status (store.RunStatus values): badge, status text, toast stripe. Plus "lost": a
+# failed run whose worker or scheduler stopped answering (retry resumes it), which pages show apart.
 STATUS_COLORS: Final[Mapping[str, str]] = _frozen(
     {
         "pending": "#7b61b3",
@@ -61,6 +62,7 @@ STATUS_COLORS: Final[Mapping[str, str]] = _frozen(
         "stopped": "#6b7280",
         "failed": "#c62828",
         "completed": "#2e7d32",
+        "lost": "#be185d",
     }
 )
 

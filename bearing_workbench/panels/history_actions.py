@@ -7,6 +7,8 @@ uses the page's ``_store``, ``table``, ``selected``, the bulk buttons and links 
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +21,8 @@ from bearing_workbench.store.artifacts import KIND_BY_KEY, MODEL_FILE_KEYS, Expe
 # Model files a row's "model" button offers, best first: (label, file name).
 MODEL_FILES = tuple((KIND_BY_KEY[key].label, KIND_BY_KEY[key].filename) for key in MODEL_FILE_KEYS)
 _esc = fragments.esc
+RETRY_WAIT_S = 60.0  # a Retry right after a stop waits this long for the stopped run's task to return
+log = logging.getLogger(__name__)
 
 
 class HistoryActions:
@@ -155,14 +159,41 @@ class HistoryActions:
     # -- row actions -------------------------------------------------------------------------------
 
     def row_action(self, action: str, experiment_id: int) -> None:
-        """A row button: "model" (download links of its model files) or "note" (notes and tags editor)."""
-        handlers: dict[str, Callable[[int], None]] = {"model": self.show_model_files, "note": self.edit_note}
+        """A row button: "model" (download links of its model files), "note" (notes and tags editor) or
+        "retry" (a failed, lost or stopped run continues from its latest checkpoint)."""
+        handlers: dict[str, Callable[[int], Any]] = {
+            "model": self.show_model_files,
+            "note": self.edit_note,
+            "retry": self.retry,
+        }
         try:
             record = self._store.get_experiment(experiment_id)
         except StoreError as exc:
             self._tell(str(exc), error=True)
             return
         handlers[action](record.id)
+
+    def retry(self, experiment_id: int) -> threading.Thread:
+        """Resubmit a failed, lost or stopped run from its latest checkpoint, in the background (the
+        runner's `resubmit`; its first call imports torch); the page says so and lists it again after."""
+        self._tell(f"retrying #{experiment_id}\u2026 (resubmitting from its latest checkpoint)")
+        name = f"history-retry-{experiment_id}"
+        worker = threading.Thread(target=self._retry, args=(experiment_id,), name=name, daemon=True)
+        worker.start()
+        return worker
+
+    def _retry(self, experiment_id: int) -> None:
+        from bearing_workbench.runner.cluster import existing_client
+        from bearing_workbench.runner.launch import resubmit
+
+        try:
+            resubmit(experiment_id, client=existing_client(), store=self._store, wait_s=RETRY_WAIT_S)
+        except Exception as exc:
+            log.exception("retry of experiment %s failed", experiment_id)
+            self._tell(f"could not retry #{experiment_id}: {type(exc).__name__}: {exc}", error=True)
+            return
+        self._tell(f"#{experiment_id} resubmitted: it continues from its latest checkpoint")
+        self.refresh()
 
     def _show_row_box(self, title: str, children: list[widgets.Widget]) -> None:
         close = widgets.Button(description="Close", layout=widgets.Layout(width="auto"))

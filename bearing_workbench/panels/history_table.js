@@ -1,10 +1,11 @@
 // The experiment table of ExperimentHistory (bearing_workbench/panels/history_table.py).
 //
 // Python owns the state: `columns` ({key, label, sortable, descending_first}), `hidden` (column keys),
-// `rows` ({id, status, cells: {key: text}, view_href, clone_href}), `selected` (ids, in the order they
+// `rows` ({id, status, status_note, retry, cells: {key: text}, view_href, clone_href}), `selected` (ids, in the order they
 // were ticked), `order_by` and `descending`. This view draws them and writes back what the user does:
 // a header click sets the sort (the kernel fetches the page again), a checkbox edits `selected`, the
-// per-row buttons send {type: "action", action: "model" | "note", id}. Links open in a new tab, so the
+// per-row buttons send {type: "action", action: "model" | "note" | "retry", id} (retry: on a run that
+// may be retried; a lost run's button in the lost colour). Links open in a new tab, so the
 // history page keeps its filters.
 
 const WATCHED = ["columns", "hidden", "rows", "selected", "order_by", "descending"];
@@ -114,17 +115,24 @@ function render({ model, el }) {
         const td = element("td", "bw-ht-" + column.key.replace(/[^a-z0-9_]/gi, "_"), row.cells[column.key] ?? "");
         if (column.key === "status") {
           td.dataset.status = row.status;
+          if (row.status_note) {
+            td.title = row.status_note; // a failed or lost run: why, and what to do
+          }
         }
         tr.appendChild(td);
       }
       const actions = element("td", "bw-ht-actions");
       actions.appendChild(link(row.view_href, "view", "results of #" + row.id));
       actions.appendChild(link(row.clone_href, "clone", "a new experiment from #" + row.id + "'s settings"));
-      for (const [action, text, title] of [
+      const buttons = [
         ["model", "model", "download the trained model"],
         ["note", "note", "edit notes and tags"],
-      ]) {
-        const button = element("button", "bw-ht-button", text);
+      ];
+      if (row.retry) {
+        buttons.unshift(["retry", "retry", row.status_note || "run it again from its latest checkpoint"]);
+      }
+      for (const [action, text, title] of buttons) {
+        const button = element("button", "bw-ht-button" + (action === "retry" && row.status === "lost" ? " bw-ht-retry" : ""), text);
         button.title = title;
         button.dataset.action = action;
         button.onclick = () => model.send({ type: "action", action, id: row.id });

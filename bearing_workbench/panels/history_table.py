@@ -26,7 +26,7 @@ from bearing_workbench.store.filters import check_order_by
 log = logging.getLogger(__name__)
 
 _HERE = Path(__file__).parent
-ROW_ACTIONS = ("model", "note")
+ROW_ACTIONS = ("model", "note", "retry")
 # (key, label, descending on the first click); sortable when the store can sort by the key.
 COLUMNS: tuple[tuple[str, str, bool], ...] = HISTORY_COLUMNS
 DEFAULT_HIDDEN = ("campaign_id", "metrics.epochs_run")
@@ -55,6 +55,8 @@ def table_row(record: ExperimentRecord) -> dict[str, Any]:
     return {
         "id": row.id,
         "status": row.status,
+        "status_note": row.status_note,
+        "retry": row.retryable,
         "cells": row.cells,
         "view_href": app_url("results", experiment=row.id),
         "clone_href": app_url("wizard", clone=row.id),
@@ -65,7 +67,7 @@ class HistoryTable(anywidget.AnyWidget):
     """A page of experiments: sortable headers, a checkbox per row, hideable columns, row actions.
 
     Args:
-        on_action: called with (action, experiment id) for a row's "model" or "note" button.
+        on_action: called with (action, experiment id) for a row's "model", "note" or "retry" button.
     """
 
     _esm = _HERE / "history_table.js"

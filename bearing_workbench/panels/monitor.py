@@ -373,7 +373,8 @@ class TrainingMonitor(MonitorControls, Page):
         if info.status != RunStatus.FAILED:
             self.clear_error()
         else:
-            self.show_error(info.error or "no error message was stored", info.hint)
+            title, error = texts.error_text(info)
+            self.show_error(error, info.hint, title)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ ASKED = {
     "stop": "stop asked: the run ends after its current batch and keeps a checkpoint",
     "retry": "retrying… (resubmitting from the latest checkpoint)",
 }
+RETRY_TOOLTIP = "run it again from its latest checkpoint"
 RETRY_WAIT_S = 60.0  # a Retry right after Stop waits this long for the stopped run's task to return
 STOP_QUESTION = "Stop this run? It ends after the current batch and keeps a checkpoint; Retry continues it."
 
@@ -52,9 +53,7 @@ class MonitorControls:
             description="Stop", button_style="danger", tooltip="end the run (keeps a checkpoint)"
         )
         self.logs_button = widgets.Button(description="Logs", tooltip="show the run's log file, following it")
-        self.retry_button = widgets.Button(
-            description="Retry", button_style="warning", tooltip="run it again from its latest checkpoint"
-        )
+        self.retry_button = widgets.Button(description="Retry", button_style="warning", tooltip=RETRY_TOOLTIP)
         self.results_button = widgets.Button(description="View results", button_style="success")
         self.confirm = ConfirmDialog()
         self.pause_button.on_click(self._on_pause)
@@ -73,8 +72,11 @@ class MonitorControls:
         self.log_box = section(self._log_tail.path.name, path, self.log_html, display="none")
 
     def _show_notice(self) -> None:
+        connection = self._state.connection_note()  # "scheduler unreachable since 14:02; ... lost at 14:03"
         if self.notice:
             self.tell(self.notice, "error" if self._failed_action else "warning")
+        elif connection:
+            self.tell(connection, "warning")
         elif self.mode == "polling" and not self._state.finished:
             self.tell(texts.POLLING_NOTE, "muted")
         else:
@@ -117,6 +119,10 @@ class MonitorControls:
         self.stop_button.disabled = awaiting == "stop"
         self.retry_button.description = "Retrying…" if self._retrying else "Retry"
         self.retry_button.disabled = self._retrying
+        # a lost run's hint says where the retry resumes ("after epoch 27")
+        self.retry_button.tooltip = (
+            self._state.hint if self._state.lost and self._state.hint else RETRY_TOOLTIP
+        )
         if not (live or status == RunStatus.PENDING):
             self.confirm.dismiss()
 

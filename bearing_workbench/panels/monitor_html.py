@@ -14,22 +14,39 @@ from typing import Any
 
 from bearing_workbench.analysis.format import local_time, significant
 from bearing_workbench.analysis.run_info import RunInfo
-from bearing_workbench.analysis.run_texts import header, resource_lines
+from bearing_workbench.analysis.run_texts import LOST, header, lost_words, resource_lines, shown_status
 from bearing_workbench.panels.kit import app_url, fragments
 from bearing_workbench.store import ExperimentRecord
 
 POLLING_NOTE = (
-    "following the store every second: no Dask scheduler is reachable from this kernel. If the run's "
-    "local cluster ended with the kernel that started it, bearing_workbench.runner.reconcile() marks "
-    "it failed and Retry continues it from its checkpoint."
+    "following the store every second: no Dask scheduler is reachable from this kernel. A run whose "
+    "worker stops answering is marked lost once its heartbeats are older than the grace period, and "
+    "Retry continues it from its last checkpoint."
 )
+ENDED_TITLES = {"failed": "Failed", LOST: "Lost"}  # the error box's title
+
+
+def error_text(info: RunInfo) -> tuple[str, str]:
+    """(title, text) of a failed run's error box: "Lost" and the reason without its "lost:" mark for a
+    lost run, "Failed" and the error for another."""
+    error = info.error or "no error message was stored"
+    shown = shown_status(info.status, info.lost)
+    return ENDED_TITLES[shown], lost_words(error) if shown == LOST else error
+
+
 NO_SAMPLES_ENDED = "none recorded for this run (it ran where the workbench samples nothing, or ended first)"
 
 
 def progress_line(info: RunInfo) -> str:
     """The HTML beside the bar: progress (in the one epoch convention, `RunState.progress_text`), ETA
     (or the status), the latest batch loss while one runs."""
-    parts = [info.progress_text, info.eta_text]
+    # an ended run's slot says its status: "lost" rather than "failed" for a lost one
+    eta = (
+        shown_status(info.status, info.lost)
+        if info.finished and info.eta_text == info.status
+        else info.eta_text
+    )
+    parts = [info.progress_text, eta]
     if info.batch_loss is not None:
         parts.append(f"batch loss {significant(info.batch_loss)}")
     return "&nbsp;" + " &middot; ".join(fragments.esc(p) for p in parts)
@@ -42,7 +59,7 @@ def title_extras(
     facts = header(record, now or datetime.now(UTC))
     follow = "run ended" if info.finished else mode
     return [
-        fragments.status_badge(info.status),
+        fragments.status_badge(shown_status(info.status, info.lost)),
         fragments.muted(f"{facts['family']} · experiment #{facts['id']}"),
         f"<span>started {fragments.esc(facts['started'])}</span>",
         f"<span>elapsed {fragments.esc(facts['elapsed'])}</span>",
@@ -60,15 +77,16 @@ def cards_html(info: RunInfo) -> str:
 
 
 def events_html(info: RunInfo) -> str:
-    """The latest events, newest first; a failure in red."""
+    """The latest events, newest first; a failure (or the run marked lost) in red."""
     if not info.events:
         return fragments.muted("no events yet")
     rows = []
     for event in reversed(info.events):
-        tone = ' class="bw-event-failed"' if event["kind"] == "failed" else ""
+        tone = ' class="bw-event-failed"' if event["kind"] in ("failed", LOST) else ""
+        text = lost_words(event["message"]) if event["kind"] == LOST else event["message"]
         rows.append(
             f"<div{tone}>{fragments.muted(local_time(event['time']))} "
-            f"<b>{fragments.esc(event['kind'])}</b> {fragments.esc(event['message'])}</div>"
+            f"<b>{fragments.esc(event['kind'])}</b> {fragments.esc(text)}</div>"
         )
     return "".join(rows)
 

@@ -223,7 +223,7 @@ def test_messages_update_state_cards_and_curves(fresh_store, monitors):
     experiment_id = hand_run(fresh_store, epochs=10, done=2)
     monitor = monitors(experiment_id, store=fresh_store, client=NO_SCHEDULER)
     assert monitor.status == "running" and curve_lengths(monitor) == [2, 2, 2, 2]
-    assert monitor.mode == "polling" and "reconcile()" in monitor.message.value
+    assert monitor.mode == "polling" and "is marked lost" in monitor.message.value
     assert follow_label(monitor) == "polling"
     assert shown(monitor.pause_button) and shown(monitor.stop_button) and not shown(monitor.retry_button)
 
